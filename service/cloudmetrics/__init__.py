@@ -1,0 +1,1 @@
+"""CloudMetrics API service."""
