@@ -1,0 +1,81 @@
+"""The application factory: the whole service built from a Settings object."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Sequence
+from contextlib import asynccontextmanager
+
+import structlog
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.types import ControllerRouterHandler
+
+from cloudmetrics.cache import open_redis
+from cloudmetrics.database import open_pool
+from cloudmetrics.errors import problem_details_plugin
+from cloudmetrics.health.checks import ReadinessCheck, default_checks
+from cloudmetrics.health.routes import route_handlers as health_routes
+from cloudmetrics.logs import configure_logging
+from cloudmetrics.request_context import request_context_middleware
+from cloudmetrics.resources import Resources
+from cloudmetrics.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+# Past this, shutdown stops waiting for borrowed connections and closes them.
+POOL_CLOSE_TIMEOUT_SECONDS = 10.0
+
+
+def create_app(
+    settings: Settings,
+    *,
+    readiness_checks: Sequence[ReadinessCheck] | None = None,
+    extra_route_handlers: Sequence[ControllerRouterHandler] = (),
+) -> Litestar:
+    """Build the service. ``extra_route_handlers`` lets tests mount probes of their own."""
+    configure_logging(settings.log)
+
+    @asynccontextmanager
+    async def resources_lifespan(app: Litestar) -> AsyncGenerator[None]:
+        pool = await open_pool(settings.database)
+        redis = open_redis(settings.cache)
+        app.state.resources = Resources(settings=settings, pool=pool, redis=redis)
+        log.info("started", version=settings.version, release_id=settings.release_id)
+        try:
+            yield
+        finally:
+            await redis.aclose()
+            try:
+                await asyncio.wait_for(pool.close(), POOL_CLOSE_TIMEOUT_SECONDS)
+            except TimeoutError:
+                pool.terminate()
+            log.info("stopped")
+
+    app = Litestar(
+        route_handlers=[*health_routes, *extra_route_handlers],
+        lifespan=[resources_lifespan],
+        state=_initial_state(readiness_checks),
+        plugins=[problem_details_plugin()],
+        openapi_config=OpenAPIConfig(
+            title="CloudMetrics API",
+            version=settings.version,
+            description="Metric ingest and query. Errors are RFC 9457 problem details.",
+            path="/schema",
+        ),
+        # Our middleware logs every request with its id; Litestar's default would log twice.
+        logging_config=None,
+    )
+    # Litestar's `middleware=` runs only for matched routes; wrapping the outermost handler gives
+    # 404s and 405s a request id and an access-log line too.
+    app.asgi_handler = request_context_middleware(app.asgi_handler)
+    return app
+
+
+def _initial_state(readiness_checks: Sequence[ReadinessCheck] | None) -> State:
+    checks = list(readiness_checks) if readiness_checks is not None else default_checks()
+    return State({"readiness_checks": checks})
+
+
+__all__ = ["create_app"]

@@ -1,0 +1,24 @@
+"""The `cloudmetrics` command: every pipeline step is one of its subcommands.
+
+Subcommands import their heavy dependencies inside the command body, so the container health
+check (`cloudmetrics healthcheck`, run every few seconds) starts fast.
+"""
+
+from __future__ import annotations
+
+import click
+
+from cloudmetrics.cli.healthcheck import healthcheck
+from cloudmetrics.cli.prestart import prestart
+from cloudmetrics.cli.serve import serve
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cloudmetrics")
+def main() -> None:
+    """CloudMetrics API service and its operational commands."""
+
+
+main.add_command(serve)
+main.add_command(healthcheck)
+main.add_command(prestart)

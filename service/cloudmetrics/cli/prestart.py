@@ -1,0 +1,61 @@
+"""`cloudmetrics prestart`: the one-shot step before `serve` — wait for dependencies, migrate.
+
+Kept out of the app's start-up on purpose: with several tasks starting at once, migrating from
+each of them would race, and a slow migration would fail every health check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+
+from cloudmetrics.cli.environment import load_settings
+from cloudmetrics.settings import Settings
+
+
+@click.command()
+@click.option(
+    "--create-database",
+    is_flag=True,
+    help="Create the database named in DATABASE_URL if it is missing (local development).",
+)
+@click.option(
+    "--wait",
+    "wait_seconds",
+    default=0.0,
+    show_default=True,
+    help="Seconds to keep retrying PostgreSQL and Redis before giving up.",
+)
+def prestart(create_database: bool, wait_seconds: float) -> None:
+    """Check PostgreSQL and Redis, optionally create the database, apply pending migrations."""
+    settings = load_settings()
+    asyncio.run(_prestart(settings, create_database=create_database, wait_seconds=wait_seconds))
+
+
+async def _prestart(settings: Settings, *, create_database: bool, wait_seconds: float) -> None:
+    from cloudmetrics.dependencies import (
+        DependencyMissing,
+        ensure_database,
+        redact,
+        wait_for_postgresql,
+        wait_for_redis,
+    )
+
+    database_url = settings.database.url
+    try:
+        await wait_for_redis(settings.cache.url, timeout=wait_seconds)
+        if create_database:
+            await wait_for_postgresql(_maintenance_url(database_url), timeout=wait_seconds)
+            if await ensure_database(database_url):
+                click.echo(f"created database {redact(database_url)}")
+        await wait_for_postgresql(database_url, timeout=wait_seconds)
+    except DependencyMissing as error:
+        raise click.ClickException(str(error)) from None
+    click.echo("PostgreSQL and Redis answer")
+
+
+def _maintenance_url(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    return urlunsplit(urlsplit(url)._replace(path="/postgres"))

@@ -1,0 +1,113 @@
+"""Reaching PostgreSQL and Redis before the service starts, with advice when they are missing."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from cloudmetrics.cache import open_redis, ping
+from cloudmetrics.errors import DEPENDENCY_FAILURES
+from cloudmetrics.settings import CacheSettings
+
+START_POSTGRESQL = (
+    "start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, "
+    "or point DATABASE_URL at a running server"
+)
+START_REDIS = (
+    'start it with `redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" '
+    "--appendonly no`, or point REDIS_URL at a running server"
+)
+
+
+class DependencyMissing(RuntimeError):
+    """A backing service could not be reached; the message says which and how to start it."""
+
+
+def redact(url: str) -> str:
+    """The URL without its password, safe for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+async def wait_for_postgresql(url: str, *, timeout: float) -> None:
+    """Connect until it works or ``timeout`` seconds have passed."""
+    last_error = await _retry_until(timeout, lambda: _ping_postgresql(url))
+    if last_error is not None:
+        raise DependencyMissing(
+            f"PostgreSQL is not reachable at {redact(url)} ({_describe(last_error)}): "
+            f"{START_POSTGRESQL}"
+        )
+
+
+async def wait_for_redis(url: str, *, timeout: float) -> None:
+    last_error = await _retry_until(timeout, lambda: _ping_redis(url))
+    if last_error is not None:
+        raise DependencyMissing(
+            f"Redis is not reachable at {redact(url)} ({_describe(last_error)}): {START_REDIS}"
+        )
+
+
+async def ensure_database(url: str) -> bool:
+    """Create the database named in ``url`` if it does not exist. Returns True if it created it.
+
+    Connects to the server's `postgres` maintenance database, as createdb does.
+    """
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not name:
+        raise DependencyMissing(f"DATABASE_URL names no database: {redact(url)}")
+    maintenance_url = urlunsplit(parts._replace(path="/postgres"))
+    connection = await asyncpg.connect(maintenance_url, timeout=5)
+    try:
+        exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if exists:
+            return False
+        # Identifiers cannot be parameters; quote_ident-style escaping keeps any name safe.
+        quoted = '"' + name.replace('"', '""') + '"'
+        await connection.execute(f"CREATE DATABASE {quoted}")
+        return True
+    finally:
+        await connection.close()
+
+
+async def _ping_postgresql(url: str) -> None:
+    connection = await asyncpg.connect(url, timeout=2)
+    try:
+        await connection.fetchval("SELECT 1")
+    finally:
+        await connection.close()
+
+
+async def _ping_redis(url: str) -> None:
+    client = open_redis(CacheSettings(url=url, socket_timeout=2))
+    try:
+        await ping(client)
+    finally:
+        await client.aclose()
+
+
+async def _retry_until(timeout: float, attempt: Callable[[], Awaitable[None]]) -> Exception | None:
+    """Call ``attempt`` until it succeeds (None) or the deadline passes (its last error)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            await attempt()
+        except (*DEPENDENCY_FAILURES, asyncpg.InvalidCatalogNameError) as error:
+            if time.monotonic() >= deadline:
+                return error
+            await asyncio.sleep(0.5)
+        else:
+            return None
+
+
+def _describe(error: Exception) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__

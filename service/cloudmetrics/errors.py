@@ -1,0 +1,130 @@
+"""Domain errors and the one place that turns any exception into RFC 9457 problem details.
+
+Handlers raise domain errors (or let driver errors escape); they never build error bodies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
+from typing import Any
+
+import asyncpg
+import redis.exceptions
+import structlog
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.plugins.problem_details import (
+    ProblemDetailsConfig,
+    ProblemDetailsException,
+    ProblemDetailsPlugin,
+)
+
+log = structlog.get_logger(__name__)
+
+PROBLEM_TYPE_BASE = "https://cloudmetrics.dev/problems/"
+
+
+class CloudMetricsError(Exception):
+    """Base of the errors the API reports to clients on purpose."""
+
+    status_code: int = HTTPStatus.BAD_REQUEST
+    problem: str = "bad-request"
+
+    def __init__(self, detail: str, *, extra: Mapping[str, Any] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = dict(extra or {})
+
+
+class DependencyUnavailable(CloudMetricsError):
+    """PostgreSQL or Redis did not answer within its budget; the client may retry."""
+
+    status_code = HTTPStatus.SERVICE_UNAVAILABLE
+    problem = "dependency-unavailable"
+
+
+class InvalidRequest(CloudMetricsError):
+    status_code = HTTPStatus.BAD_REQUEST
+    problem = "invalid-request"
+
+
+class NotFound(CloudMetricsError):
+    status_code = HTTPStatus.NOT_FOUND
+    problem = "not-found"
+
+
+class PayloadTooLarge(CloudMetricsError):
+    status_code = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    problem = "payload-too-large"
+
+
+# Seconds a client should wait before retrying after a 503.
+RETRY_AFTER_SECONDS = "1"
+
+
+def _problem(
+    status: int, detail: str, *, problem: str | None = None, extra: Mapping[str, Any] | None = None
+) -> ProblemDetailsException:
+    headers = (
+        {"Retry-After": RETRY_AFTER_SECONDS} if status == HTTPStatus.SERVICE_UNAVAILABLE else None
+    )
+    return ProblemDetailsException(
+        status_code=status,
+        type_=PROBLEM_TYPE_BASE + problem if problem else "about:blank",
+        title=HTTPStatus(status).phrase,
+        detail=detail,
+        headers=headers,
+        extra=dict(extra) if extra else None,
+    )
+
+
+def from_domain_error(error: CloudMetricsError) -> ProblemDetailsException:
+    return _problem(error.status_code, error.detail, problem=error.problem, extra=error.extra)
+
+
+def from_http_exception(error: HTTPException) -> ProblemDetailsException:
+    extra: dict[str, Any] = {}
+    if isinstance(error, ValidationException) and error.extra:
+        # Litestar's validation errors become a list of {message, key, source}.
+        extra["errors"] = error.extra
+    elif isinstance(error.extra, Mapping):
+        extra.update(error.extra)
+    problem = "invalid-request" if isinstance(error, ValidationException) else None
+    return _problem(error.status_code, str(error.detail), problem=problem, extra=extra)
+
+
+def from_dependency_failure(error: Exception) -> ProblemDetailsException:
+    # The driver's message can name hosts; log it, tell the client only what failed.
+    log.warning("dependency_failure", error_type=type(error).__name__, error=str(error))
+    detail = "a backing service did not answer in time; retry shortly"
+    return _problem(HTTPStatus.SERVICE_UNAVAILABLE, detail, problem="dependency-unavailable")
+
+
+def from_unexpected_error(error: Exception) -> ProblemDetailsException:
+    log.exception("unhandled_error", error_type=type(error).__name__, exc_info=error)
+    return _problem(HTTPStatus.INTERNAL_SERVER_ERROR, "an unexpected error occurred")
+
+
+# Errors that mean "PostgreSQL or Redis is unreachable or too slow", wherever they escape from.
+DEPENDENCY_FAILURES: tuple[type[Exception], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    ConnectionError,
+    TimeoutError,
+    OSError,
+)
+
+
+def problem_details_plugin() -> ProblemDetailsPlugin:
+    mapping: dict[type[Exception], Callable[[Any], ProblemDetailsException]] = {
+        HTTPException: from_http_exception,
+        CloudMetricsError: from_domain_error,
+        Exception: from_unexpected_error,
+    }
+    for failure in DEPENDENCY_FAILURES:
+        mapping[failure] = from_dependency_failure
+    return ProblemDetailsPlugin(ProblemDetailsConfig(exception_to_problem_detail_map=mapping))

@@ -1,0 +1,1 @@
+"""Liveness and readiness in the IETF health-check response format."""

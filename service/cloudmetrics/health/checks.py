@@ -1,0 +1,86 @@
+"""Readiness checks: each dependency probed concurrently, each within its own time budget.
+
+A check's probe raises when its dependency is unusable, or returns an Outcome to report a
+status of its own (the schema check says "warn" when the database is ahead of the code).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cloudmetrics import cache
+from cloudmetrics.database import acquire
+from cloudmetrics.health.report import CheckEntry, Status
+from cloudmetrics.resources import Resources
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: Status = "pass"
+    output: str | None = None
+
+
+Probe = Callable[[Resources], Awaitable[Outcome | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadinessCheck:
+    # "component:measurement", as the IETF format names its checks.
+    name: str
+    component_type: str
+    probe: Probe
+    # The status a failing probe reports: "fail" takes the task out of the load balancer,
+    # "warn" keeps it serving in a degraded mode.
+    on_failure: Status = "fail"
+
+
+async def probe_postgresql(resources: Resources) -> Outcome | None:
+    timeout = resources.settings.health.check_timeout
+    async with acquire(resources.pool, timeout) as connection:
+        await connection.fetchval("SELECT 1", timeout=timeout)
+    return None
+
+
+async def probe_redis(resources: Resources) -> Outcome | None:
+    await cache.ping(resources.redis)
+    return None
+
+
+POSTGRESQL = ReadinessCheck("postgresql:responseTime", "datastore", probe_postgresql)
+# Redis holds only a cache and rate-limit counters; without it the API still answers, slower
+# (docs/adr/0002). So an outage degrades readiness to "warn" and keeps the task in service.
+REDIS = ReadinessCheck("redis:responseTime", "datastore", probe_redis, on_failure="warn")
+
+
+def default_checks() -> list[ReadinessCheck]:
+    return [POSTGRESQL, REDIS]
+
+
+async def run_check(check: ReadinessCheck, resources: Resources) -> CheckEntry:
+    started = time.perf_counter()
+    timeout = resources.settings.health.check_timeout
+    try:
+        outcome = await asyncio.wait_for(check.probe(resources), timeout) or Outcome()
+    except TimeoutError:
+        outcome = Outcome(check.on_failure, f"no answer within {timeout:g}s")
+    except Exception as error:  # any failure of a probe is a failed check
+        outcome = Outcome(check.on_failure, f"{type(error).__name__}: {error}".strip())
+    return CheckEntry(
+        status=outcome.status,
+        component_type=check.component_type,
+        observed_value=round((time.perf_counter() - started) * 1000, 3),
+        observed_unit="ms",
+        time=datetime.now(UTC).isoformat(timespec="milliseconds"),
+        output=outcome.output,
+    )
+
+
+async def run_checks(
+    checks: Sequence[ReadinessCheck], resources: Resources
+) -> dict[str, list[CheckEntry]]:
+    entries = await asyncio.gather(*(run_check(check, resources) for check in checks))
+    return {check.name: [entry] for check, entry in zip(checks, entries, strict=True)}

@@ -1,0 +1,17 @@
+"""What the app opens at start-up and closes at shutdown, held together for handlers and checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from cloudmetrics.database import Pool
+from cloudmetrics.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    settings: Settings
+    pool: Pool
+    redis: Redis

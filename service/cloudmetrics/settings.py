@@ -1,0 +1,148 @@
+"""Service settings, grouped by concern and read from the environment in one place.
+
+Settings are built once (``Settings.from_environ``) and passed to ``create_app``; nothing reads
+the environment at import time, so tests build an app from their own values.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from cloudmetrics import __version__
+
+# The repository's migrations/ folder, when running from a checkout. The image sets
+# MIGRATIONS_DIR=/app/migrations instead.
+_SOURCE_MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
+NonNegativeInt = Annotated[int, msgspec.Meta(ge=0)]
+Seconds = Annotated[float, msgspec.Meta(gt=0, le=300)]
+Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+# Values that mean someone copied an example and forgot to fill it in.
+_PLACEHOLDERS = ("changeme", "change-me", "changethis", "<", "example.invalid")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid; the message is one line naming the variable."""
+
+
+class DatabaseSettings(msgspec.Struct, frozen=True, kw_only=True):
+    url: str = "postgresql://postgres@127.0.0.1:5432/cloudmetrics"
+    # The pool opens connections on demand (no minimum), so the service starts and answers
+    # /health while the database is down; /ready tells the load balancer.
+    pool_max_size: PositiveInt = 10
+    # Bounded wait for a pooled connection; past it the request gets a 503, never a hang.
+    acquire_timeout: Seconds = 2.0
+    connect_timeout: Seconds = 5.0
+    command_timeout: Seconds = 30.0
+    # 0 disables prepared-statement caching, required behind a transaction pooler.
+    statement_cache_size: NonNegativeInt = 100
+
+
+class CacheSettings(msgspec.Struct, frozen=True, kw_only=True):
+    url: str = "redis://127.0.0.1:6379/0"
+    socket_timeout: Seconds = 0.5
+    key_prefix: str = "cloudmetrics:"
+
+
+class ServerSettings(msgspec.Struct, frozen=True, kw_only=True):
+    host: str = "127.0.0.1"
+    port: Port = 8000
+    workers: PositiveInt = 1
+    # How long in-flight requests may take to finish after SIGTERM. ECS waits 30 s by default
+    # before SIGKILL, so stay below that.
+    graceful_shutdown_timeout: Seconds = 20.0
+
+
+class HealthSettings(msgspec.Struct, frozen=True, kw_only=True):
+    # Each readiness check gets its own budget so one slow dependency cannot hide another.
+    check_timeout: Seconds = 1.0
+
+
+class LogSettings(msgspec.Struct, frozen=True, kw_only=True):
+    level: LogLevel = "INFO"
+    # JSON for machines; "console" is easier to read on a laptop.
+    format: Literal["json", "console"] = "json"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
+    cache: CacheSettings = msgspec.field(default_factory=CacheSettings)
+    server: ServerSettings = msgspec.field(default_factory=ServerSettings)
+    health: HealthSettings = msgspec.field(default_factory=HealthSettings)
+    log: LogSettings = msgspec.field(default_factory=LogSettings)
+    migrations_dir: str = str(_SOURCE_MIGRATIONS_DIR)
+    version: str = __version__
+    # The git revision the build came from; reported as releaseId by the health endpoints.
+    release_id: str | None = None
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from environment variables (see ENVIRONMENT for the names)."""
+        env = os.environ if environ is None else environ
+        tree: dict[str, Any] = {}
+        for variable, (group, field) in ENVIRONMENT.items():
+            raw = env.get(variable)
+            if raw is None or raw == "":
+                continue
+            target = tree.setdefault(group, {}) if group else tree
+            target[field] = raw.strip()
+        try:
+            settings = msgspec.convert(tree, type=cls, strict=False)
+        except msgspec.ValidationError as error:
+            raise SettingsError(_explain(error)) from None
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Checks msgspec's types cannot express; raise SettingsError on the first problem."""
+        _require_scheme("DATABASE_URL", self.database.url, ("postgresql://", "postgres://"))
+        _require_scheme("REDIS_URL", self.cache.url, ("redis://", "rediss://", "unix://"))
+
+
+# Environment variable -> (settings group, field). The single place that names them.
+ENVIRONMENT: dict[str, tuple[str | None, str]] = {
+    "DATABASE_URL": ("database", "url"),
+    "DATABASE_POOL_MAX_SIZE": ("database", "pool_max_size"),
+    "DATABASE_ACQUIRE_TIMEOUT": ("database", "acquire_timeout"),
+    "DATABASE_CONNECT_TIMEOUT": ("database", "connect_timeout"),
+    "DATABASE_COMMAND_TIMEOUT": ("database", "command_timeout"),
+    "DATABASE_STATEMENT_CACHE_SIZE": ("database", "statement_cache_size"),
+    "REDIS_URL": ("cache", "url"),
+    "REDIS_SOCKET_TIMEOUT": ("cache", "socket_timeout"),
+    "REDIS_KEY_PREFIX": ("cache", "key_prefix"),
+    "HOST": ("server", "host"),
+    "PORT": ("server", "port"),
+    "WEB_CONCURRENCY": ("server", "workers"),
+    "GRACEFUL_SHUTDOWN_TIMEOUT": ("server", "graceful_shutdown_timeout"),
+    "HEALTH_CHECK_TIMEOUT": ("health", "check_timeout"),
+    "LOG_LEVEL": ("log", "level"),
+    "LOG_FORMAT": ("log", "format"),
+    "MIGRATIONS_DIR": (None, "migrations_dir"),
+    "RELEASE_ID": (None, "release_id"),
+}
+
+
+def _explain(error: msgspec.ValidationError) -> str:
+    """Turn msgspec's '... - at `$.database.url`' into a message naming the variable."""
+    message = str(error)
+    reason, _, path = message.partition(" - at `$.")
+    path = path.rstrip("`")
+    for variable, (group, field) in ENVIRONMENT.items():
+        if path == (f"{group}.{field}" if group else field):
+            return f"invalid {variable}: {reason}"
+    return f"invalid settings: {message}"
+
+
+def _require_scheme(variable: str, value: str, schemes: tuple[str, ...]) -> None:
+    if not value.startswith(schemes):
+        raise SettingsError(f"invalid {variable}: must start with one of {', '.join(schemes)}")
+    if any(marker in value.lower() for marker in _PLACEHOLDERS):
+        raise SettingsError(f"invalid {variable}: it still holds a placeholder value")

@@ -1,0 +1,35 @@
+"""Suite-wide fixtures: the real PostgreSQL and Redis, and throwaway databases on them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.databases import ADMIN_URL, REDIS_URL, DatabaseFactory
+from tests.support.services import missing_services
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    problems = missing_services(ADMIN_URL, REDIS_URL)
+    if problems:
+        pytest.exit("the test suite needs real servers:\n  " + "\n  ".join(problems), returncode=3)
+
+
+@pytest.fixture(scope="session")
+def database_factory() -> Iterator[DatabaseFactory]:
+    factory = DatabaseFactory()
+    yield factory
+    asyncio.run(factory.drop_all())
+
+
+@pytest.fixture
+async def database_url(database_factory: DatabaseFactory) -> str:
+    """An empty database of this test's own (dropped with the others at the session's end)."""
+    return await database_factory.create()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return REDIS_URL
