@@ -39,9 +39,11 @@ class ReadinessCheck:
 
 
 async def probe_postgresql(resources: Resources) -> Outcome | None:
-    timeout = resources.settings.health.check_timeout
-    async with acquire(resources.pool, timeout) as connection:
-        await connection.fetchval("SELECT 1", timeout=timeout)
+    settings = resources.settings
+    # A full pool is reported as such (not as a generic timeout) when its wait is the shorter.
+    acquire_timeout = min(settings.database.acquire_timeout, settings.health.check_timeout)
+    async with acquire(resources.pool, acquire_timeout) as connection:
+        await connection.fetchval("SELECT 1", timeout=settings.health.check_timeout)
     return None
 
 

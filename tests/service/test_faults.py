@@ -1,0 +1,148 @@
+"""Behaviour while PostgreSQL or Redis goes away and comes back, against real servers.
+
+A TcpProxy sits between the app and each server, so a test can cut one dependency without
+stopping the shared server: "refuse" is a server that is down, "blackhole" a network partition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from litestar import get
+from litestar.datastructures import State
+from litestar.params import FromQuery
+from litestar.testing import AsyncTestClient
+
+from cloudmetrics.app import create_app
+from cloudmetrics.database import acquire
+from cloudmetrics.resources import Resources
+from tests.support.polling import eventually
+from tests.support.settings import make_settings
+from tests.support.tcp_proxy import Mode, TcpProxy
+
+POSTGRES_ADDRESS = "127.0.0.1:5432"
+REDIS_ADDRESS = "127.0.0.1:6379"
+
+
+@dataclass
+class ProxiedService:
+    client: AsyncTestClient
+    postgres: TcpProxy
+    redis: TcpProxy
+
+
+@pytest.fixture
+async def proxied(database_url: str, redis_url: str) -> AsyncIterator[ProxiedService]:
+    with TcpProxy("127.0.0.1", 5432) as postgres, TcpProxy("127.0.0.1", 6379) as redis:
+        settings = make_settings(
+            postgres.url_for(database_url, POSTGRES_ADDRESS),
+            redis.url_for(redis_url, REDIS_ADDRESS),
+        )
+        async with AsyncTestClient(create_app(settings)) as client:
+            yield ProxiedService(client, postgres, redis)
+
+
+async def _ready(service: ProxiedService) -> httpx.Response:
+    return await service.client.get("/ready")
+
+
+def _check(response: httpx.Response, name: str) -> dict[str, Any]:
+    (entry,) = response.json()["checks"][name]
+    return entry
+
+
+@pytest.mark.parametrize("mode", ["refuse", "blackhole"])
+async def test_database_outage_fails_readiness_but_not_liveness(
+    proxied: ProxiedService, mode: Mode
+) -> None:
+    assert (await _ready(proxied)).status_code == 200
+
+    proxied.postgres.set_mode(mode)
+
+    unready = await eventually(lambda: _ready(proxied), lambda r: r.status_code == 503, within=2)
+    assert unready.json()["status"] == "fail"
+    assert _check(unready, "postgresql:responseTime")["status"] == "fail"
+    assert _check(unready, "postgresql:responseTime")["output"]
+    assert _check(unready, "redis:responseTime")["status"] == "pass"
+    liveness = await proxied.client.get("/health")
+    assert liveness.status_code == 200
+    assert liveness.json()["status"] == "pass"
+
+
+@pytest.mark.parametrize("mode", ["refuse", "blackhole"])
+async def test_readiness_recovers_without_restart_when_database_returns(
+    proxied: ProxiedService, mode: Mode
+) -> None:
+    proxied.postgres.set_mode(mode)
+    await eventually(lambda: _ready(proxied), lambda r: r.status_code == 503, within=2)
+
+    proxied.postgres.set_mode("forward")
+
+    recovered = await eventually(lambda: _ready(proxied), lambda r: r.status_code == 200, within=5)
+    assert _check(recovered, "postgresql:responseTime")["status"] == "pass"
+
+
+@pytest.mark.parametrize("mode", ["refuse", "blackhole"])
+async def test_redis_outage_degrades_readiness_to_warn_and_recovers(
+    proxied: ProxiedService, mode: Mode
+) -> None:
+    proxied.redis.set_mode(mode)
+
+    degraded = await eventually(
+        lambda: _ready(proxied), lambda r: r.json()["status"] == "warn", within=2
+    )
+    # warn keeps the task in the load balancer: the API still answers without its cache.
+    assert degraded.status_code == 200
+    assert _check(degraded, "redis:responseTime")["status"] == "warn"
+    assert _check(degraded, "postgresql:responseTime")["status"] == "pass"
+    assert (await proxied.client.get("/health")).status_code == 200
+
+    proxied.redis.set_mode("forward")
+
+    await eventually(lambda: _ready(proxied), lambda r: r.json()["status"] == "pass", within=5)
+
+
+_background: set[asyncio.Task[None]] = set()
+
+
+@get("/test/hold-connection")
+async def hold_connection(state: State, seconds: FromQuery[float]) -> None:
+    """Borrow the pool's only connection in the background, as a slow request would."""
+    resources: Resources = state.resources
+    acquired = asyncio.Event()
+
+    async def hold() -> None:
+        async with acquire(resources.pool, timeout=5):
+            acquired.set()
+            await asyncio.sleep(seconds)
+
+    task = asyncio.create_task(hold())
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+    await acquired.wait()
+
+
+async def test_exhausted_pool_answers_503_after_a_bounded_wait(
+    database_url: str, redis_url: str
+) -> None:
+    settings = make_settings(
+        database_url, redis_url, database={"pool_max_size": 1, "acquire_timeout": 0.3}
+    )
+    app = create_app(settings, extra_route_handlers=[hold_connection])
+    async with AsyncTestClient(app) as client:
+        held = await client.get("/test/hold-connection", params={"seconds": 1.0})
+        assert held.status_code == 200
+
+        response = await client.get("/ready")
+
+        assert response.status_code == 503
+        entry = _check(response, "postgresql:responseTime")
+        assert entry["status"] == "fail"
+        assert "no database connection within 0.3s" in entry["output"]
+        # Once the slow borrower gives the connection back, readiness returns by itself.
+        await eventually(lambda: client.get("/ready"), lambda r: r.status_code == 200, within=3)

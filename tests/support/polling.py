@@ -1,0 +1,29 @@
+"""Waiting for a condition with a deadline: how the tests express "within N seconds"."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]],
+    accept: Callable[[T], bool],
+    *,
+    within: float,
+    interval: float = 0.1,
+) -> T:
+    """Call ``probe`` until ``accept`` holds for its result; fail with the last result if the
+    deadline passes first."""
+    deadline = time.monotonic() + within
+    while True:
+        result = await probe()
+        if accept(result):
+            return result
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"condition not met within {within}s; last result: {result!r}")
+        await asyncio.sleep(interval)
