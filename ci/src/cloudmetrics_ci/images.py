@@ -1,0 +1,24 @@
+"""Every container image the pipeline pulls, pinned by version in one place.
+
+A floating tag (`latest`, `16`) would let a rebuild of the same commit pick up a
+different base; bumping a version here is a reviewed change instead.
+"""
+
+from typing import Final
+
+# The service targets Python 3.11 (the lock files are compiled for it).
+PYTHON: Final = "python:3.11.14-slim-bookworm"
+# The full variant brings make, git and compilers for the lint and test runs.
+PYTHON_TOOLING: Final = "python:3.11.14-bookworm"
+# uv is copied out of its own image; the version matches the Makefile's UV_VERSION.
+UV: Final = "ghcr.io/astral-sh/uv:0.13.9"
+
+# Production runs PostgreSQL 16 and Redis 7: checks and the local stack do too.
+POSTGRES: Final = "postgres:16.10-bookworm"
+REDIS: Final = "redis:7.4.5-bookworm"
+# Single-node KRaft broker for the local stack (no ZooKeeper).
+KAFKA: Final = "apache/kafka:4.1.0"
+
+# The Pulumi CLI matches the `pulumi` package pinned in infra/requirements.txt.
+PULUMI: Final = "pulumi/pulumi-python:3.272.0"
+AWS_CLI: Final = "amazon/aws-cli:2.31.0"
