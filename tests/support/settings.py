@@ -14,6 +14,9 @@ from cloudmetrics.settings import (
     Settings,
 )
 
+QUICK_HEALTH_CHECKS = HealthSettings(check_timeout=0.5)
+QUIET_LOGS = LogSettings(level="WARNING")
+
 
 def make_settings(
     database_url: str,
@@ -25,13 +28,14 @@ def make_settings(
 ) -> Settings:
     database_settings = DatabaseSettings(url=database_url, acquire_timeout=0.5, connect_timeout=1.0)
     cache_settings = CacheSettings(url=redis_url, socket_timeout=0.3)
-    return Settings(
+    settings = Settings(
         database=msgspec.structs.replace(database_settings, **(database or {})),
         cache=msgspec.structs.replace(cache_settings, **(cache or {})),
         health=HealthSettings(check_timeout=0.5),
         log=LogSettings(level="WARNING"),
-        **fields,
     )
+    # Any other field (release_id, migrations_dir, health, log, ...) as the test asks.
+    return msgspec.structs.replace(settings, **fields)
 
 
 def replace(settings: Settings, **changes: Any) -> Settings:

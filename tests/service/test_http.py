@@ -1,0 +1,74 @@
+"""HTTP conventions every route shares: problem details, request ids, the OpenAPI schema."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from litestar import get
+from litestar.testing import AsyncTestClient
+
+from cloudmetrics.app import create_app
+from tests.support.settings import make_settings
+
+
+@get("/test/boom")
+async def boom() -> None:
+    raise RuntimeError("secret internal detail")
+
+
+@pytest.fixture
+async def client_with_failing_route(
+    database_url: str, redis_url: str
+) -> AsyncIterator[AsyncTestClient]:
+    app = create_app(make_settings(database_url, redis_url), extra_route_handlers=[boom])
+    async with AsyncTestClient(app) as client:
+        yield client
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/no/such/route", 404), ("POST", "/health", 405)],
+)
+async def test_routing_errors_are_problem_details(
+    client: AsyncTestClient, method: str, path: str, status: int
+) -> None:
+    response = await client.request(method, path)
+
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status
+    assert body["type"] == "about:blank"
+    assert body["title"]
+    assert response.headers["x-request-id"]
+
+
+async def test_unexpected_errors_are_500_problem_details_without_internals(
+    client_with_failing_route: AsyncTestClient,
+) -> None:
+    response = await client_with_failing_route.get("/test/boom")
+
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"] == "an unexpected error occurred"
+    assert "secret" not in response.text
+
+
+async def test_request_id_is_generated_or_taken_from_the_caller(client: AsyncTestClient) -> None:
+    generated = await client.get("/health")
+    echoed = await client.get("/health", headers={"X-Request-ID": "alb-1234.abc"})
+    refused = await client.get("/health", headers={"X-Request-ID": "bad id\twith\ttabs"})
+
+    assert len(generated.headers["x-request-id"]) == 32
+    assert echoed.headers["x-request-id"] == "alb-1234.abc"
+    assert refused.headers["x-request-id"] != "bad id\twith\ttabs"
+
+
+async def test_openapi_schema_is_served(client: AsyncTestClient) -> None:
+    response = await client.get("/schema/openapi.json")
+
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["info"]["title"] == "CloudMetrics API"
+    assert {"/health", "/ready"} <= set(schema["paths"])

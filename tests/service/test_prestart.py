@@ -1,0 +1,63 @@
+"""`cloudmetrics prestart`: says exactly what is missing, and creates the local database."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+from click.testing import CliRunner
+
+from cloudmetrics.cli import main
+from tests.support.databases import DatabaseFactory, with_database
+from tests.support.server import free_port
+
+
+def test_names_an_unreachable_postgresql_and_how_to_start_it(redis_url: str) -> None:
+    url = f"postgresql://postgres@127.0.0.1:{free_port()}/cloudmetrics"
+
+    result = CliRunner().invoke(
+        main, ["prestart"], env={"DATABASE_URL": url, "REDIS_URL": redis_url}
+    )
+
+    assert result.exit_code == 1
+    assert "PostgreSQL is not reachable" in result.output
+    assert "pg_ctlcluster" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_names_an_unreachable_redis_and_how_to_start_it(database_url: str) -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"
+
+    result = CliRunner().invoke(
+        main, ["prestart"], env={"DATABASE_URL": database_url, "REDIS_URL": url}
+    )
+
+    assert result.exit_code == 1
+    assert "Redis is not reachable" in result.output
+    assert "redis-server" in result.output
+
+
+def test_creates_the_database_when_asked(database_factory: DatabaseFactory, redis_url: str) -> None:
+    # A name of our own, registered for the session's clean-up, dropped before the command runs.
+    url = asyncio.run(database_factory.create("prestart"))
+    name = url.rsplit("/", 1)[1]
+    asyncio.run(_admin(database_factory.admin_url, f'DROP DATABASE "{name}"'))
+
+    result = CliRunner().invoke(
+        main, ["prestart", "--create-database"], env={"DATABASE_URL": url, "REDIS_URL": redis_url}
+    )
+
+    exists = asyncio.run(
+        _admin(database_factory.admin_url, "SELECT 1 FROM pg_database WHERE datname = $1", name)
+    )
+    assert result.exit_code == 0, result.output
+    assert f"created database {with_database(database_factory.admin_url, name)}" in result.output
+    assert exists == 1
+
+
+async def _admin(admin_url: str, query: str, *args: object) -> object:
+    connection = await asyncpg.connect(admin_url)
+    try:
+        return await connection.fetchval(query, *args)
+    finally:
+        await connection.close()
