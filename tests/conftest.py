@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from cloudmetrics.migrations.runner import MigrationRunner
+from cloudmetrics.settings import Settings
 from tests.support.databases import ADMIN_URL, REDIS_URL, DatabaseFactory
 from tests.support.services import missing_services
 
@@ -28,6 +30,14 @@ def database_factory() -> Iterator[DatabaseFactory]:
 async def database_url(database_factory: DatabaseFactory) -> str:
     """An empty database of this test's own (dropped with the others at the session's end)."""
     return await database_factory.create()
+
+
+@pytest.fixture
+async def migrated_database_url(database_factory: DatabaseFactory) -> str:
+    """A database of this test's own with every migration in migrations/ applied."""
+    url = await database_factory.create("migrated")
+    await MigrationRunner(url, Settings().migrations_dir).up()
+    return url
 
 
 @pytest.fixture(scope="session")

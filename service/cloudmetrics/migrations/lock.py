@@ -1,0 +1,96 @@
+"""One runner at a time: a session advisory lock held on a dedicated connection for the whole run.
+
+The connection is opened with asyncpg.connect, never borrowed from a pool: asyncpg's pool runs
+`pg_advisory_unlock_all()` when a connection is released, which would drop the lock mid-run.
+For the same reason the runner must reach PostgreSQL directly, not through a transaction-mode
+pooler (which may hand each statement to a different server session).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+import asyncpg
+
+from cloudmetrics.database import Connection
+from cloudmetrics.dependencies import redact
+from cloudmetrics.errors import DEPENDENCY_FAILURES
+from cloudmetrics.migrations.errors import MigrationError, MigrationLockTimeout
+
+# int.from_bytes(b"cmig"): a fixed key every runner of this schema agrees on. Below 2**31, so
+# pg_locks shows it whole in `objid` (classid 0), which _describe_holder relies on.
+MIGRATION_LOCK_KEY = 1_668_114_791
+APPLICATION_NAME = "cloudmetrics-migrate"
+
+
+@asynccontextmanager
+async def dedicated_connection(
+    url: str, *, connect_timeout: float, read_only: bool = False
+) -> AsyncGenerator[Connection]:
+    """A connection of the run's own, closed (and so unlocked) whatever happens.
+
+    ``read_only`` connections (status, verify, dry runs) cannot change anything even by mistake.
+    """
+    server_settings = {"application_name": APPLICATION_NAME}
+    if read_only:
+        server_settings["default_transaction_read_only"] = "on"
+    try:
+        connection: Connection = await asyncpg.connect(
+            url, timeout=connect_timeout, server_settings=server_settings
+        )
+    except (*DEPENDENCY_FAILURES, asyncpg.PostgresError) as error:
+        first_line = (str(error).strip().splitlines() or [""])[0]
+        raise MigrationError(
+            f"cannot connect to PostgreSQL at {redact(url)}: {type(error).__name__} {first_line}"
+        ) from None
+    try:
+        yield connection
+    finally:
+        with contextlib.suppress(*DEPENDENCY_FAILURES):
+            await connection.close(timeout=5)
+
+
+@asynccontextmanager
+async def migration_lock(connection: Connection, *, timeout: float) -> AsyncGenerator[None]:
+    """Hold the migration lock, waiting at most ``timeout`` seconds for another runner."""
+    # lock_timeout bounds the wait inside PostgreSQL; the queue stays fair (first come, first
+    # served), which polling with pg_try_advisory_lock would not be.
+    await connection.execute(
+        "SELECT set_config('lock_timeout', $1, false)", f"{max(1, round(timeout * 1000))}ms"
+    )
+    try:
+        await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+    except asyncpg.LockNotAvailableError:
+        holder = await _describe_holder(connection)
+        raise MigrationLockTimeout(
+            f"another migration run holds the lock ({holder}); gave up after {timeout:g}s — "
+            "wait for it to finish, or retry with a longer --lock-timeout"
+        ) from None
+    finally:
+        await connection.execute("RESET lock_timeout")
+    try:
+        yield
+    finally:
+        # Closing the connection releases it too; unlocking first lets the next runner in
+        # without waiting for the close handshake.
+        with contextlib.suppress(*DEPENDENCY_FAILURES, asyncpg.PostgresError):
+            await connection.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
+
+
+async def _describe_holder(connection: Connection) -> str:
+    row = await connection.fetchrow(
+        """
+        SELECT a.pid, a.application_name, a.client_addr::text AS client, a.backend_start
+        FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+        WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = $1
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        """,
+        MIGRATION_LOCK_KEY,
+    )
+    if row is None:
+        return "holder already gone"
+    name = row["application_name"] or "unnamed session"
+    client = row["client"] or "local socket"
+    return f"pid {row['pid']}, {name} from {client}, connected at {row['backend_start']:%H:%M:%S}"
