@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from cloudmetrics.app import create_app
@@ -10,7 +11,7 @@ from tests.support.settings import make_settings
 
 
 @pytest.fixture
-async def client(database_url: str, redis_url: str) -> AsyncIterator[AsyncTestClient]:
+async def client(database_url: str, redis_url: str) -> AsyncIterator[AsyncTestClient[Litestar]]:
     app = create_app(make_settings(database_url, redis_url, release_id="abc1234"))
     async with AsyncTestClient(app) as test_client:
         yield test_client

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from litestar import get
+from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.params import FromQuery
 from litestar.testing import AsyncTestClient
@@ -31,7 +31,7 @@ REDIS_ADDRESS = "127.0.0.1:6379"
 
 @dataclass
 class ProxiedService:
-    client: AsyncTestClient
+    client: AsyncTestClient[Litestar]
     postgres: TcpProxy
     redis: TcpProxy
 

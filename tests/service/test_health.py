@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 
-async def test_liveness_passes_in_health_json(client: AsyncTestClient) -> None:
+async def test_liveness_passes_in_health_json(client: AsyncTestClient[Litestar]) -> None:
     response = await client.get("/health")
 
     assert response.status_code == 200
@@ -16,7 +17,9 @@ async def test_liveness_passes_in_health_json(client: AsyncTestClient) -> None:
     assert "checks" not in body
 
 
-async def test_readiness_reports_each_dependency_with_latency(client: AsyncTestClient) -> None:
+async def test_readiness_reports_each_dependency_with_latency(
+    client: AsyncTestClient[Litestar],
+) -> None:
     response = await client.get("/ready")
 
     assert response.status_code == 200, response.text

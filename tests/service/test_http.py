@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from litestar import get
+from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
 
 from cloudmetrics.app import create_app
@@ -20,7 +20,7 @@ async def boom() -> None:
 @pytest.fixture
 async def client_with_failing_route(
     database_url: str, redis_url: str
-) -> AsyncIterator[AsyncTestClient]:
+) -> AsyncIterator[AsyncTestClient[Litestar]]:
     app = create_app(make_settings(database_url, redis_url), extra_route_handlers=[boom])
     async with AsyncTestClient(app) as client:
         yield client
@@ -31,7 +31,7 @@ async def client_with_failing_route(
     [("GET", "/no/such/route", 404), ("POST", "/health", 405)],
 )
 async def test_routing_errors_are_problem_details(
-    client: AsyncTestClient, method: str, path: str, status: int
+    client: AsyncTestClient[Litestar], method: str, path: str, status: int
 ) -> None:
     response = await client.request(method, path)
 
@@ -45,7 +45,7 @@ async def test_routing_errors_are_problem_details(
 
 
 async def test_unexpected_errors_are_500_problem_details_without_internals(
-    client_with_failing_route: AsyncTestClient,
+    client_with_failing_route: AsyncTestClient[Litestar],
 ) -> None:
     response = await client_with_failing_route.get("/test/boom")
 
@@ -55,7 +55,9 @@ async def test_unexpected_errors_are_500_problem_details_without_internals(
     assert "secret" not in response.text
 
 
-async def test_request_id_is_generated_or_taken_from_the_caller(client: AsyncTestClient) -> None:
+async def test_request_id_is_generated_or_taken_from_the_caller(
+    client: AsyncTestClient[Litestar],
+) -> None:
     generated = await client.get("/health")
     echoed = await client.get("/health", headers={"X-Request-ID": "alb-1234.abc"})
     refused = await client.get("/health", headers={"X-Request-ID": "bad id\twith\ttabs"})
@@ -65,7 +67,7 @@ async def test_request_id_is_generated_or_taken_from_the_caller(client: AsyncTes
     assert refused.headers["x-request-id"] != "bad id\twith\ttabs"
 
 
-async def test_openapi_schema_is_served(client: AsyncTestClient) -> None:
+async def test_openapi_schema_is_served(client: AsyncTestClient[Litestar]) -> None:
     response = await client.get("/schema/openapi.json")
 
     assert response.status_code == 200

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,7 +29,7 @@ def running_server(
     command: list[str] | None = None,
     ready_path: str = "/health",
     startup_timeout: float = 20,
-) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+) -> Generator[tuple[str, subprocess.Popen[bytes]]]:
     """Start the server on a free port, wait until it answers, stop it at the end.
 
     Yields the base URL and the process (tests may signal it themselves).
