@@ -18,6 +18,8 @@ from cloudmetrics.errors import problem_details_plugin
 from cloudmetrics.health.checks import ReadinessCheck, default_checks
 from cloudmetrics.health.routes import route_handlers as health_routes
 from cloudmetrics.logs import configure_logging
+from cloudmetrics.metrics.routes import metrics_router
+from cloudmetrics.rate_limit import RateLimiting
 from cloudmetrics.request_context import request_context_middleware
 from cloudmetrics.resources import Resources
 from cloudmetrics.settings import Settings
@@ -53,9 +55,16 @@ def create_app(
                 pool.terminate()
             log.info("stopped")
 
+    # Only the /v1 API is rate limited: probes and the schema must always answer.
+    rate_limiting = RateLimiting(settings)
     app = Litestar(
-        route_handlers=[*health_routes, *extra_route_handlers],
-        lifespan=[resources_lifespan],
+        route_handlers=[
+            *health_routes,
+            metrics_router(settings, middleware=rate_limiting.middleware),
+            *extra_route_handlers,
+        ],
+        lifespan=[resources_lifespan, rate_limiting.lifespan],
+        stores=rate_limiting.stores,
         state=_initial_state(readiness_checks),
         plugins=[problem_details_plugin()],
         openapi_config=OpenAPIConfig(

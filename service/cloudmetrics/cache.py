@@ -7,9 +7,12 @@ keeping every call in this file keeps the type checker's exceptions in one place
 
 from __future__ import annotations
 
+from typing import cast
+
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
 
 from cloudmetrics.settings import CacheSettings
 
@@ -31,3 +34,29 @@ def open_redis(settings: CacheSettings) -> Redis:
 
 async def ping(redis: Redis) -> bool:
     return await redis.ping()  # pyright: ignore[reportUnknownMemberType]
+
+
+# What a Redis call raises when Redis is down, slow or confused; callers with a fallback catch
+# exactly these and carry on without the cache.
+REDIS_FAILURES: tuple[type[Exception], ...] = (RedisError, OSError, TimeoutError)
+
+
+async def get_bytes(redis: Redis, key: str) -> bytes | None:
+    # decode_responses=False (open_redis), so values come back as bytes.
+    value = await redis.get(key)  # pyright: ignore[reportUnknownMemberType]
+    return cast("bytes | None", value)
+
+
+async def set_bytes(
+    redis: Redis,
+    key: str,
+    value: bytes,
+    *,
+    ttl_seconds: int | None = None,
+    only_if_missing: bool = False,
+) -> bool:
+    """SET with an optional expiry; with ``only_if_missing`` it is SET NX. True if it was set."""
+    done = await redis.set(  # pyright: ignore[reportUnknownMemberType]
+        key, value, ex=ttl_seconds, nx=only_if_missing
+    )
+    return bool(done)

@@ -72,12 +72,39 @@ class LogSettings(msgspec.Struct, frozen=True, kw_only=True):
     format: Literal["json", "console"] = "json"
 
 
+class IngestSettings(msgspec.Struct, frozen=True, kw_only=True):
+    # One batch is one transaction: these bound how long it holds locks and how much memory a
+    # request may take before it is refused with a 413 (docs/api.md).
+    max_points: PositiveInt = 10_000
+    max_body_bytes: PositiveInt = 5 * 1024 * 1024
+    # Points older or further ahead than this are refused: they are almost always clock bugs.
+    past_window_seconds: PositiveInt = 7 * 24 * 3600
+    future_window_seconds: PositiveInt = 10 * 60
+    max_tags: NonNegativeInt = 16
+
+
+class QuerySettings(msgspec.Struct, frozen=True, kw_only=True):
+    # (end - start) / step past this is a 400: it bounds the work and the size of one answer.
+    max_buckets: PositiveInt = 10_000
+    # Metric catalogue pages stay cached at most this long, even if an invalidation is lost.
+    catalogue_ttl_seconds: PositiveInt = 300
+
+
+class RateLimitSettings(msgspec.Struct, frozen=True, kw_only=True):
+    # Requests per client address per minute on /v1, counted in Redis across all tasks;
+    # 0 turns rate limiting off.
+    per_minute: NonNegativeInt = 1200
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
     cache: CacheSettings = msgspec.field(default_factory=CacheSettings)
     server: ServerSettings = msgspec.field(default_factory=ServerSettings)
     health: HealthSettings = msgspec.field(default_factory=HealthSettings)
     log: LogSettings = msgspec.field(default_factory=LogSettings)
+    ingest: IngestSettings = msgspec.field(default_factory=IngestSettings)
+    query: QuerySettings = msgspec.field(default_factory=QuerySettings)
+    rate_limit: RateLimitSettings = msgspec.field(default_factory=RateLimitSettings)
     migrations_dir: str = str(_SOURCE_MIGRATIONS_DIR)
     version: str = __version__
     # The git revision the build came from; reported as releaseId by the health endpoints.
@@ -125,6 +152,14 @@ ENVIRONMENT: dict[str, tuple[str | None, str]] = {
     "HEALTH_CHECK_TIMEOUT": ("health", "check_timeout"),
     "LOG_LEVEL": ("log", "level"),
     "LOG_FORMAT": ("log", "format"),
+    "INGEST_MAX_POINTS": ("ingest", "max_points"),
+    "INGEST_MAX_BODY_BYTES": ("ingest", "max_body_bytes"),
+    "INGEST_PAST_WINDOW": ("ingest", "past_window_seconds"),
+    "INGEST_FUTURE_WINDOW": ("ingest", "future_window_seconds"),
+    "INGEST_MAX_TAGS": ("ingest", "max_tags"),
+    "QUERY_MAX_BUCKETS": ("query", "max_buckets"),
+    "CATALOGUE_CACHE_TTL": ("query", "catalogue_ttl_seconds"),
+    "RATE_LIMIT_PER_MINUTE": ("rate_limit", "per_minute"),
     "MIGRATIONS_DIR": (None, "migrations_dir"),
     "RELEASE_ID": (None, "release_id"),
 }

@@ -1,0 +1,1 @@
+"""Metric points: ingest, the metric catalogue and series queries (docs/api.md)."""

@@ -1,0 +1,120 @@
+"""The metric catalogue (list pages and name -> id), cached in Redis in front of PostgreSQL.
+
+Invalidation uses a generation token: every cached page's key contains the current token, and a
+batch that creates a metric replaces the token *after* its transaction commits. A reader that
+sees the new token reads the database after that commit, so it can never cache a page without
+the new metric under the new token; pages under old tokens are simply never read again and
+expire. Every Redis error is a cache miss: the catalogue is then read from PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import msgspec
+import structlog
+from redis.asyncio import Redis
+
+from cloudmetrics import cache
+from cloudmetrics.database import acquire
+from cloudmetrics.metrics import queries
+from cloudmetrics.metrics.models import MetricPage
+from cloudmetrics.metrics.pagination import encode_cursor
+from cloudmetrics.resources import Resources
+
+log = structlog.get_logger(__name__)
+
+# A metric's id never changes and metrics are never deleted, so the mapping can live long.
+# Unknown names are not cached: a negative entry would hide the metric once it is created.
+METRIC_ID_TTL_SECONDS = 3600
+
+_page_decoder = msgspec.json.Decoder(MetricPage)
+
+
+def _generation_key(resources: Resources) -> str:
+    return f"{resources.settings.cache.key_prefix}catalogue:generation"
+
+
+async def list_page(resources: Resources, *, prefix: str, after: str, limit: int) -> MetricPage:
+    redis = resources.redis
+    generation = await _current_generation(resources)
+    key = None
+    if generation is not None:
+        key_prefix = resources.settings.cache.key_prefix
+        key = f"{key_prefix}catalogue:{generation}:{limit}:{after}:{prefix}"
+        cached = await _get(redis, key)
+        if cached is not None:
+            try:
+                return _page_decoder.decode(cached)
+            except msgspec.DecodeError:
+                log.warning("catalogue_cache_unreadable", key=key)
+    page = await _read_page(resources, prefix=prefix, after=after, limit=limit)
+    if key is not None:
+        ttl = resources.settings.query.catalogue_ttl_seconds
+        await _set(redis, key, msgspec.json.encode(page), ttl_seconds=ttl)
+    return page
+
+
+async def metric_id(resources: Resources, name: str) -> int | None:
+    key = f"{resources.settings.cache.key_prefix}metric-id:{name}"
+    cached = await _get(resources.redis, key)
+    if cached is not None and cached.isdigit():
+        return int(cached)
+    async with acquire(resources.pool, resources.settings.database.acquire_timeout) as connection:
+        found = await queries.metric_id(connection, name)
+    if found is not None:
+        await _set(resources.redis, key, str(found).encode(), ttl_seconds=METRIC_ID_TTL_SECONDS)
+    return found
+
+
+async def invalidate(resources: Resources) -> None:
+    """Call after a transaction that created metrics has committed."""
+    await _set(resources.redis, _generation_key(resources), _new_token())
+
+
+async def _current_generation(resources: Resources) -> str | None:
+    """The current token, created if Redis has none (first use, restart, eviction); None when
+    Redis cannot be used, which means: do not cache."""
+    key = _generation_key(resources)
+    try:
+        token = await cache.get_bytes(resources.redis, key)
+        if token is None:
+            # NX: if another task created one first, its token wins and we read that.
+            await cache.set_bytes(resources.redis, key, _new_token(), only_if_missing=True)
+            token = await cache.get_bytes(resources.redis, key)
+    except cache.REDIS_FAILURES as error:
+        _log_miss(error)
+        return None
+    return token.decode() if token is not None else None
+
+
+async def _read_page(resources: Resources, *, prefix: str, after: str, limit: int) -> MetricPage:
+    async with acquire(resources.pool, resources.settings.database.acquire_timeout) as connection:
+        # One extra row tells whether another page follows.
+        rows = await queries.list_metrics(connection, prefix=prefix, after=after, limit=limit + 1)
+    if len(rows) > limit:
+        return MetricPage(metrics=rows[:limit], next_cursor=encode_cursor(rows[limit - 1].name))
+    return MetricPage(metrics=rows)
+
+
+def _new_token() -> bytes:
+    return uuid.uuid4().hex.encode()
+
+
+async def _get(redis: Redis, key: str) -> bytes | None:
+    try:
+        return await cache.get_bytes(redis, key)
+    except cache.REDIS_FAILURES as error:
+        _log_miss(error)
+        return None
+
+
+async def _set(redis: Redis, key: str, value: bytes, *, ttl_seconds: int | None = None) -> None:
+    try:
+        await cache.set_bytes(redis, key, value, ttl_seconds=ttl_seconds)
+    except cache.REDIS_FAILURES as error:
+        _log_miss(error)
+
+
+def _log_miss(error: Exception) -> None:
+    log.warning("cache_unavailable", error_type=type(error).__name__)

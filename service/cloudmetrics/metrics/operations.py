@@ -1,0 +1,57 @@
+"""The three things the metrics API does, each one function the handlers call."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from cloudmetrics.database import acquire
+from cloudmetrics.errors import InvalidRequest, NotFound
+from cloudmetrics.metrics import catalogue, queries
+from cloudmetrics.metrics.ingest import write_points
+from cloudmetrics.metrics.models import IngestResult, MetricPage, Point, Series
+from cloudmetrics.metrics.pagination import decode_cursor
+from cloudmetrics.metrics.rules import NAME_PATTERN, PREFIX_PATTERN, is_metric_name, is_prefix
+from cloudmetrics.metrics.series_params import SeriesQuery
+from cloudmetrics.resources import Resources
+
+
+async def ingest(resources: Resources, points: list[Point]) -> IngestResult:
+    async with acquire(resources.pool, resources.settings.database.acquire_timeout) as connection:
+        created = await write_points(connection, points)
+    if created:
+        await catalogue.invalidate(resources)
+    return IngestResult(accepted=len(points), new_metrics=len(created))
+
+
+async def list_metrics(
+    resources: Resources, *, prefix: str, cursor: str | None, limit: int
+) -> MetricPage:
+    if not is_prefix(prefix):
+        raise InvalidRequest(f"prefix must match {PREFIX_PATTERN}")
+    after = decode_cursor(cursor)
+    return await catalogue.list_page(resources, prefix=prefix, after=after, limit=limit)
+
+
+async def read_series(resources: Resources, name: str, query: SeriesQuery) -> Series:
+    if not is_metric_name(name):
+        raise InvalidRequest(f"metric names match {NAME_PATTERN}")
+    metric = await catalogue.metric_id(resources, name)
+    if metric is None:
+        raise NotFound(f"no metric is named {name!r}")
+    async with acquire(resources.pool, resources.settings.database.acquire_timeout) as connection:
+        try:
+            points = await queries.series(connection, metric, query)
+        except asyncpg.NumericValueOutOfRangeError:
+            raise InvalidRequest(
+                f"the {query.agg} of some bucket overflows double precision; "
+                "use a smaller step or another aggregate"
+            ) from None
+    return Series(
+        metric=name,
+        start=query.start,
+        end=query.end,
+        step_seconds=int(query.step.total_seconds()),
+        agg=query.agg,
+        tags=query.tags,
+        points=points,
+    )

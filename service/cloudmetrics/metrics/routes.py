@@ -1,0 +1,100 @@
+"""The /v1 metrics endpoints: parse the request, call one operation, return its struct."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated, Any
+
+from litestar import Request, Router, get, post
+from litestar.datastructures import State
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.types import Middleware
+
+from cloudmetrics.errors import PayloadTooLarge
+from cloudmetrics.metrics import operations
+from cloudmetrics.metrics.models import Aggregate, IngestResult, MetricPage, Series
+from cloudmetrics.metrics.openapi import IngestOperation
+from cloudmetrics.metrics.pagination import CURSOR_PATTERN
+from cloudmetrics.metrics.rules import PREFIX_PATTERN
+from cloudmetrics.metrics.series_params import STEP_PATTERN, parse_series_query
+from cloudmetrics.metrics.validation import parse_batch
+from cloudmetrics.resources import Resources
+from cloudmetrics.settings import Settings
+
+
+@post(
+    "/metrics",
+    status_code=201,
+    operation_class=IngestOperation,
+    summary="Ingest a batch of points (all or nothing)",
+    tags=["metrics"],
+)
+async def ingest_points(request: Request[Any, Any, Any], state: State) -> IngestResult:
+    resources: Resources = state.resources
+    limit = resources.settings.ingest.max_body_bytes
+    try:
+        body = await request.body()
+    except RequestEntityTooLarge:
+        raise PayloadTooLarge(
+            f"the body is larger than {limit} bytes", extra={"maxBodyBytes": limit}
+        ) from None
+    points = parse_batch(body, resources.settings.ingest)
+    return await operations.ingest(resources, points)
+
+
+@get("/metrics", summary="List metric names, by prefix, a page at a time", tags=["metrics"])
+async def list_metrics(
+    state: State,
+    prefix: Annotated[str, QueryParameter(pattern=PREFIX_PATTERN, max_length=200)] = "",
+    cursor: Annotated[
+        str | None,
+        QueryParameter(pattern=CURSOR_PATTERN, description="nextCursor of the last page"),
+    ] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+) -> MetricPage:
+    return await operations.list_metrics(state.resources, prefix=prefix, cursor=cursor, limit=limit)
+
+
+@get(
+    "/metrics/{name:str}/series",
+    summary="Aggregate a metric's points into time buckets",
+    tags=["metrics"],
+)
+async def read_series(
+    state: State,
+    name: FromPath[str],
+    start: Annotated[datetime, QueryParameter(description="Inclusive; RFC 3339 with an offset")],
+    end: Annotated[datetime, QueryParameter(description="Exclusive; RFC 3339 with an offset")],
+    step: Annotated[
+        str, QueryParameter(pattern=STEP_PATTERN, description="Bucket width: 30s, 5m, 1h, 1d")
+    ] = "60s",
+    agg: FromQuery[Aggregate] = "avg",
+    tags: Annotated[
+        list[str] | None,
+        QueryParameter(name="tag", description="key:value; repeat to require several tags"),
+    ] = None,
+) -> Series:
+    resources: Resources = state.resources
+    query = parse_series_query(
+        start=start,
+        end=end,
+        step=step,
+        agg=agg,
+        tag_filters=tags or (),
+        max_buckets=resources.settings.query.max_buckets,
+        max_tags=resources.settings.ingest.max_tags,
+    )
+    return await operations.read_series(resources, name, query)
+
+
+def metrics_router(settings: Settings, *, middleware: Sequence[Middleware] = ()) -> Router:
+    return Router(
+        path="/v1",
+        route_handlers=[ingest_points, list_metrics, read_series],
+        # Litestar stops reading past this (even without a Content-Length); the handler turns
+        # its error into our 413 problem.
+        request_max_body_size=settings.ingest.max_body_bytes,
+        middleware=list(middleware),
+    )

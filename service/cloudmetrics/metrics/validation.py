@@ -1,0 +1,143 @@
+"""Checking an ingest batch point by point, so a client learns every problem at once."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import cast
+
+import msgspec
+
+from cloudmetrics.errors import InvalidRequest, PayloadTooLarge
+from cloudmetrics.metrics.models import Point, PointError, RawBatch
+from cloudmetrics.metrics.rules import (
+    NAME_PATTERN,
+    is_metric_name,
+    tag_key_problem,
+    tag_value_problem,
+)
+from cloudmetrics.settings import IngestSettings
+
+POINT_FIELDS = frozenset({"name", "timestamp", "value", "tags"})
+# A response listing ten thousand errors helps nobody; the count says how many there were.
+MAX_REPORTED_ERRORS = 100
+_ISO = "%Y-%m-%dT%H:%M:%SZ"
+
+
+class _BadPoint(Exception):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+def parse_batch(
+    body: bytes, settings: IngestSettings, *, now: datetime | None = None
+) -> list[Point]:
+    """Decode and validate a whole batch; raise InvalidRequest listing every bad point."""
+    try:
+        batch = msgspec.json.decode(body, type=RawBatch)
+    except msgspec.DecodeError as error:
+        # Also where NaN, Infinity and out-of-range numbers end: they are not JSON numbers.
+        raise InvalidRequest(f"the body is not a valid batch: {error}") from None
+    if not batch.points:
+        raise InvalidRequest("the batch holds no points")
+    if len(batch.points) > settings.max_points:
+        raise PayloadTooLarge(
+            f"the batch holds {len(batch.points)} points; at most {settings.max_points} are "
+            "accepted per request",
+            extra={"maxPoints": settings.max_points},
+        )
+    moment = now or datetime.now(UTC)
+    earliest = moment - timedelta(seconds=settings.past_window_seconds)
+    latest = moment + timedelta(seconds=settings.future_window_seconds)
+    points: list[Point] = []
+    errors: list[PointError] = []
+    for index, raw in enumerate(batch.points):
+        try:
+            points.append(_parse_point(raw, settings, earliest, latest))
+        except _BadPoint as bad:
+            errors.append(PointError(index=index, field=bad.field, reason=bad.reason))
+    if errors:
+        raise InvalidRequest(
+            f"{len(errors)} of {len(batch.points)} points are invalid; nothing was written",
+            extra={
+                "invalidPoints": len(errors),
+                "errors": [msgspec.to_builtins(error) for error in errors[:MAX_REPORTED_ERRORS]],
+            },
+        )
+    return points
+
+
+def _parse_point(
+    raw: object, settings: IngestSettings, earliest: datetime, latest: datetime
+) -> Point:
+    if not isinstance(raw, dict):
+        raise _BadPoint("point", "a point must be a JSON object")
+    fields = cast("dict[str, object]", raw)
+    unknown = sorted(set(fields) - POINT_FIELDS)
+    if unknown:
+        raise _BadPoint(unknown[0], f"unknown field {unknown[0][:70]!r}")
+    return Point(
+        name=_parse_name(fields.get("name")),
+        timestamp=_parse_timestamp(fields.get("timestamp"), earliest, latest),
+        value=_parse_value(fields.get("value")),
+        tags_json=_parse_tags(fields.get("tags", {}), settings.max_tags),
+    )
+
+
+def _parse_name(raw: object) -> str:
+    if raw is None:
+        raise _BadPoint("name", "name is required")
+    if not isinstance(raw, str) or not is_metric_name(raw):
+        raise _BadPoint("name", f"name must be a string matching {NAME_PATTERN}")
+    return raw
+
+
+def _parse_timestamp(raw: object, earliest: datetime, latest: datetime) -> datetime:
+    if raw is None:
+        raise _BadPoint("timestamp", "timestamp is required")
+    expected = "timestamp must be an RFC 3339 string with a UTC offset, e.g. 2025-01-31T12:00:00Z"
+    if not isinstance(raw, str):
+        raise _BadPoint("timestamp", expected)
+    try:
+        parsed = msgspec.convert(raw, datetime)
+        if parsed.tzinfo is None:
+            raise _BadPoint("timestamp", expected)
+        timestamp = parsed.astimezone(UTC)
+    except (msgspec.ValidationError, OverflowError):
+        raise _BadPoint("timestamp", expected) from None
+    if timestamp < earliest:
+        raise _BadPoint("timestamp", f"timestamp is before the window (>= {earliest:{_ISO}})")
+    if timestamp > latest:
+        raise _BadPoint("timestamp", f"timestamp is after the window (<= {latest:{_ISO}})")
+    return timestamp
+
+
+def _parse_value(raw: object) -> float:
+    if raw is None:
+        raise _BadPoint("value", "value is required")
+    # bool is an int in Python but not a number in JSON.
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise _BadPoint("value", "value must be a JSON number; NaN and infinities are not accepted")
+    try:
+        value = float(raw)
+    except OverflowError:
+        value = math.inf
+    if not math.isfinite(value):
+        raise _BadPoint("value", "value must be finite (within double precision)")
+    return value
+
+
+def _parse_tags(raw: object, max_tags: int) -> str:
+    if not isinstance(raw, dict):
+        raise _BadPoint("tags", "tags must be an object of string keys to string values")
+    tags = cast("Mapping[str, object]", raw)
+    if len(tags) > max_tags:
+        raise _BadPoint("tags", f"at most {max_tags} tags are accepted per point")
+    for key, value in tags.items():
+        problem = tag_key_problem(key) or tag_value_problem(key, value)
+        if problem:
+            raise _BadPoint("tags", problem)
+    return msgspec.json.encode(tags).decode()

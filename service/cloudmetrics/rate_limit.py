@@ -1,0 +1,115 @@
+"""Rate limiting shared by every task of the service: Litestar's middleware, counted in Redis.
+
+Litestar's RateLimitMiddleware lets store errors escape, which would turn a Redis outage into a
+503 for every request. The store here swallows them instead: with Redis down each request is
+admitted (fail open), because the limit protects the service, and refusing all traffic would be
+the outage it guards against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+import structlog
+from litestar import Litestar
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.stores.base import Store
+from litestar.stores.redis import RedisStore
+from litestar.types import Middleware
+
+from cloudmetrics.cache import REDIS_FAILURES
+from cloudmetrics.resources import Resources
+from cloudmetrics.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+STORE_NAME = "rate_limit"
+
+
+class FailOpenStore(Store):
+    """A RedisStore whose failures read as "no history" and whose writes may be lost.
+
+    The Redis client only exists once the app's lifespan has opened it, so it is bound then;
+    before that the store holds nothing and admits everything.
+    """
+
+    def __init__(self, namespace: str) -> None:
+        self._namespace = namespace
+        self._inner: RedisStore | None = None
+
+    def bind(self, resources: Resources) -> None:
+        self._inner = RedisStore(resources.redis, namespace=self._namespace)
+
+    async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
+        if self._inner is None:
+            return None
+        try:
+            return await self._inner.get(key, renew_for)
+        except REDIS_FAILURES as error:
+            self._warn(error)
+            return None
+
+    async def set(
+        self, key: str, value: str | bytes, expires_in: int | timedelta | None = None
+    ) -> None:
+        if self._inner is None:
+            return
+        try:
+            await self._inner.set(key, value, expires_in)
+        except REDIS_FAILURES as error:
+            self._warn(error)
+
+    async def delete(self, key: str) -> None:
+        if self._inner is None:
+            return
+        try:
+            await self._inner.delete(key)
+        except REDIS_FAILURES as error:
+            self._warn(error)
+
+    async def delete_all(self) -> None:
+        if self._inner is not None:
+            await self._inner.delete_all()
+
+    async def exists(self, key: str) -> bool:
+        return await self.get(key) is not None
+
+    async def expires_in(self, key: str) -> int | None:
+        if self._inner is None:
+            return None
+        try:
+            return await self._inner.expires_in(key)
+        except REDIS_FAILURES as error:
+            self._warn(error)
+            return None
+
+    @staticmethod
+    def _warn(error: Exception) -> None:
+        log.warning("rate_limit_store_unavailable", error_type=type(error).__name__)
+
+
+class RateLimiting:
+    """The middleware for the routes to limit, the store for the app, and the lifespan hook
+    that connects the store to the app's Redis client."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.enabled = settings.rate_limit.per_minute > 0
+        self.store = FailOpenStore(namespace=f"{settings.cache.key_prefix}rate-limit")
+        self._config = RateLimitConfig(
+            rate_limit=("minute", max(settings.rate_limit.per_minute, 1)), store=STORE_NAME
+        )
+
+    @property
+    def middleware(self) -> list[Middleware]:
+        return [self._config.middleware] if self.enabled else []
+
+    @property
+    def stores(self) -> dict[str, Store]:
+        return {STORE_NAME: self.store}
+
+    @asynccontextmanager
+    async def lifespan(self, app: Litestar) -> AsyncGenerator[None]:
+        self.store.bind(app.state.resources)
+        yield
