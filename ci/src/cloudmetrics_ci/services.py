@@ -69,15 +69,18 @@ def kafka() -> dagger.Service:
 
 
 def with_databases(container: dagger.Container) -> dagger.Container:
-    """Bind PostgreSQL and Redis and point the standard variables at them."""
+    """Bind PostgreSQL and Redis and point the test suite and libpq at them.
+
+    TEST_POSTGRES_URL and TEST_REDIS_URL are the suite's own settings (they
+    default to 127.0.0.1, where nothing listens inside a container).
+    """
+    admin_url = f"postgresql://postgres@{POSTGRES_ALIAS}:{POSTGRES_PORT}/postgres"
     return (
         container.with_service_binding(POSTGRES_ALIAS, postgres())
         .with_service_binding(REDIS_ALIAS, redis())
+        .with_env_variable("TEST_POSTGRES_URL", admin_url)
+        .with_env_variable("TEST_REDIS_URL", f"redis://{REDIS_ALIAS}:{REDIS_PORT}/0")
         .with_env_variable("PGHOST", POSTGRES_ALIAS)
         .with_env_variable("PGPORT", str(POSTGRES_PORT))
         .with_env_variable("PGUSER", "postgres")
-        .with_env_variable(
-            "DATABASE_URL", f"postgresql://postgres@{POSTGRES_ALIAS}:{POSTGRES_PORT}/postgres"
-        )
-        .with_env_variable("REDIS_URL", f"redis://{REDIS_ALIAS}:{REDIS_PORT}/0")
     )
