@@ -29,6 +29,7 @@ $(UV):
 lock: $(UV) ## Regenerate the hash-pinned lock files from pyproject.toml
 	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) -o requirements/runtime.txt
 	$(UV) pip compile pyproject.toml --group dev $(LOCK_FLAGS) -o requirements/dev.txt
+	$(UV) pip compile infra/requirements.in $(LOCK_FLAGS) -o infra/requirements.txt
 
 # The stamp makes `make install` a no-op until a lock file changes.
 $(VENV)/.installed: $(UV) requirements/dev.txt pyproject.toml

@@ -1,0 +1,154 @@
+"""GitHub Actions' OIDC identity provider and one deploy role per environment.
+
+A role trusts a token only if it was issued for this repository *and* for a job running in the
+matching GitHub environment (sub = repo:<owner>/<name>:environment:<env>). GitHub environments
+carry the approval rules, so a prod deploy needs whatever approval prod's environment demands,
+and a workflow on a fork or another branch outside that environment cannot assume the role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from cloudmetrics_bootstrap.policies import allow, document
+from cloudmetrics_bootstrap.settings import MAIN_PROJECT, BootstrapSettings
+
+OIDC_ISSUER = "token.actions.githubusercontent.com"
+AUDIENCE = "sts.amazonaws.com"
+# Everything outside IAM, Organizations and account management; IAM is granted below, scoped
+# to the roles of the deploying environment.
+POWER_USER_POLICY = "arn:aws:iam::aws:policy/PowerUserAccess"
+SERVICE_LINKED_ROLE_SERVICES = (
+    "ecs.amazonaws.com",
+    "elasticloadbalancing.amazonaws.com",
+    "rds.amazonaws.com",
+    "elasticache.amazonaws.com",
+    "ecs.application-autoscaling.amazonaws.com",
+)
+ROLE_MANAGEMENT_ACTIONS = (
+    "iam:AttachRolePolicy",
+    "iam:CreateRole",
+    "iam:DeleteRole",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:GetRole",
+    "iam:GetRolePolicy",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListInstanceProfilesForRole",
+    "iam:ListRolePolicies",
+    "iam:PassRole",
+    "iam:PutRolePolicy",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateRole",
+)
+
+
+def github_subject(repository: str, environment: str) -> str:
+    return f"repo:{repository}:environment:{environment}"
+
+
+def trust_policy(provider_arn: str, repository: str, environment: str) -> str:
+    return document(
+        [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": provider_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{OIDC_ISSUER}:aud": AUDIENCE,
+                        f"{OIDC_ISSUER}:sub": github_subject(repository, environment),
+                    }
+                },
+            }
+        ]
+    )
+
+
+def deploy_policy(
+    settings: BootstrapSettings, environment: str, bucket_arn: str, key_arn: str
+) -> str:
+    account = settings.account_id
+    # Pulumi's DIY layout: .pulumi/{stacks,locks,history,backups}/organization/<project>/<stack>…
+    stack_objects = f"{bucket_arn}/.pulumi/*/organization/{MAIN_PROJECT}/{environment}*"
+    statements: list[dict[str, Any]] = [
+        allow(["s3:ListBucket", "s3:GetBucketLocation"], [bucket_arn]),
+        allow(["s3:GetObject"], [f"{bucket_arn}/.pulumi/meta.yaml"]),
+        allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [stack_objects]),
+        allow(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], [key_arn]),
+        allow(
+            ROLE_MANAGEMENT_ACTIONS,
+            [f"arn:aws:iam::{account}:role{BootstrapSettings.iam_path(environment)}*"],
+        ),
+        {
+            **allow(
+                ["iam:CreateServiceLinkedRole"],
+                [f"arn:aws:iam::{account}:role/aws-service-role/*"],
+            ),
+            "Condition": {
+                "StringEquals": {"iam:AWSServiceName": list(SERVICE_LINKED_ROLE_SERVICES)}
+            },
+        },
+    ]
+    return document(statements)
+
+
+@dataclass(frozen=True)
+class GitHubDeployRolesArgs:
+    settings: BootstrapSettings
+    state_bucket_arn: pulumi.Input[str]
+    secrets_key_arns: dict[str, pulumi.Output[str]]
+
+
+class GitHubDeployRoles(pulumi.ComponentResource):
+    provider: aws.iam.OpenIdConnectProvider
+    role_arns: dict[str, pulumi.Output[str]]
+
+    def __init__(
+        self, name: str, args: GitHubDeployRolesArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("cloudmetrics:bootstrap:GitHubDeployRoles", name, None, opts)
+        settings = args.settings
+        child = pulumi.ResourceOptions(parent=self)
+        self.provider = aws.iam.OpenIdConnectProvider(
+            f"{name}-oidc",
+            url=f"https://{OIDC_ISSUER}",
+            client_id_lists=[AUDIENCE],
+            opts=child,
+        )
+        self.role_arns = {}
+        for environment in settings.environments:
+            role = aws.iam.Role(
+                f"{name}-{environment}",
+                name=f"{MAIN_PROJECT}-deploy-{environment}",
+                description=f"GitHub Actions deploys of the {environment} environment",
+                max_session_duration=3600,
+                assume_role_policy=self.provider.arn.apply(
+                    lambda arn, env=environment: trust_policy(arn, settings.github_repository, env)
+                ),
+                opts=child,
+            )
+            aws.iam.RolePolicy(
+                f"{name}-{environment}-deploy",
+                role=role.id,
+                policy=pulumi.Output.all(
+                    args.state_bucket_arn, args.secrets_key_arns[environment]
+                ).apply(
+                    lambda arns, env=environment: deploy_policy(settings, env, arns[0], arns[1])
+                ),
+                opts=child,
+            )
+            aws.iam.RolePolicyAttachment(
+                f"{name}-{environment}-power-user",
+                role=role.name,
+                policy_arn=POWER_USER_POLICY,
+                opts=child,
+            )
+            self.role_arns[environment] = role.arn
+        self.register_outputs({"oidcProviderArn": self.provider.arn, "roleArns": self.role_arns})

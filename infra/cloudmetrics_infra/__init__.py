@@ -1,0 +1,1 @@
+"""The CloudMetrics AWS estate: one ComponentResource per concern, built from typed settings."""

@@ -1,0 +1,125 @@
+"""Build one environment's estate from its settings; the stack outputs the pipeline reads.
+
+Every component gets a fixed logical name, so dev, staging and prod declare the same resources
+and differ only in values (sizes, counts, names, domain, account).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from cloudmetrics_infra.cache import Cache, CacheArgs
+from cloudmetrics_infra.cluster import Cluster, ClusterArgs
+from cloudmetrics_infra.config import ServiceConfig, ServiceConfigArgs
+from cloudmetrics_infra.containers import container_inputs
+from cloudmetrics_infra.database import Database, DatabaseArgs
+from cloudmetrics_infra.load_balancer import LoadBalancer, LoadBalancerArgs
+from cloudmetrics_infra.migrations import MigrationTask, MigrationTaskArgs
+from cloudmetrics_infra.monitoring import Monitoring, MonitoringArgs
+from cloudmetrics_infra.network import Network, NetworkArgs
+from cloudmetrics_infra.provider import aws_provider
+from cloudmetrics_infra.registry import Registry, RegistryArgs
+from cloudmetrics_infra.security_groups import SecurityGroups, SecurityGroupsArgs
+from cloudmetrics_infra.service import Service, ServiceArgs
+from cloudmetrics_infra.settings import StackSettings
+from cloudmetrics_infra.task_roles import TaskRoles, TaskRolesArgs
+
+
+@dataclass(frozen=True)
+class Estate:
+    outputs: dict[str, pulumi.Output[object]]
+    """The stack outputs (camelCase names the pipeline reads)."""
+
+
+def build_estate(settings: StackSettings) -> Estate:
+    provider = aws_provider(settings)
+    # Every resource inherits this provider: the default provider is disabled in the stack files.
+    on_aws = pulumi.ResourceOptions(providers=[provider])
+
+    network = Network("network", NetworkArgs(settings), on_aws)
+    groups = SecurityGroups("firewall", SecurityGroupsArgs(settings, network.vpc.id), on_aws)
+    registry = Registry("registry", RegistryArgs(settings), on_aws)
+    database = Database(
+        "database",
+        DatabaseArgs(settings, network.private_subnet_ids, groups.database.id),
+        on_aws,
+    )
+    cache = Cache("cache", CacheArgs(settings, network.private_subnet_ids, groups.cache.id), on_aws)
+    config = ServiceConfig(
+        "config", ServiceConfigArgs(settings, database.address, cache.endpoint), on_aws
+    )
+    cluster = Cluster("cluster", ClusterArgs(settings), on_aws)
+    roles = TaskRoles(
+        "task-roles",
+        TaskRolesArgs(
+            account_id=settings.account_id,
+            iam_path=settings.iam_path,
+            repository_arn=registry.repository.arn,
+            log_group_arn=cluster.log_group.arn,
+            parameter_arns=config.parameter_arns,
+            database_secret_arn=database.master_secret_arn,
+        ),
+        on_aws,
+    )
+    entrance = LoadBalancer(
+        "entrance",
+        LoadBalancerArgs(
+            settings, network.vpc.id, network.public_subnet_ids, groups.load_balancer.id
+        ),
+        on_aws,
+    )
+    inputs = container_inputs(
+        repository_url=registry.repository.repository_url,
+        image_tag=settings.image_tag,
+        region=settings.region,
+        log_group_name=cluster.log_group.name,
+        parameter_arns=config.parameter_arns,
+        database_secret_arn=database.master_secret_arn,
+    )
+    service = Service(
+        "web",
+        ServiceArgs(
+            settings=settings,
+            cluster_arn=cluster.cluster.arn,
+            cluster_name=cluster.cluster.name,
+            container_inputs=inputs,
+            execution_role_arn=roles.execution_role.arn,
+            task_role_arn=roles.task_role.arn,
+            subnet_ids=network.private_subnet_ids,
+            security_group_id=groups.service.id,
+            target_group_arn=entrance.target_group.arn,
+            listener=entrance.https_listener,
+        ),
+        on_aws,
+    )
+    migrations = MigrationTask(
+        "migrations",
+        MigrationTaskArgs(settings, inputs, roles.execution_role.arn, roles.task_role.arn),
+        on_aws,
+    )
+    Monitoring(
+        "monitoring",
+        MonitoringArgs(
+            settings=settings,
+            cluster_name=cluster.cluster.name,
+            service_name=service.service.name,
+            load_balancer_arn_suffix=entrance.load_balancer.arn_suffix,
+            target_group_arn_suffix=entrance.target_group.arn_suffix,
+            database_identifier=database.instance.identifier,
+            cache_replication_group_id=cache.replication_group.id,
+        ),
+        on_aws,
+    )
+    return Estate(
+        outputs={
+            "albUrl": entrance.url,
+            "ecrRepositoryUrl": registry.repository.repository_url,
+            "clusterName": cluster.cluster.name,
+            "serviceName": service.service.name,
+            "migrationTaskDefinitionArn": migrations.task_definition.arn,
+            "privateSubnetIds": network.private_subnet_ids,
+            "serviceSecurityGroupId": groups.service.id,
+        }
+    )

@@ -1,0 +1,149 @@
+"""The public entrance: an ALB that speaks HTTPS (TLS 1.3 policy) and redirects HTTP to it.
+
+The target group checks /ready (database reachable, schema at head): a task that cannot serve
+requests gets no traffic. The container's own health check is the cheaper /health, so a database
+outage drains traffic without making ECS kill every task.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from cloudmetrics_infra.access_logs import LOG_PREFIX, AccessLogs, AccessLogsArgs
+from cloudmetrics_infra.settings import SERVICE_PORT, StackSettings
+
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+READINESS_PATH = "/ready"
+
+
+@dataclass(frozen=True)
+class LoadBalancerArgs:
+    settings: StackSettings
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[list[str]]
+    security_group_id: pulumi.Input[str]
+
+
+class LoadBalancer(pulumi.ComponentResource):
+    load_balancer: aws.lb.LoadBalancer
+    target_group: aws.lb.TargetGroup
+    https_listener: aws.lb.Listener
+    url: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("cloudmetrics:infra:LoadBalancer", name, None, opts)
+        settings = args.settings
+        child = pulumi.ResourceOptions(parent=self)
+
+        access_logs = AccessLogs(f"{name}-access-logs", AccessLogsArgs(settings), child)
+        certificate_arn = self._certificate(name, settings)
+
+        self.load_balancer = aws.lb.LoadBalancer(
+            f"{name}-alb",
+            name=settings.name_prefix,
+            load_balancer_type="application",
+            internal=False,
+            subnets=args.subnet_ids,
+            security_groups=[args.security_group_id],
+            drop_invalid_header_fields=True,
+            desync_mitigation_mode="defensive",
+            enable_deletion_protection=settings.load_balancer_deletion_protection,
+            access_logs={
+                "bucket": access_logs.bucket.bucket,
+                "prefix": LOG_PREFIX,
+                "enabled": True,
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=access_logs.ready),
+        )
+        self.target_group = aws.lb.TargetGroup(
+            f"{name}-targets",
+            name=settings.name_prefix,
+            port=SERVICE_PORT,
+            protocol="HTTP",
+            target_type="ip",
+            vpc_id=args.vpc_id,
+            deregistration_delay=30,
+            health_check={
+                "path": READINESS_PATH,
+                "matcher": "200",
+                "interval": 15,
+                "timeout": 5,
+                "healthy_threshold": 2,
+                "unhealthy_threshold": 3,
+            },
+            opts=child,
+        )
+        aws.lb.Listener(
+            f"{name}-http",
+            load_balancer_arn=self.load_balancer.arn,
+            port=80,
+            protocol="HTTP",
+            default_actions=[
+                {
+                    "type": "redirect",
+                    "redirect": {"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"},
+                }
+            ],
+            opts=child,
+        )
+        self.https_listener = aws.lb.Listener(
+            f"{name}-https",
+            load_balancer_arn=self.load_balancer.arn,
+            port=443,
+            protocol="HTTPS",
+            ssl_policy=TLS_POLICY,
+            certificate_arn=certificate_arn,
+            default_actions=[{"type": "forward", "target_group_arn": self.target_group.arn}],
+            opts=child,
+        )
+        aws.route53.Record(
+            f"{name}-dns",
+            zone_id=settings.hosted_zone_id,
+            name=settings.domain_name,
+            type="A",
+            aliases=[
+                {
+                    "name": self.load_balancer.dns_name,
+                    "zone_id": self.load_balancer.zone_id,
+                    "evaluate_target_health": True,
+                }
+            ],
+            opts=child,
+        )
+        self.url = pulumi.Output.from_input(f"https://{settings.domain_name}")
+        self.register_outputs({"url": self.url, "dnsName": self.load_balancer.dns_name})
+
+    def _certificate(self, name: str, settings: StackSettings) -> pulumi.Output[str]:
+        """An ACM certificate for the domain, validated through DNS in our hosted zone."""
+        child = pulumi.ResourceOptions(parent=self)
+        certificate = aws.acm.Certificate(
+            f"{name}-certificate",
+            domain_name=settings.domain_name,
+            validation_method="DNS",
+            key_algorithm="RSA_2048",
+            opts=child,
+        )
+        # One domain, so ACM asks for exactly one validation record.
+        option = certificate.domain_validation_options.apply(lambda options: options[0])
+        record = aws.route53.Record(
+            f"{name}-certificate-validation-record",
+            zone_id=settings.hosted_zone_id,
+            name=option.apply(lambda o: o.resource_record_name or ""),
+            type=option.apply(lambda o: o.resource_record_type or ""),
+            records=[option.apply(lambda o: o.resource_record_value or "")],
+            ttl=60,
+            allow_overwrite=True,
+            opts=child,
+        )
+        validation = aws.acm.CertificateValidation(
+            f"{name}-certificate-validation",
+            certificate_arn=certificate.arn,
+            validation_record_fqdns=[record.fqdn],
+            opts=child,
+        )
+        return validation.certificate_arn

@@ -1,0 +1,57 @@
+"""The one-off migration task: same image and configuration as the service, inside the VPC.
+
+The database is private, so migrations run where the service runs. The pipeline registers this
+task definition with the new image (`pulumi up --target`), starts it with `aws ecs run-task` in
+the private subnets with the service's security group (stack outputs), and deploys the service
+only after it exits 0 (docs/adr/0031).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from cloudmetrics_infra.containers import MIGRATE_COMMAND, ContainerInputs, definitions_json
+from cloudmetrics_infra.settings import StackSettings
+
+# Migrations are I/O-bound on the database: the smallest Fargate size is enough.
+MIGRATION_CPU = "256"
+MIGRATION_MEMORY = "512"
+
+
+@dataclass(frozen=True)
+class MigrationTaskArgs:
+    settings: StackSettings
+    container_inputs: pulumi.Output[ContainerInputs]
+    execution_role_arn: pulumi.Input[str]
+    task_role_arn: pulumi.Input[str]
+
+
+class MigrationTask(pulumi.ComponentResource):
+    task_definition: aws.ecs.TaskDefinition
+
+    def __init__(
+        self, name: str, args: MigrationTaskArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("cloudmetrics:infra:MigrationTask", name, None, opts)
+        self.task_definition = aws.ecs.TaskDefinition(
+            f"{name}-task",
+            family=f"{args.settings.name_prefix}-migrate",
+            requires_compatibilities=["FARGATE"],
+            network_mode="awsvpc",
+            cpu=MIGRATION_CPU,
+            memory=MIGRATION_MEMORY,
+            runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
+            execution_role_arn=args.execution_role_arn,
+            task_role_arn=args.task_role_arn,
+            container_definitions=definitions_json(
+                args.container_inputs,
+                command=MIGRATE_COMMAND,
+                stream_prefix="migrate",
+                serves_http=False,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({"taskDefinitionArn": self.task_definition.arn})

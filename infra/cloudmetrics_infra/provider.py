@@ -1,0 +1,28 @@
+"""The one AWS provider every resource uses: pinned account and region, default tags."""
+
+from __future__ import annotations
+
+import pulumi_aws as aws
+
+from cloudmetrics_infra.settings import PROJECT, StackSettings
+
+
+def default_tags(settings: StackSettings) -> dict[str, str]:
+    return {
+        "Project": PROJECT,
+        "Environment": settings.environment,
+        "Owner": settings.owner,
+        "CostCentre": settings.cost_centre,
+        "ManagedBy": "pulumi",
+    }
+
+
+def aws_provider(settings: StackSettings) -> aws.Provider:
+    # allowed_account_ids makes a stack refuse to touch any other account, e.g. when someone
+    # runs `pulumi up` for prod with dev credentials.
+    return aws.Provider(
+        "aws",
+        region=settings.region,
+        allowed_account_ids=[settings.account_id],
+        default_tags=aws.ProviderDefaultTagsArgs(tags=default_tags(settings)),
+    )

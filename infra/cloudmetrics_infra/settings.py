@@ -1,0 +1,321 @@
+"""Typed stack settings: everything that may differ between dev, staging and prod.
+
+The program never reads configuration anywhere else. `StackSettings.from_pulumi_config()` is what
+`__main__.py` calls; tests call the same function after loading a `Pulumi.<env>.yaml` into the
+mocked runtime, so the files in the repository are what the tests prove things about.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+import pulumi
+
+PROJECT = "cloudmetrics"
+ENVIRONMENTS = ("dev", "staging", "prod")
+AVAILABILITY_ZONES = 3
+SERVICE_PORT = 8000
+DATABASE_PORT = 5432
+CACHE_PORT = 6379
+DATABASE_NAME = "cloudmetrics"
+# Not "postgres": Security Hub RDS.25 wants a custom administrator name.
+DATABASE_ADMIN_USER = "cloudmetrics_admin"
+# ECS may run twice the desired tasks while a deployment rolls (deployment_maximum_percent).
+DEPLOYMENT_MAXIMUM_PERCENT = 200
+# The migration runner holds one session for its advisory lock and one for the work.
+MIGRATION_CONNECTIONS = 2
+# superuser_reserved_connections (3) plus RDS's own and an operator's psql sessions.
+RESERVED_CONNECTIONS = 10
+# Memory per allowed instance class: RDS's default max_connections is
+# LEAST(DBInstanceClassMemory / 9531392, 5000); we never configure more than that allows.
+DATABASE_INSTANCE_MEMORY_GIB: Mapping[str, int] = {
+    "db.t4g.medium": 4,
+    "db.t4g.large": 8,
+    "db.m7g.large": 8,
+    "db.m7g.xlarge": 16,
+    "db.r7g.large": 16,
+    "db.r7g.xlarge": 32,
+}
+# Fargate's valid task sizes: CPU units -> allowed memory (MiB) range.
+FARGATE_MEMORY_MIB: Mapping[int, tuple[int, int]] = {
+    256: (512, 2048),
+    512: (1024, 4096),
+    1024: (2048, 8192),
+    2048: (4096, 16384),
+    4096: (8192, 30720),
+}
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class SettingsError(ValueError):
+    """A stack configuration value is missing or unusable; the message names the key."""
+
+
+def default_max_connections(instance_class: str) -> int:
+    """RDS PostgreSQL's memory-derived default for max_connections on this class."""
+    memory_bytes = DATABASE_INSTANCE_MEMORY_GIB[instance_class] * 1024**3
+    return min(memory_bytes // 9531392, 5000)
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    cpu: int
+    memory: int
+    desired_count: int
+    min_tasks: int
+    max_tasks: int
+    web_concurrency: int
+    database_pool_max_size: int
+    log_level: str
+    cpu_target_percent: int
+    memory_target_percent: int
+
+    @property
+    def connections_per_task(self) -> int:
+        return self.web_concurrency * self.database_pool_max_size
+
+    @property
+    def peak_tasks(self) -> int:
+        """Most tasks that can hold connections at once: scaled out and mid-deployment."""
+        return math.ceil(self.max_tasks * DEPLOYMENT_MAXIMUM_PERCENT / 100)
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    instance_class: str
+    allocated_storage_gib: int
+    max_allocated_storage_gib: int
+    max_connections: int
+    deletion_protection: bool
+
+
+@dataclass(frozen=True)
+class CacheSettings:
+    node_type: str
+    replicas_per_shard: int
+    snapshot_retention_days: int
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    environment: str
+    region: str
+    account_id: str
+    owner: str
+    cost_centre: str
+    vpc_cidr: str
+    domain_name: str
+    hosted_zone_id: str
+    alarm_email: str
+    log_retention_days: int
+    load_balancer_deletion_protection: bool
+    image_tag: str
+    service: ServiceSettings
+    database: DatabaseSettings
+    cache: CacheSettings
+
+    @property
+    def name_prefix(self) -> str:
+        """Prefix of every physical name, so two environments never collide in one account."""
+        return f"{PROJECT}-{self.environment}"
+
+    @property
+    def parameter_path(self) -> str:
+        return f"/{PROJECT}/{self.environment}"
+
+    @property
+    def iam_path(self) -> str:
+        """IAM path of this environment's roles; the deploy role may manage only these."""
+        return f"/{PROJECT}/{self.environment}/"
+
+    @property
+    def peak_database_connections(self) -> int:
+        service = self.service
+        return (
+            service.peak_tasks * service.connections_per_task
+            + MIGRATION_CONNECTIONS
+            + RESERVED_CONNECTIONS
+        )
+
+    def subnet_cidrs(self) -> tuple[list[str], list[str]]:
+        """Public and private /20s per availability zone, carved from the VPC range."""
+        blocks = list(ipaddress.ip_network(self.vpc_cidr).subnets(new_prefix=20))
+        public = [str(block) for block in blocks[:AVAILABILITY_ZONES]]
+        private = [str(block) for block in blocks[8 : 8 + AVAILABILITY_ZONES]]
+        return public, private
+
+    @staticmethod
+    def from_pulumi_config() -> StackSettings:
+        """Read the current stack's `cloudmetrics:*` and `aws:region` configuration."""
+        config = pulumi.Config(PROJECT)
+        values: dict[str, Any] = {key: config.require(key) for key in _SCALAR_KEYS}
+        values |= {key: config.require_object(key) for key in _OBJECT_KEYS}
+        values["imageTag"] = config.get("imageTag")
+        region = pulumi.Config("aws").require("region")
+        return StackSettings.from_values(pulumi.get_stack(), region, values)
+
+    @staticmethod
+    def from_values(environment: str, region: str, values: Mapping[str, Any]) -> StackSettings:
+        if environment not in ENVIRONMENTS:
+            raise SettingsError(f"stack {environment!r} is not one of {', '.join(ENVIRONMENTS)}")
+        settings = StackSettings(
+            environment=environment,
+            region=region,
+            account_id=_text(values, "accountId"),
+            owner=_text(values, "owner"),
+            cost_centre=_text(values, "costCentre"),
+            vpc_cidr=_text(values, "vpcCidr"),
+            domain_name=_text(values, "domainName"),
+            hosted_zone_id=_text(values, "hostedZoneId"),
+            alarm_email=_text(values, "alarmEmail"),
+            log_retention_days=_integer(values, "logRetentionDays"),
+            load_balancer_deletion_protection=_flag(values, "loadBalancerDeletionProtection"),
+            image_tag=_image_tag(values.get("imageTag")),
+            service=_service(_section(values, "service")),
+            database=_database(_section(values, "database")),
+            cache=_cache(_section(values, "cache")),
+        )
+        _check(settings)
+        return settings
+
+
+_SCALAR_KEYS = (
+    "accountId",
+    "owner",
+    "costCentre",
+    "vpcCidr",
+    "domainName",
+    "hostedZoneId",
+    "alarmEmail",
+    "logRetentionDays",
+    "loadBalancerDeletionProtection",
+)
+_OBJECT_KEYS = ("service", "database", "cache")
+
+
+def _section(values: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    section = values.get(key)
+    if not isinstance(section, Mapping):
+        raise SettingsError(f"cloudmetrics:{key} must be an object")
+    # A parsed JSON object: its keys are strings.
+    entries = cast("Mapping[str, Any]", section)
+    return {f"{key}.{name}": value for name, value in entries.items()}
+
+
+def _text(values: Mapping[str, Any], key: str) -> str:
+    value = values.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise SettingsError(f"cloudmetrics:{key} must be a non-empty string")
+    return value
+
+
+def _integer(values: Mapping[str, Any], key: str) -> int:
+    value = values.get(key)
+    # Stack config stores scalars as strings; objects keep their JSON numbers.
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise SettingsError(f"cloudmetrics:{key} must be a non-negative integer")
+    return value
+
+
+def _flag(values: Mapping[str, Any], key: str) -> bool:
+    value = values.get(key)
+    if isinstance(value, str) and value in ("true", "false"):
+        value = value == "true"
+    if not isinstance(value, bool):
+        raise SettingsError(f"cloudmetrics:{key} must be true or false")
+    return value
+
+
+def _image_tag(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise SettingsError(
+            "cloudmetrics:imageTag is not set; the pipeline sets it to the git revision "
+            "(pulumi config set cloudmetrics:imageTag <sha>)"
+        )
+    # Tags are immutable in ECR: a moving tag like "latest" could never be pushed twice.
+    if value == "latest" or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", value):
+        raise SettingsError(f"cloudmetrics:imageTag {value!r} is not a fixed image tag")
+    return value
+
+
+def _service(values: Mapping[str, Any]) -> ServiceSettings:
+    service = ServiceSettings(
+        cpu=_integer(values, "service.cpu"),
+        memory=_integer(values, "service.memory"),
+        desired_count=_integer(values, "service.desiredCount"),
+        min_tasks=_integer(values, "service.minTasks"),
+        max_tasks=_integer(values, "service.maxTasks"),
+        web_concurrency=_integer(values, "service.webConcurrency"),
+        database_pool_max_size=_integer(values, "service.databasePoolMaxSize"),
+        log_level=_text(values, "service.logLevel"),
+        cpu_target_percent=_integer(values, "service.cpuTargetPercent"),
+        memory_target_percent=_integer(values, "service.memoryTargetPercent"),
+    )
+    memory_range = FARGATE_MEMORY_MIB.get(service.cpu)
+    if memory_range is None or not memory_range[0] <= service.memory <= memory_range[1]:
+        raise SettingsError(
+            f"cloudmetrics:service cpu={service.cpu} memory={service.memory} is not a Fargate size"
+        )
+    if not 1 <= service.min_tasks <= service.desired_count <= service.max_tasks:
+        raise SettingsError("cloudmetrics:service needs 1 <= minTasks <= desiredCount <= maxTasks")
+    if service.log_level not in LOG_LEVELS:
+        raise SettingsError(f"cloudmetrics:service.logLevel must be one of {LOG_LEVELS}")
+    if service.web_concurrency < 1 or service.database_pool_max_size < 1:
+        raise SettingsError("cloudmetrics:service webConcurrency and databasePoolMaxSize >= 1")
+    return service
+
+
+def _database(values: Mapping[str, Any]) -> DatabaseSettings:
+    database = DatabaseSettings(
+        instance_class=_text(values, "database.instanceClass"),
+        allocated_storage_gib=_integer(values, "database.allocatedStorageGib"),
+        max_allocated_storage_gib=_integer(values, "database.maxAllocatedStorageGib"),
+        max_connections=_integer(values, "database.maxConnections"),
+        deletion_protection=_flag(values, "database.deletionProtection"),
+    )
+    if database.instance_class not in DATABASE_INSTANCE_MEMORY_GIB:
+        raise SettingsError(
+            f"cloudmetrics:database.instanceClass {database.instance_class!r} is not one of "
+            f"{', '.join(DATABASE_INSTANCE_MEMORY_GIB)}"
+        )
+    if database.max_connections > default_max_connections(database.instance_class):
+        raise SettingsError(
+            "cloudmetrics:database.maxConnections exceeds what the instance class's memory allows"
+        )
+    if database.max_allocated_storage_gib < database.allocated_storage_gib:
+        raise SettingsError("cloudmetrics:database.maxAllocatedStorageGib < allocatedStorageGib")
+    return database
+
+
+def _cache(values: Mapping[str, Any]) -> CacheSettings:
+    cache = CacheSettings(
+        node_type=_text(values, "cache.nodeType"),
+        replicas_per_shard=_integer(values, "cache.replicasPerShard"),
+        snapshot_retention_days=_integer(values, "cache.snapshotRetentionDays"),
+    )
+    # Automatic failover needs a replica in every shard to promote.
+    if cache.replicas_per_shard < 1:
+        raise SettingsError("cloudmetrics:cache.replicasPerShard must be at least 1")
+    if cache.snapshot_retention_days < 1:
+        raise SettingsError("cloudmetrics:cache.snapshotRetentionDays must be at least 1")
+    return cache
+
+
+def _check(settings: StackSettings) -> None:
+    if not re.fullmatch(r"\d{12}", settings.account_id):
+        raise SettingsError("cloudmetrics:accountId must be a 12-digit AWS account id")
+    network = ipaddress.ip_network(settings.vpc_cidr)
+    if network.prefixlen > 16:
+        raise SettingsError("cloudmetrics:vpcCidr must be a /16 or larger")
+    if settings.peak_database_connections > settings.database.max_connections:
+        raise SettingsError(
+            f"connection budget: {settings.peak_database_connections} connections at peak "
+            f"exceed cloudmetrics:database.maxConnections={settings.database.max_connections}"
+        )

@@ -1,0 +1,91 @@
+"""The two roles of every task, each allowed exactly what it needs.
+
+The execution role is what ECS itself uses to start a task: pull this environment's image, read
+this environment's parameters and the database secret, write to this environment's log group.
+The task role is what the running service may call: CloudMetrics calls no AWS API, so it grants
+nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from cloudmetrics_infra.policies import allow, document, service_trust_policy
+
+# The one ECR action that has no resource-level permissions: AWS requires "*" here.
+ECR_AUTHORIZATION_ACTION = "ecr:GetAuthorizationToken"
+
+
+@dataclass(frozen=True)
+class TaskRolesArgs:
+    account_id: str
+    iam_path: str
+    repository_arn: pulumi.Input[str]
+    log_group_arn: pulumi.Input[str]
+    parameter_arns: Mapping[str, pulumi.Input[str]]
+    database_secret_arn: pulumi.Input[str]
+
+
+def execution_policy(
+    repository_arn: str,
+    log_group_arn: str,
+    parameter_arns: list[str],
+    database_secret_arn: str,
+) -> str:
+    return document(
+        [
+            allow([ECR_AUTHORIZATION_ACTION], ["*"]),
+            allow(
+                [
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                ],
+                [repository_arn],
+            ),
+            allow(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group_arn}:*"]),
+            allow(["ssm:GetParameters"], sorted(parameter_arns)),
+            allow(["secretsmanager:GetSecretValue"], [database_secret_arn]),
+        ]
+    )
+
+
+class TaskRoles(pulumi.ComponentResource):
+    execution_role: aws.iam.Role
+    task_role: aws.iam.Role
+
+    def __init__(
+        self, name: str, args: TaskRolesArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("cloudmetrics:infra:TaskRoles", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        trust = service_trust_policy("ecs-tasks.amazonaws.com", args.account_id)
+
+        self.execution_role = aws.iam.Role(
+            f"{name}-execution", path=args.iam_path, assume_role_policy=trust, opts=child
+        )
+        parameters = pulumi.Output.all(*args.parameter_arns.values())
+        aws.iam.RolePolicy(
+            f"{name}-execution-policy",
+            role=self.execution_role.id,
+            policy=pulumi.Output.all(
+                args.repository_arn, args.log_group_arn, parameters, args.database_secret_arn
+            ).apply(_execution_policy_from),
+            opts=child,
+        )
+        self.task_role = aws.iam.Role(
+            f"{name}-task", path=args.iam_path, assume_role_policy=trust, opts=child
+        )
+        self.register_outputs(
+            {"executionRoleArn": self.execution_role.arn, "taskRoleArn": self.task_role.arn}
+        )
+
+
+def _execution_policy_from(values: list[Any]) -> str:
+    repository_arn, log_group_arn, parameter_arns, secret_arn = values
+    return execution_policy(repository_arn, log_group_arn, list(parameter_arns), secret_arn)
