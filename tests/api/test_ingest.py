@@ -1,0 +1,199 @@
+"""POST /v1/metrics: what is written, what is refused, and that a refused batch writes nothing."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from cloudmetrics.app import create_app
+from cloudmetrics.settings import IngestSettings
+from tests.api.conftest import api_settings
+from tests.api.database import fetch_value, point_count
+from tests.api.points import batch, now, point
+
+Client = AsyncTestClient[Litestar]
+
+
+async def test_batch_is_written_and_counted(client: Client, migrated_database_url: str) -> None:
+    at = now() - timedelta(minutes=5)
+    response = await client.post(
+        "/v1/metrics",
+        json=batch(
+            point("cpu.load", value=0.5, at=at, tags={"host": "a", "region": "eu-west-1"}),
+            point("cpu.load", value=2, at=at + timedelta(seconds=10)),
+            point("mem.used", value=-1.25e10, at=at),
+        ),
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json() == {"accepted": 3, "newMetrics": 2}
+    assert await point_count(migrated_database_url) == 3
+    tags = await fetch_value(
+        migrated_database_url,
+        "SELECT p.tags FROM points p JOIN metrics m ON m.id = p.metric_id WHERE p.value = 0.5",
+    )
+    assert json.loads(str(tags)) == {"host": "a", "region": "eu-west-1"}
+    stored = await fetch_value(migrated_database_url, "SELECT min(ts) FROM points")
+    assert stored == at
+
+
+async def test_known_metrics_are_reused_not_recreated(
+    client: Client, migrated_database_url: str
+) -> None:
+    await client.post("/v1/metrics", json=batch(point("disk.free")))
+
+    again = await client.post("/v1/metrics", json=batch(point("disk.free"), point("disk.used")))
+
+    assert again.json() == {"accepted": 2, "newMetrics": 1}
+    assert await fetch_value(migrated_database_url, "SELECT count(*) FROM metrics") == 2
+
+
+def _too_long_name() -> str:
+    return "a" * 201
+
+
+INVALID_POINTS: list[tuple[str, dict[str, Any] | Any, str, str]] = [
+    ("name missing", {"timestamp": now().isoformat(), "value": 1}, "name", "required"),
+    ("name not a string", point(name=12), "name", "must be a string"),  # type: ignore[arg-type]
+    ("name starts with a digit", point("1cpu"), "name", "must be a string matching"),
+    ("name with a space", point("cpu load"), "name", "matching"),
+    ("name too long", point(_too_long_name()), "name", "matching"),
+    ("name with trailing newline", point("cpu\n"), "name", "matching"),
+    ("value missing", {"name": "a", "timestamp": now().isoformat()}, "value", "required"),
+    ("value NaN as a string", point(value="NaN"), "value", "NaN and infinities"),
+    ("value Infinity as a string", point(value="Infinity"), "value", "NaN and infinities"),
+    ("value a boolean", point(value=True), "value", "JSON number"),
+    ("value past double range", point(value=10**400), "value", "finite"),
+    ("timestamp missing", {"name": "a", "value": 1}, "timestamp", "required"),
+    ("timestamp not RFC 3339", point(timestamp="yesterday"), "timestamp", "RFC 3339"),
+    ("timestamp as a number", point(timestamp=1700000000), "timestamp", "RFC 3339"),
+    ("timestamp without offset", point(timestamp="2025-01-01T00:00:00"), "timestamp", "offset"),
+    ("timestamp too old", point(at=now() - timedelta(days=8)), "timestamp", "before the window"),
+    ("timestamp in the future", point(at=now() + timedelta(hours=1)), "timestamp", "after"),
+    ("tags not an object", point(tags=["a"]), "tags", "object"),  # type: ignore[arg-type]
+    ("too many tags", point(tags={f"k{i}": "v" for i in range(17)}), "tags", "at most 16"),
+    ("tag key with a colon", point(tags={"a:b": "v"}), "tags", "tag key"),
+    ("tag key too long", point(tags={"k" * 65: "v"}), "tags", "tag key"),
+    ("tag value not a string", point(tags={"k": 1}), "tags", "string value"),
+    ("tag value empty", point(tags={"k": ""}), "tags", "1 to 256"),
+    ("tag value too long", point(tags={"k": "v" * 257}), "tags", "1 to 256"),
+    ("tag value with NUL", point(tags={"k": "a\x00b"}), "tags", "without NUL"),
+    ("unknown field", point(unit="ms"), "unit", "unknown field"),
+    ("point not an object", 42, "point", "JSON object"),
+]
+
+
+@pytest.mark.parametrize(
+    ("bad", "field", "reason"),
+    [pytest.param(bad, field, reason, id=case) for case, bad, field, reason in INVALID_POINTS],
+)
+async def test_each_rule_names_the_point_and_the_reason(
+    client: Client, migrated_database_url: str, bad: Any, field: str, reason: str
+) -> None:
+    response = await client.post("/v1/metrics", json=batch(point("ok.metric"), bad))
+
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["type"].endswith("/invalid-request")
+    assert problem["invalidPoints"] == 1
+    (error,) = problem["errors"]
+    assert error["index"] == 1
+    assert error["field"] == field
+    assert reason in error["reason"]
+    # The valid point of the same batch was not written either.
+    assert await point_count(migrated_database_url) == 0
+
+
+async def test_every_bad_point_is_listed_and_nothing_is_written(
+    client: Client, migrated_database_url: str
+) -> None:
+    response = await client.post(
+        "/v1/metrics",
+        json=batch(point("good.one"), point("9bad"), point("good.two"), point(value="inf")),
+    )
+
+    assert response.status_code == 400
+    problem = response.json()
+    assert problem["detail"] == "2 of 4 points are invalid; nothing was written"
+    assert [(e["index"], e["field"]) for e in problem["errors"]] == [(1, "name"), (3, "value")]
+    assert await point_count(migrated_database_url) == 0
+    assert await fetch_value(migrated_database_url, "SELECT count(*) FROM metrics") == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b'{"points": [{"name": "a", "value": NaN}]}', id="NaN token"),
+        pytest.param(b'{"points": [{"name": "a", "value": Infinity}]}', id="Infinity token"),
+        pytest.param(b'{"points": [{"name": "a", "value": 1e999}]}', id="number out of range"),
+        pytest.param(b'{"points": [', id="truncated"),
+        pytest.param(b"[]", id="not an object"),
+        pytest.param(b'{"points": []}', id="empty batch"),
+        pytest.param(b'{"points": [], "extra": 1}', id="unknown top-level field"),
+    ],
+)
+async def test_bodies_that_are_not_a_batch_are_refused(client: Client, body: bytes) -> None:
+    response = await client.post(
+        "/v1/metrics", content=body, headers={"content-type": "application/json"}
+    )
+
+    assert response.status_code == 400, response.text
+    assert response.json()["type"].endswith("/invalid-request")
+
+
+async def test_a_failure_while_writing_rolls_back_the_whole_batch(
+    client: Client, migrated_database_url: str
+) -> None:
+    """A batch whose COPY fails part-way (here: a row the database refuses) leaves no trace,
+    not even the metric names it created before the COPY."""
+    from tests.api.database import execute
+
+    # A constraint the API's validation does not know about makes the last row fail.
+    await execute(
+        migrated_database_url,
+        "ALTER TABLE points ADD CONSTRAINT test_no_negative CHECK (value >= 0) NOT VALID",
+    )
+    response = await client.post(
+        "/v1/metrics", json=batch(point("new.metric", value=1), point("new.metric", value=-1))
+    )
+
+    assert response.status_code == 500
+    assert await point_count(migrated_database_url) == 0
+    assert await fetch_value(migrated_database_url, "SELECT count(*) FROM metrics") == 0
+
+
+async def test_too_many_points_is_413(migrated_database_url: str, redis_url: str) -> None:
+    settings = api_settings(migrated_database_url, redis_url, ingest=IngestSettings(max_points=3))
+    async with AsyncTestClient(create_app(settings)) as client:
+        response = await client.post("/v1/metrics", json=batch(*[point() for _ in range(4)]))
+        accepted = await client.post("/v1/metrics", json=batch(*[point() for _ in range(3)]))
+
+    assert response.status_code == 413, response.text
+    assert response.json()["type"].endswith("/payload-too-large")
+    assert response.json()["maxPoints"] == 3
+    assert accepted.status_code == 201
+
+
+async def test_body_over_the_limit_is_413(migrated_database_url: str, redis_url: str) -> None:
+    settings = api_settings(
+        migrated_database_url, redis_url, ingest=IngestSettings(max_body_bytes=1000)
+    )
+    big = json.dumps(batch(*[point() for _ in range(20)])).encode()
+    assert len(big) > 1000
+
+    async with AsyncTestClient(create_app(settings)) as client:
+        response = await client.post(
+            "/v1/metrics", content=big, headers={"content-type": "application/json"}
+        )
+
+    # A chunked body without Content-Length is covered against a real server (tests/smoke).
+    assert response.status_code == 413, response.text
+    assert response.json()["type"].endswith("/payload-too-large")
+    assert response.json()["maxBodyBytes"] == 1000
+    assert await point_count(migrated_database_url) == 0
