@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from cloudmetrics.cli.healthcheck import healthcheck
+from cloudmetrics.cli.migrate import migrate
 from cloudmetrics.cli.prestart import prestart
 from cloudmetrics.cli.serve import serve
 
@@ -22,3 +23,4 @@ def main() -> None:
 main.add_command(serve)
 main.add_command(healthcheck)
 main.add_command(prestart)
+main.add_command(migrate)

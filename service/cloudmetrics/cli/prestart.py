@@ -31,6 +31,7 @@ def prestart(create_database: bool, wait_seconds: float) -> None:
     """Check PostgreSQL and Redis, optionally create the database, apply pending migrations."""
     settings = load_settings()
     asyncio.run(_prestart(settings, create_database=create_database, wait_seconds=wait_seconds))
+    asyncio.run(_migrate(settings))
 
 
 async def _prestart(settings: Settings, *, create_database: bool, wait_seconds: float) -> None:
@@ -53,6 +54,20 @@ async def _prestart(settings: Settings, *, create_database: bool, wait_seconds: 
     except DependencyMissing as error:
         raise click.ClickException(str(error)) from None
     click.echo("PostgreSQL and Redis answer")
+
+
+async def _migrate(settings: Settings) -> None:
+    from cloudmetrics.migrations.errors import MigrationError
+    from cloudmetrics.migrations.runner import MigrationRunner, RunnerOptions
+
+    options = RunnerOptions(connect_timeout=settings.database.connect_timeout)
+    runner = MigrationRunner(
+        settings.database.url, settings.migrations_dir, options=options, report=click.echo
+    )
+    try:
+        await runner.up()
+    except MigrationError as error:
+        raise click.ClickException(str(error)) from None
 
 
 def _maintenance_url(url: str) -> str:

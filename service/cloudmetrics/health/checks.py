@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from cloudmetrics import cache
 from cloudmetrics.database import acquire
 from cloudmetrics.health.report import CheckEntry, Status
+from cloudmetrics.migrations.head import code_migrations, judge
+from cloudmetrics.migrations.ledger import read_ledger
 from cloudmetrics.resources import Resources
 
 
@@ -47,19 +49,33 @@ async def probe_postgresql(resources: Resources) -> Outcome | None:
     return None
 
 
+async def probe_schema(resources: Resources) -> Outcome | None:
+    """The database is at the code's migration head (docs/migrations.md)."""
+    timeout = resources.settings.health.check_timeout
+    # Read once per process and cached: a probe costs one ledger query, no disk access.
+    code = code_migrations(resources.settings.migrations_dir)
+    async with acquire(resources.pool, timeout) as connection:
+        ledger = await read_ledger(connection)
+    verdict = judge(code, ledger)
+    return Outcome(verdict.status, verdict.output)
+
+
 async def probe_redis(resources: Resources) -> Outcome | None:
     await cache.ping(resources.redis)
     return None
 
 
 POSTGRESQL = ReadinessCheck("postgresql:responseTime", "datastore", probe_postgresql)
+# Behind the code = fail (it would serve queries against missing tables); ahead = warn, because
+# old tasks keep serving on the expanded schema during a rolling deploy.
+SCHEMA = ReadinessCheck("postgresql:schema", "datastore", probe_schema)
 # Redis holds only a cache and rate-limit counters; without it the API still answers, slower
 # (docs/adr/0002). So an outage degrades readiness to "warn" and keeps the task in service.
 REDIS = ReadinessCheck("redis:responseTime", "datastore", probe_redis, on_failure="warn")
 
 
 def default_checks() -> list[ReadinessCheck]:
-    return [POSTGRESQL, REDIS]
+    return [POSTGRESQL, SCHEMA, REDIS]
 
 
 async def run_check(check: ReadinessCheck, resources: Resources) -> CheckEntry:

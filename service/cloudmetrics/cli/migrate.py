@@ -1,0 +1,147 @@
+"""`cloudmetrics migrate ...`: the schema migration commands (DATABASE_URL, MIGRATIONS_DIR).
+
+Every expected failure (a refused plan, a failed statement, a lock held too long, an unreachable
+server) ends the command with one line on stderr and exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from cloudmetrics.cli.environment import load_settings
+
+if TYPE_CHECKING:
+    from cloudmetrics.migrations.plan import SchemaState
+    from cloudmetrics.migrations.runner import MigrationRunner
+
+T = TypeVar("T")
+
+lock_timeout_option = click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0.001),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait while another migration run holds the lock.",
+)
+dry_run_option = click.option(
+    "--dry-run", is_flag=True, help="Print the SQL that would run; change nothing."
+)
+
+
+@click.group()
+def migrate() -> None:
+    """Evolve the database schema with the SQL files in MIGRATIONS_DIR."""
+
+
+@migrate.command()
+@click.option("--to", "target", metavar="ID", help="Stop after this migration (e.g. 0003).")
+@dry_run_option
+@lock_timeout_option
+def up(target: str | None, dry_run: bool, lock_timeout: float) -> None:
+    """Apply pending migrations, oldest first."""
+    runner = _runner(lock_timeout)
+    _run(runner.up(to=target, dry_run=dry_run))
+
+
+@migrate.command()
+@click.option("--steps", type=int, help="How many applied migrations to roll back (default 1).")
+@click.option("--to", "target", metavar="ID", help="Roll back every migration after this one.")
+@dry_run_option
+@lock_timeout_option
+def down(steps: int | None, target: str | None, dry_run: bool, lock_timeout: float) -> None:
+    """Roll back applied migrations, newest first."""
+    runner = _runner(lock_timeout)
+    _run(runner.down(steps=steps, to=target, dry_run=dry_run))
+
+
+@migrate.command()
+@click.option("--steps", type=int, default=1, show_default=True, help="How many to redo.")
+@dry_run_option
+@lock_timeout_option
+def redo(steps: int, dry_run: bool, lock_timeout: float) -> None:
+    """Roll back the newest migrations and apply them again (checks a down part works)."""
+    runner = _runner(lock_timeout)
+    _run(runner.redo(steps=steps, dry_run=dry_run))
+
+
+@migrate.command()
+def status() -> None:
+    """List every migration as applied, pending, drifted (file edited) or unknown (no file)."""
+    from cloudmetrics.migrations.status import describe
+
+    state = _run(_runner().status())
+    click.echo(describe(state))
+
+
+@migrate.command()
+def verify() -> None:
+    """Exit 1 when an applied migration's file changed or an applied id has no file."""
+    from cloudmetrics.migrations.status import summary
+
+    state: SchemaState = _run(_runner().verify())
+    click.echo(f"verified: {summary(state)}")
+
+
+@migrate.command()
+@click.argument("name")
+def new(name: str) -> None:
+    """Create the next numbered migration file, e.g. `migrate new add_units_to_metrics`."""
+    from cloudmetrics.migrations.errors import MigrationError
+    from cloudmetrics.migrations.scaffold import create_migration
+
+    settings = load_settings()
+    try:
+        path = create_migration(settings.migrations_dir, name)
+    except MigrationError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"created {path}")
+
+
+@migrate.command()
+def lint() -> None:
+    """Check the up and down part of every migration with squawk."""
+    from cloudmetrics.migrations.errors import MigrationError
+    from cloudmetrics.migrations.lint import lint_migrations
+
+    settings = load_settings()
+    try:
+        findings = lint_migrations(settings.migrations_dir)
+    except MigrationError as error:
+        raise click.ClickException(str(error)) from None
+    for finding in findings:
+        click.echo(str(finding))
+    if findings:
+        raise click.ClickException(f"squawk found {len(findings)} problem(s) in the migrations")
+    click.echo("squawk: every migration passes")
+
+
+def _runner(lock_timeout: float = 30.0) -> MigrationRunner:
+    from cloudmetrics.migrations.runner import MigrationRunner, RunnerOptions
+
+    settings = load_settings()
+    options = RunnerOptions(
+        lock_timeout=lock_timeout, connect_timeout=settings.database.connect_timeout
+    )
+    return MigrationRunner(
+        settings.database.url, settings.migrations_dir, options=options, report=click.echo
+    )
+
+
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    """Run the runner's coroutine; turn every expected failure into one line and exit 1."""
+    import asyncpg
+
+    from cloudmetrics.errors import DEPENDENCY_FAILURES
+    from cloudmetrics.migrations.errors import MigrationError
+
+    try:
+        return asyncio.run(work)
+    except MigrationError as error:
+        raise click.ClickException(str(error)) from None
+    except (asyncpg.PostgresError, *DEPENDENCY_FAILURES) as error:
+        first_line = (str(error).strip().splitlines() or [""])[0]
+        raise click.ClickException(f"{type(error).__name__}: {first_line}") from None
