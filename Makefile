@@ -55,6 +55,7 @@ lint: install ## ruff, strict type checks, migration and workflow audits
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pyright
+	$(BIN)/cloudmetrics migrate lint
 	$(BIN)/zizmor --offline .github/workflows
 
 .PHONY: format
