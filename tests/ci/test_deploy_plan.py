@@ -96,8 +96,10 @@ def test_targeted_update_moves_only_the_migration_task_definition_to_the_new_tag
     up = Plan(plan.update_migration_task_definition()).execs[-1]
     assert up[:2] == ["pulumi", "up"]
     assert f"cloudmetrics:imageTag={REVISION}" in up
-    target = up[up.index("--target") + 1]
-    assert "aws:ecs/taskDefinition:TaskDefinition" in target
+    assert up[up.index("--target") + 1] == (
+        "urn:pulumi:dev::cloudmetrics::"
+        "cloudmetrics:infra:MigrationTask$aws:ecs/taskDefinition:TaskDefinition::migrations-task"
+    )
     assert "--yes" in up
     assert "--non-interactive" in up
 

@@ -1,8 +1,14 @@
 """`migrate` and `smoke`: CLI commands run from the service image, secrets kept secret."""
 
+import pytest
 from cloudmetrics_ci import CloudmetricsCi
 from cloudmetrics_ci.freshness import RUN_ID_VARIABLE
-from cloudmetrics_ci.migrate import MigrationDirection, migrate_command, migration_container
+from cloudmetrics_ci.migrate import (
+    MigrationDirection,
+    MigrationTargetError,
+    migrate_command,
+    migration_container,
+)
 from cloudmetrics_ci.smoke import smoke_container
 from dagger import dag
 
@@ -18,7 +24,25 @@ def migration(module: CloudmetricsCi, direction: MigrationDirection, target: str
 
 def test_migrate_up_to_a_target(module: CloudmetricsCi) -> None:
     plan = migration(module, MigrationDirection.up, "0003")
-    assert plan.execs[-1] == ["cloudmetrics", "migrate", "up", "--target", "0003"]
+    assert plan.execs[-1] == ["cloudmetrics", "migrate", "up", "--to", "0003"]
+
+
+def test_down_to_a_target() -> None:
+    assert migrate_command(MigrationDirection.down, "0001") == [
+        "cloudmetrics",
+        "migrate",
+        "down",
+        "--to",
+        "0001",
+    ]
+
+
+@pytest.mark.parametrize(
+    "direction", [MigrationDirection.redo, MigrationDirection.status, MigrationDirection.verify]
+)
+def test_directions_without_a_target_refuse_one(direction: MigrationDirection) -> None:
+    with pytest.raises(MigrationTargetError, match=direction.value):
+        migrate_command(direction, "0003")
 
 
 def test_every_direction_maps_to_its_subcommand() -> None:

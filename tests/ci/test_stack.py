@@ -41,7 +41,7 @@ def test_kafka_runs_kraft_and_advertises_its_alias(module: CloudmetricsCi) -> No
 def test_migrates_before_serving(module: CloudmetricsCi) -> None:
     (as_service,) = stack(module).calls("asService")
     command = " ".join(as_service.args["args"])
-    assert command.index("cloudmetrics prestart --create-database") < command.index(
+    assert command.index("cloudmetrics prestart --create-database --wait") < command.index(
         "exec cloudmetrics serve"
     )
     # `&&`: the server never starts on a database the migrations failed on.

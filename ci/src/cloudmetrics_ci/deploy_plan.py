@@ -16,9 +16,14 @@ from cloudmetrics_ci.freshness import for_run
 from cloudmetrics_ci.outputs import StackOutputs
 from cloudmetrics_ci.smoke import smoke_container
 
-# Pulumi matches --target against URNs with `*` (within a segment) and `**`.
-# infra/ names the migration task definition with "migrat" in it.
-DEFAULT_MIGRATION_TARGET: Final = "**aws:ecs/taskDefinition:TaskDefinition::*migrat*"
+# Where infra/ declares the migration task definition: project `cloudmetrics`
+# (infra/Pulumi.yaml), a `cloudmetrics:infra:MigrationTask` component named
+# "migrations" and its child "migrations-task" (infra/cloudmetrics_infra/).
+PULUMI_PROJECT: Final = "cloudmetrics"
+MIGRATION_TASK_DEFINITION_TYPE: Final = (
+    "cloudmetrics:infra:MigrationTask$aws:ecs/taskDefinition:TaskDefinition"
+)
+MIGRATION_TASK_DEFINITION_NAME: Final = "migrations-task"
 # A path inside a throwaway container, not a password.
 ECR_PASSWORD_FILE: Final = "/tmp/ecr-password"  # noqa: S105, S108
 
@@ -32,7 +37,17 @@ class DeployTarget:
     credentials: AwsCredentials
     backend_url: dagger.Secret
     run_id: str
-    migration_target: str = DEFAULT_MIGRATION_TARGET
+    migration_target: str | None = None
+
+    @property
+    def migration_urn(self) -> str:
+        """The URN `pulumi up --target` narrows the first update to."""
+        if self.migration_target:
+            return self.migration_target
+        return (
+            f"urn:pulumi:{self.env.stack}::{PULUMI_PROJECT}::"
+            f"{MIGRATION_TASK_DEFINITION_TYPE}::{MIGRATION_TASK_DEFINITION_NAME}"
+        )
 
 
 @dataclass(frozen=True)
@@ -105,7 +120,7 @@ class DeployPlan:
                 self.target.env,
                 self.image_tag,
                 self._message("migration task definition for"),
-                targets=[self.target.migration_target],
+                targets=[self.target.migration_urn],
             )
         )
 

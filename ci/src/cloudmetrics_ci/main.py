@@ -14,7 +14,7 @@ from cloudmetrics_ci.build import service_image
 from cloudmetrics_ci.checks import lint_container, test_container
 from cloudmetrics_ci.decorators import check_function, uncached_function
 from cloudmetrics_ci.deploy import AwsDeploySteps, run_deploy
-from cloudmetrics_ci.deploy_plan import DEFAULT_MIGRATION_TARGET, DeployPlan, DeployTarget
+from cloudmetrics_ci.deploy_plan import DeployPlan, DeployTarget
 from cloudmetrics_ci.environments import Environment
 from cloudmetrics_ci.freshness import new_run_id
 from cloudmetrics_ci.migrate import MigrationDirection, migration_container
@@ -113,8 +113,9 @@ class CloudmetricsCi:
         ] = None,
         aws_region: Annotated[str, Doc("Region of the environment")] = "eu-west-1",
         migration_target: Annotated[
-            str, Doc("Pulumi --target pattern of the migration task definition")
-        ] = DEFAULT_MIGRATION_TARGET,
+            str | None,
+            Doc("URN of the migration task definition, if infra/ ever moves it"),
+        ] = None,
     ) -> str:
         """Ship `revision` to `env`: publish, migrate in the VPC, roll out, smoke test."""
         credentials = AwsCredentials(

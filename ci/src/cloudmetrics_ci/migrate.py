@@ -12,9 +12,9 @@ class MigrationDirection(enum.Enum):
     """What `cloudmetrics migrate` should do. Member names are the CLI values."""
 
     up = "up"
-    """Apply pending migrations (up to --target when given)."""
+    """Apply pending migrations (stopping after the target, when given)."""
     down = "down"
-    """Roll back the latest migration (down to --target when given)."""
+    """Roll back the newest migration (or every one after the target, when given)."""
     redo = "redo"
     """Roll back and re-apply the latest migration."""
     status = "status"
@@ -23,11 +23,21 @@ class MigrationDirection(enum.Enum):
     """Check applied migrations against their files' checksums."""
 
 
+# Only these subcommands take a target (`--to ID`).
+TARGETED_DIRECTIONS = frozenset({MigrationDirection.up, MigrationDirection.down})
+
+
+class MigrationTargetError(ValueError):
+    """A target was given for a direction that does not take one."""
+
+
 def migrate_command(direction: MigrationDirection, target: str | None) -> list[str]:
     """The CLI invocation; the target, when given, bounds how far it goes."""
     command = ["cloudmetrics", "migrate", direction.value]
     if target:
-        command += ["--target", target]
+        if direction not in TARGETED_DIRECTIONS:
+            raise MigrationTargetError(f"`migrate {direction.value}` takes no target")
+        command += ["--to", target]
     return command
 
 

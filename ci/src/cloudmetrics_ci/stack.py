@@ -12,12 +12,12 @@ from cloudmetrics_ci import services
 from cloudmetrics_ci.build import SERVICE_PORT
 
 DATABASE_NAME: Final = "cloudmetrics"
-# `prestart` waits for PostgreSQL and Redis, creates the database and applies
-# the migrations; only then does the server start.
+# `prestart` waits for PostgreSQL and Redis (up to a minute), creates the
+# database and applies the migrations; only then does the server start.
 START_COMMAND: Final = [
     "sh",
     "-c",
-    "cloudmetrics prestart --create-database && exec cloudmetrics serve",
+    "cloudmetrics prestart --create-database --wait 60 && exec cloudmetrics serve",
 ]
 
 

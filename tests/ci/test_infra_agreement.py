@@ -1,0 +1,50 @@
+"""What the deploy assumes about infra/, checked against infra/ itself.
+
+The pipeline addresses the migration task definition by URN and selects stacks
+with the KMS secrets provider; if infra/ renames either, these fail here rather
+than in the middle of a deploy.
+"""
+
+import re
+
+import pytest
+from cloudmetrics_ci import deploy_plan, images
+from cloudmetrics_ci.environments import Environment
+
+from tests.ci.conftest import REPOSITORY
+
+INFRA = REPOSITORY / "infra"
+
+
+def test_pulumi_project_name() -> None:
+    project = (INFRA / "Pulumi.yaml").read_text()
+    assert re.search(rf"^name:\s*{deploy_plan.PULUMI_PROJECT}\s*$", project, re.MULTILINE)
+
+
+def test_migration_task_definition_urn_parts() -> None:
+    component = (INFRA / "cloudmetrics_infra" / "migrations.py").read_text()
+    component_type, resource_type = deploy_plan.MIGRATION_TASK_DEFINITION_TYPE.split("$")
+    assert f'"{component_type}"' in component
+    assert resource_type == "aws:ecs/taskDefinition:TaskDefinition"
+    assert 'aws.ecs.TaskDefinition(\n            f"{name}-task"' in component
+    estate = (INFRA / "cloudmetrics_infra" / "estate.py").read_text()
+    component_name = deploy_plan.MIGRATION_TASK_DEFINITION_NAME.removesuffix("-task")
+    assert re.search(rf'MigrationTask\(\s*"{component_name}"', estate)
+
+
+@pytest.mark.parametrize("env", list(Environment))
+def test_stack_files_use_the_kms_provider_the_pipeline_creates_stacks_with(
+    env: Environment,
+) -> None:
+    stack = (INFRA / f"Pulumi.{env.stack}.yaml").read_text()
+    region = re.search(r"^\s*aws:region:\s*(\S+)", stack, re.MULTILINE)
+    assert region is not None
+    assert f"secretsprovider: {env.secrets_provider(region.group(1))}" in stack
+
+
+def test_pulumi_cli_image_matches_the_pulumi_package_infra_pins() -> None:
+    lock = (INFRA / "requirements.txt").read_text()
+    assert "--hash=sha256:" in lock
+    pinned = re.search(r"^pulumi==(\S+) ", lock, re.MULTILINE)
+    assert pinned is not None
+    assert f"pulumi/pulumi-python:{pinned.group(1)}" == images.PULUMI
