@@ -5,6 +5,10 @@ batch that creates a metric replaces the token *after* its transaction commits. 
 sees the new token reads the database after that commit, so it can never cache a page without
 the new metric under the new token; pages under old tokens are simply never read again and
 expire. Every Redis error is a cache miss: the catalogue is then read from PostgreSQL.
+
+An invalidation that fails (Redis down at that moment) is remembered by this process and
+retried before its next cached read, so the process that created a metric never serves a page
+without it; other processes would, for at most CATALOGUE_CACHE_TTL.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ log = structlog.get_logger(__name__)
 METRIC_ID_TTL_SECONDS = 3600
 
 _page_decoder = msgspec.json.Decoder(MetricPage)
+
+# Generation keys whose replacement failed in this process, to be retried.
+_pending_invalidations: set[str] = set()
 
 
 def _generation_key(resources: Resources) -> str:
@@ -69,7 +76,14 @@ async def metric_id(resources: Resources, name: str) -> int | None:
 
 async def invalidate(resources: Resources) -> None:
     """Call after a transaction that created metrics has committed."""
-    await _set(resources.redis, _generation_key(resources), _new_token())
+    key = _generation_key(resources)
+    try:
+        await cache.set_bytes(resources.redis, key, _new_token())
+    except cache.REDIS_FAILURES as error:
+        _log_miss(error)
+        _pending_invalidations.add(key)
+    else:
+        _pending_invalidations.discard(key)
 
 
 async def _current_generation(resources: Resources) -> str | None:
@@ -77,6 +91,9 @@ async def _current_generation(resources: Resources) -> str | None:
     Redis cannot be used, which means: do not cache."""
     key = _generation_key(resources)
     try:
+        if key in _pending_invalidations:
+            await cache.set_bytes(resources.redis, key, _new_token())
+            _pending_invalidations.discard(key)
         token = await cache.get_bytes(resources.redis, key)
         if token is None:
             # NX: if another task created one first, its token wins and we read that.

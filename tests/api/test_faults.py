@@ -1,0 +1,177 @@
+"""The metrics endpoints while PostgreSQL or Redis is away: a 503 problem or an uncached answer,
+never a 500 or a hang. A TcpProxy in front of each server cuts it away on demand."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from litestar import Litestar, get
+from litestar.datastructures import State
+from litestar.testing import AsyncTestClient
+
+from cloudmetrics.app import create_app
+from cloudmetrics.database import acquire
+from cloudmetrics.resources import Resources
+from tests.api.conftest import api_settings
+from tests.api.points import batch, now, point
+from tests.support.polling import eventually
+from tests.support.tcp_proxy import Mode, TcpProxy
+
+Client = AsyncTestClient[Litestar]
+POSTGRES_ADDRESS = "127.0.0.1:5432"
+REDIS_ADDRESS = "127.0.0.1:6379"
+
+WINDOW = {
+    "start": (now() - timedelta(hours=1)).isoformat(),
+    "end": now().isoformat(),
+    "step": "5m",
+}
+
+
+@dataclass
+class Proxied:
+    client: Client
+    postgres: TcpProxy
+    redis: TcpProxy
+
+
+@pytest.fixture
+async def proxied(migrated_database_url: str, redis_url: str) -> AsyncIterator[Proxied]:
+    with TcpProxy("127.0.0.1", 5432) as postgres, TcpProxy("127.0.0.1", 6379) as redis:
+        settings = api_settings(
+            postgres.url_for(migrated_database_url, POSTGRES_ADDRESS),
+            redis.url_for(redis_url, REDIS_ADDRESS),
+            # A bounded statement time, so a partition mid-query also ends in a 503.
+            database={"command_timeout": 1.0},
+        )
+        async with AsyncTestClient(create_app(settings)) as client:
+            response = await client.post("/v1/metrics", json=batch(point("cpu.load")))
+            assert response.status_code == 201
+            yield Proxied(client, postgres, redis)
+
+
+async def _each_endpoint(client: Client) -> list[tuple[str, int, str]]:
+    """Call every metrics endpoint once; (what, status, content type) for each."""
+    calls = {
+        "ingest": client.post("/v1/metrics", json=batch(point("cpu.load"))),
+        "list": client.get("/v1/metrics"),
+        "series": client.get("/v1/metrics/cpu.load/series", params=WINDOW),
+    }
+    answers: list[tuple[str, int, str]] = []
+    for what, call in calls.items():
+        # The test's own bound: the service must answer well before it.
+        response = await asyncio.wait_for(call, timeout=10)
+        answers.append((what, response.status_code, response.headers.get("content-type", "")))
+    return answers
+
+
+@pytest.mark.parametrize("mode", ["refuse", "blackhole"])
+async def test_database_outage_is_503_problem_on_every_endpoint(
+    proxied: Proxied, mode: Mode
+) -> None:
+    # Caches could hide the outage from the read endpoints; a Redis outage rules them out.
+    proxied.redis.set_mode("refuse")
+    proxied.postgres.set_mode(mode)
+
+    answers = await _each_endpoint(proxied.client)
+
+    for what, status, content_type in answers:
+        assert status == 503, what
+        assert content_type.startswith("application/problem+json"), what
+
+
+async def test_service_recovers_when_the_database_returns(proxied: Proxied) -> None:
+    proxied.postgres.set_mode("refuse")
+    assert {status for _, status, _ in await _each_endpoint(proxied.client)} == {503}
+
+    proxied.postgres.set_mode("forward")
+
+    assert [status for _, status, _ in await _each_endpoint(proxied.client)] == [201, 200, 200]
+
+
+@pytest.mark.parametrize("mode", ["refuse", "blackhole"])
+async def test_redis_outage_keeps_the_api_answering_uncached(proxied: Proxied, mode: Mode) -> None:
+    proxied.redis.set_mode(mode)
+
+    ingest = await proxied.client.post("/v1/metrics", json=batch(point("new.metric")))
+    listing = await proxied.client.get("/v1/metrics")
+    series = await proxied.client.get("/v1/metrics/new.metric/series", params=WINDOW)
+    ready = await proxied.client.get("/ready")
+
+    assert ingest.status_code == 201, ingest.text
+    # Read from PostgreSQL: the metric created during the outage is listed.
+    assert [m["name"] for m in listing.json()["metrics"]] == ["cpu.load", "new.metric"]
+    assert series.status_code == 200, series.text
+    assert len(series.json()["points"]) == 1
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "warn"
+
+
+async def _listed(client: Client) -> list[str]:
+    response = await client.get("/v1/metrics")
+    assert response.status_code == 200, response.text
+    return [metric["name"] for metric in response.json()["metrics"]]
+
+
+async def test_invalidation_lost_in_an_outage_is_replayed_when_redis_returns(
+    proxied: Proxied,
+) -> None:
+    """A page cached before the outage must not be served once Redis is back, although the
+    invalidation for the metric created during the outage could not be written then."""
+    assert await _listed(proxied.client) == ["cpu.load"]  # now cached
+    proxied.redis.set_mode("refuse")
+    created = await proxied.client.post("/v1/metrics", json=batch(point("during.outage")))
+    assert created.json()["newMetrics"] == 1
+
+    proxied.redis.set_mode("forward")
+
+    assert await _listed(proxied.client) == ["cpu.load", "during.outage"]
+
+
+_background: set[asyncio.Task[None]] = set()
+
+
+@get("/test/hold-connection")
+async def hold_connection(state: State) -> None:
+    """Borrow the pool's only connection in the background, as a slow request would."""
+    resources: Resources = state.resources
+    acquired = asyncio.Event()
+
+    async def hold() -> None:
+        async with acquire(resources.pool, timeout=5):
+            acquired.set()
+            await asyncio.sleep(1.5)
+
+    task = asyncio.create_task(hold())
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+    await acquired.wait()
+
+
+async def test_exhausted_pool_is_503_after_the_bounded_wait(
+    migrated_database_url: str, redis_url: str
+) -> None:
+    settings = api_settings(
+        migrated_database_url,
+        redis_url,
+        database={"pool_max_size": 1, "acquire_timeout": 0.3},
+    )
+    app = create_app(settings, extra_route_handlers=[hold_connection])
+    async with AsyncTestClient(app) as client:
+        assert (await client.get("/test/hold-connection")).status_code == 200
+
+        answers = await _each_endpoint(client)
+
+        for what, status, content_type in answers:
+            assert status == 503, what
+            assert content_type.startswith("application/problem+json"), what
+        # Once the slow borrower gives the connection back, the same requests succeed.
+        await eventually(
+            lambda: client.post("/v1/metrics", json=batch(point("cpu.load"))),
+            lambda response: response.status_code == 201,
+            within=5,
+        )
