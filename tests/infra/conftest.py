@@ -1,0 +1,54 @@
+"""Infra tests: build each stack once under Pulumi's mocks and share what it declared."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+INFRA = Path(__file__).resolve().parents[2] / "infra"
+# The Pulumi programs import their packages relative to their own directories.
+for program in (INFRA, INFRA / "bootstrap"):
+    if str(program) not in sys.path:
+        sys.path.insert(0, str(program))
+
+# A few pulumi_aws modules announce their own deprecation when first imported (the *V2 S3
+# classes, ec2.EncryptionControl), which happens lazily while our program runs. We use none of
+# them: import them here with the warning silenced so reports show only warnings about our code.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    for package_name in ("pulumi_aws.s3", "pulumi_aws.ec2"):
+        package = importlib.import_module(package_name)
+        for module in pkgutil.iter_modules(package.__path__):
+            source = Path(package.__path__[0], f"{module.name}.py")
+            if source.is_file() and "\nwarnings.warn(" in source.read_text():
+                importlib.import_module(f"{package_name}.{module.name}")
+
+from tests.infra.mock_cloud import (  # noqa: E402 -- needs the paths above
+    ENVIRONMENTS,
+    Snapshot,
+    build_bootstrap_stack,
+    build_stack,
+)
+
+
+@pytest.fixture(scope="session")
+def stacks() -> dict[str, Snapshot]:
+    """What dev, staging and prod declare, each built from its Pulumi.<env>.yaml."""
+    return {environment: build_stack(environment) for environment in ENVIRONMENTS}
+
+
+@pytest.fixture(scope="session", params=ENVIRONMENTS)
+def stack(request: pytest.FixtureRequest, stacks: dict[str, Snapshot]) -> Snapshot:
+    """Each environment in turn: a promise must hold in all three."""
+    environment: str = request.param
+    return stacks[environment]
+
+
+@pytest.fixture(scope="session")
+def bootstrap() -> Snapshot:
+    return build_bootstrap_stack("prod")

@@ -1,0 +1,279 @@
+"""Run a Pulumi program under mocks and keep a plain record of every resource it declared.
+
+Each build runs in a thread of its own: Pulumi keeps its runtime state (root stack, settings,
+event loop) per thread/context, so three stacks build side by side without leaking into each
+other or into pytest-asyncio's loop. The record holds the inputs as the engine received them
+(camelCase wire names) after every Output resolved, so policy tests are plain Python.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+import pulumi
+import yaml
+
+ENVIRONMENTS = ("dev", "staging", "prod")
+INFRA = Path(__file__).resolve().parents[2] / "infra"
+IMAGE_TAG = "3f2a9c1"
+REGION_ZONES = ["eu-west-1a", "eu-west-1b", "eu-west-1c", "eu-west-1d"]
+ELB_ACCOUNT_ARN = "arn:aws:iam::156460612806:root"
+
+
+@dataclass(frozen=True)
+class Resource:
+    type: str
+    name: str
+    inputs: Mapping[str, Any]
+    state: Mapping[str, Any]
+    provider: str | None
+    id: str
+
+    def json(self, key: str) -> Any:
+        """An input the program passed as a JSON document (policies, container definitions)."""
+        value = self.inputs[key]
+        return json.loads(value) if isinstance(value, str) else value
+
+
+@dataclass
+class Snapshot:
+    environment: str
+    resources: list[Resource] = field(default_factory=lambda: [])
+    outputs: dict[str, Any] = field(default_factory=lambda: {})
+    invokes: list[str] = field(default_factory=lambda: [])
+
+    def of_type(self, type_: str) -> list[Resource]:
+        return [resource for resource in self.resources if resource.type == type_]
+
+    def one(self, type_: str) -> Resource:
+        found = self.of_type(type_)
+        assert len(found) == 1, f"expected one {type_}, found {len(found)}"
+        return found[0]
+
+    def named(self, name: str) -> Resource:
+        found = [resource for resource in self.resources if resource.name == name]
+        assert len(found) == 1, f"expected one resource named {name}, found {len(found)}"
+        return found[0]
+
+    def by_id(self, id_: str) -> Resource:
+        found = [resource for resource in self.resources if resource.id == id_]
+        assert len(found) == 1, f"expected one resource with id {id_}, found {len(found)}"
+        return found[0]
+
+    def aws(self) -> Iterator[Resource]:
+        """Every AWS resource (not components, not the provider itself)."""
+        for resource in self.resources:
+            if resource.type.startswith("aws:"):
+                yield resource
+
+
+def _inputs(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    # The engine's inputs are an untyped dict; their keys are always property names.
+    return cast("dict[str, Any]", args.inputs)  # pyright: ignore[reportUnknownMemberType]
+
+
+def _arn(args: pulumi.runtime.MockResourceArgs, region: str, account: str) -> str:
+    service = args.typ.split(":")[1].split("/")[0]
+    inputs = _inputs(args)
+    physical = str(
+        inputs.get("name")
+        or inputs.get("bucket")
+        or inputs.get("identifier")
+        or inputs.get("replicationGroupId")
+        or inputs.get("family")
+        or args.name
+    )
+    if args.typ == "aws:ssm/parameter:Parameter":
+        return f"arn:aws:ssm:{region}:{account}:parameter{physical}"
+    if args.typ == "aws:s3/bucket:Bucket":
+        return f"arn:aws:s3:::{physical}"
+    if args.typ == "aws:iam/role:Role":
+        return f"arn:aws:iam::{account}:role{inputs.get('path', '/')}{args.name}"
+    if args.typ == "aws:cloudwatch/logGroup:LogGroup":
+        return f"arn:aws:logs:{region}:{account}:log-group:{physical}"
+    return f"arn:aws:{service}:{region}:{account}:{args.name}/{physical}"
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Answers like AWS would, closely enough for references between resources to resolve."""
+
+    def __init__(self, snapshot: Snapshot, region: str, account: str) -> None:
+        self.snapshot = snapshot
+        self.region = region
+        self.account = account
+
+    def new_resource(
+        self, args: pulumi.runtime.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
+        inputs = _inputs(args)
+        resource_id = f"{args.name}-id"
+        state: dict[str, Any] = {**inputs, "arn": _arn(args, self.region, self.account)}
+        state.setdefault("name", inputs.get("name", args.name))
+        state |= self._computed(args.typ, args.name, inputs)
+        self.snapshot.resources.append(
+            Resource(args.typ, args.name, inputs, state, args.provider, resource_id)
+        )
+        return resource_id, state
+
+    def _computed(self, type_: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        if type_ == "aws:rds/instance:Instance":
+            return {
+                "address": f"{inputs['identifier']}.abc123.{self.region}.rds.amazonaws.com",
+                "masterUserSecrets": [
+                    {
+                        "secretArn": (
+                            f"arn:aws:secretsmanager:{self.region}:{self.account}:"
+                            f"secret:rds!db-{inputs['identifier']}-AbCdEf"
+                        ),
+                        "secretStatus": "active",
+                    }
+                ],
+            }
+        if type_ == "aws:elasticache/replicationGroup:ReplicationGroup":
+            return {
+                "configurationEndpointAddress": (
+                    f"clustercfg.{inputs['replicationGroupId']}.abc123.euw1.cache.amazonaws.com"
+                )
+            }
+        if type_ == "aws:ecr/repository:Repository":
+            return {
+                "repositoryUrl": (
+                    f"{self.account}.dkr.ecr.{self.region}.amazonaws.com/{inputs['name']}"
+                )
+            }
+        if type_ in ("aws:lb/loadBalancer:LoadBalancer", "aws:lb/targetGroup:TargetGroup"):
+            return {
+                "arnSuffix": f"app/{inputs.get('name', name)}/0123456789abcdef",
+                "dnsName": f"{inputs.get('name', name)}.{self.region}.elb.amazonaws.com",
+                "zoneId": "Z32O12XQLNTSW2",
+            }
+        if type_ == "aws:acm/certificate:Certificate":
+            return {
+                "domainValidationOptions": [
+                    {
+                        "domainName": inputs["domainName"],
+                        "resourceRecordName": f"_x1.{inputs['domainName']}.",
+                        "resourceRecordType": "CNAME",
+                        "resourceRecordValue": "_x2.acm-validations.aws.",
+                    }
+                ]
+            }
+        if type_ == "aws:acm/certificateValidation:CertificateValidation":
+            return {"certificateArn": inputs["certificateArn"]}
+        if type_ == "aws:route53/record:Record":
+            return {"fqdn": inputs["name"]}
+        return {}
+
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        self.snapshot.invokes.append(args.token)
+        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            return {
+                "names": REGION_ZONES,
+                "zoneIds": ["euw1-az1", "euw1-az2", "euw1-az3", "euw1-az4"],
+            }, []
+        if args.token == "aws:elb/getServiceAccount:getServiceAccount":
+            return {"arn": ELB_ACCOUNT_ARN, "id": "156460612806"}, []
+        raise NotImplementedError(
+            f"the program calls an invoke the mocks do not know: {args.token}"
+        )
+
+
+def stack_config(path: Path) -> dict[str, str]:
+    """A Pulumi.<stack>.yaml's config, flattened the way the engine hands it to a program."""
+    document: dict[str, Any] = yaml.safe_load(path.read_text())
+    flat: dict[str, str] = {}
+    for key, value in document["config"].items():
+        if isinstance(value, str):
+            flat[key] = value
+        else:
+            flat[key] = json.dumps(value)
+    return flat
+
+
+def _run(
+    project: str,
+    environment: str,
+    config: Mapping[str, str],
+    region: str,
+    account: str,
+    program: Callable[[], Mapping[str, pulumi.Output[Any]]],
+) -> Snapshot:
+    snapshot = Snapshot(environment)
+
+    def in_fresh_thread() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            declare_all()
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+    def declare_all() -> None:
+        pulumi.runtime.set_mocks(
+            RecordingMocks(snapshot, region, account),
+            project=project,
+            stack=environment,
+            preview=False,
+        )
+        pulumi.runtime.set_all_config(dict(config))
+
+        # pulumi's test decorator carries no type hints.
+        @pulumi.runtime.test  # pyright: ignore[reportUnknownMemberType]
+        def declare() -> pulumi.Output[Any]:
+            # Returning the gathered outputs makes the test runner wait for every one of them.
+            return pulumi.Output.all(**program()).apply(snapshot.outputs.update)
+
+        declare()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(in_fresh_thread).result()
+    return snapshot
+
+
+def build_stack(environment: str, overrides: Mapping[str, str] | None = None) -> Snapshot:
+    from cloudmetrics_infra.estate import build_estate
+    from cloudmetrics_infra.settings import StackSettings
+
+    config = stack_config(INFRA / f"Pulumi.{environment}.yaml")
+    config["cloudmetrics:imageTag"] = IMAGE_TAG
+    config |= overrides or {}
+
+    def program() -> Mapping[str, pulumi.Output[Any]]:
+        return build_estate(StackSettings.from_pulumi_config()).outputs
+
+    return _run(
+        "cloudmetrics",
+        environment,
+        config,
+        config["aws:region"],
+        config["cloudmetrics:accountId"],
+        program,
+    )
+
+
+def build_bootstrap_stack(environment: str) -> Snapshot:
+    from cloudmetrics_bootstrap.bootstrap import build_bootstrap
+    from cloudmetrics_bootstrap.settings import BootstrapSettings
+
+    config = stack_config(INFRA / "bootstrap" / f"Pulumi.{environment}.yaml")
+
+    def program() -> Mapping[str, pulumi.Output[Any]]:
+        return build_bootstrap(BootstrapSettings.from_pulumi_config()).outputs
+
+    return _run(
+        "cloudmetrics-bootstrap",
+        environment,
+        config,
+        config["aws:region"],
+        config["cloudmetrics-bootstrap:accountId"],
+        program,
+    )

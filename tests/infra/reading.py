@@ -1,0 +1,90 @@
+"""Helpers that read a stack snapshot the way a reviewer would: policies, containers, rules."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any, cast
+
+from tests.infra.mock_cloud import Resource, Snapshot
+
+POLICY_INPUTS = {
+    "aws:iam/rolePolicy:RolePolicy": "policy",
+    "aws:iam/policy:Policy": "policy",
+    "aws:s3/bucketPolicy:BucketPolicy": "policy",
+}
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
+
+
+def as_list(value: Any) -> list[Any]:
+    return cast("list[Any]", value) if isinstance(value, list) else [value]
+
+
+def policy_statements(snapshot: Snapshot) -> Iterator[tuple[Resource, dict[str, Any]]]:
+    """Every statement of every permission policy the stack declares."""
+    for resource in snapshot.resources:
+        key = POLICY_INPUTS.get(resource.type)
+        if key is not None:
+            for statement in resource.json(key)["Statement"]:
+                yield resource, statement
+
+
+def allow_statements(snapshot: Snapshot) -> Iterator[tuple[Resource, dict[str, Any]]]:
+    for resource, statement in policy_statements(snapshot):
+        if statement["Effect"] == "Allow":
+            yield resource, statement
+
+
+def role_policy(snapshot: Snapshot, role_name: str) -> list[dict[str, Any]]:
+    """Statements of the inline policies attached to the role with this logical name."""
+    role = snapshot.named(role_name)
+    return [
+        statement
+        for policy in snapshot.of_type("aws:iam/rolePolicy:RolePolicy")
+        if policy.inputs["role"] == role.id
+        for statement in policy.json("policy")["Statement"]
+    ]
+
+
+def container(task_definition: Resource) -> dict[str, Any]:
+    definitions = task_definition.json("containerDefinitions")
+    assert len(definitions) == 1
+    return definitions[0]
+
+
+def web_container(snapshot: Snapshot) -> dict[str, Any]:
+    return container(snapshot.named("web-task"))
+
+
+def migration_container(snapshot: Snapshot) -> dict[str, Any]:
+    return container(snapshot.named("migrations-task"))
+
+
+def rules(snapshot: Snapshot, type_: str, group: Resource) -> list[Resource]:
+    return [rule for rule in snapshot.of_type(type_) if rule.inputs["securityGroupId"] == group.id]
+
+
+def ports(rule: Resource) -> tuple[int, int]:
+    return int(rule.inputs["fromPort"]), int(rule.inputs["toPort"])
+
+
+def config_parameter(snapshot: Snapshot, variable: str) -> Resource:
+    found = [
+        parameter
+        for parameter in snapshot.of_type("aws:ssm/parameter:Parameter")
+        if parameter.inputs["name"].endswith(f"/{variable}")
+    ]
+    assert len(found) == 1, variable
+    return found[0]
+
+
+def parsed(value: Any) -> Any:
+    """A JSON document inside a string input, parsed; anything else unchanged."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value

@@ -1,0 +1,79 @@
+"""Traffic policy: the world reaches only the ALB on 80/443; each hop opens exactly one port."""
+
+from __future__ import annotations
+
+from tests.infra.mock_cloud import Resource, Snapshot
+from tests.infra.reading import EGRESS, INGRESS, ports, rules
+
+WORLD = ("0.0.0.0/0", "::/0")
+
+
+def world_open(rule: Resource) -> bool:
+    return rule.inputs.get("cidrIpv4") in WORLD or rule.inputs.get("cidrIpv6") in WORLD
+
+
+def test_no_security_group_admits_the_world_except_the_alb_on_80_and_443(stack: Snapshot) -> None:
+    alb = stack.named("firewall-alb")
+    open_rules = [rule for rule in stack.of_type(INGRESS) if world_open(rule)]
+    assert {(rule.inputs["securityGroupId"], ports(rule)) for rule in open_rules} == {
+        (alb.id, (80, 80)),
+        (alb.id, (443, 443)),
+    }
+
+
+def test_no_rule_opens_a_port_range_or_all_protocols(stack: Snapshot) -> None:
+    for rule in [*stack.of_type(INGRESS), *stack.of_type(EGRESS)]:
+        assert rule.inputs["ipProtocol"] == "tcp", rule.name
+        low, high = ports(rule)
+        assert low == high, rule.name
+
+
+def test_groups_declare_no_inline_rules(stack: Snapshot) -> None:
+    # Inline rules would fight the standalone ones and hide from these tests.
+    for group in stack.of_type("aws:ec2/securityGroup:SecurityGroup"):
+        assert "ingress" not in group.inputs
+        assert "egress" not in group.inputs
+
+
+def sources(stack: Snapshot, group: str) -> set[tuple[str, int]]:
+    return {
+        (rule.inputs.get("referencedSecurityGroupId") or rule.inputs["cidrIpv4"], ports(rule)[0])
+        for rule in rules(stack, INGRESS, stack.named(group))
+    }
+
+
+def destinations(stack: Snapshot, group: str) -> set[tuple[str, int]]:
+    return {
+        (rule.inputs.get("referencedSecurityGroupId") or rule.inputs["cidrIpv4"], ports(rule)[0])
+        for rule in rules(stack, EGRESS, stack.named(group))
+    }
+
+
+def test_service_accepts_only_its_port_from_the_alb(stack: Snapshot) -> None:
+    assert sources(stack, "firewall-service") == {("firewall-alb-id", 8000)}
+    assert destinations(stack, "firewall-alb") == {("firewall-service-id", 8000)}
+
+
+def test_database_accepts_only_5432_from_the_service(stack: Snapshot) -> None:
+    assert sources(stack, "firewall-database") == {("firewall-service-id", 5432)}
+    assert destinations(stack, "firewall-database") == set()
+
+
+def test_cache_accepts_only_6379_from_the_service(stack: Snapshot) -> None:
+    assert sources(stack, "firewall-cache") == {("firewall-service-id", 6379)}
+    assert destinations(stack, "firewall-cache") == set()
+
+
+def test_service_sends_only_to_database_cache_and_https(stack: Snapshot) -> None:
+    assert destinations(stack, "firewall-service") == {
+        ("firewall-database-id", 5432),
+        ("firewall-cache-id", 6379),
+        ("0.0.0.0/0", 443),
+    }
+
+
+def test_database_and_cache_use_only_their_own_groups(stack: Snapshot) -> None:
+    instance = stack.one("aws:rds/instance:Instance")
+    assert instance.inputs["vpcSecurityGroupIds"] == ["firewall-database-id"]
+    cache = stack.one("aws:elasticache/replicationGroup:ReplicationGroup")
+    assert cache.inputs["securityGroupIds"] == ["firewall-cache-id"]
