@@ -1,0 +1,33 @@
+"""ci/requirements.lock: what the Dagger runtime installs beside its vendored SDK."""
+
+import re
+
+from tests.ci.conftest import REPOSITORY
+
+
+def pins(text: str) -> dict[str, str]:
+    found = re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+)", text, re.MULTILINE)
+    return {name.lower(): version for name, version in found}
+
+
+def test_lock_is_hash_pinned_and_leaves_the_sdk_to_the_runtime() -> None:
+    lock = (REPOSITORY / "ci" / "requirements.lock").read_text()
+    module_pins = pins(lock)
+    assert "anyio" in module_pins
+    assert "gql" in module_pins
+    # The runtime installs dagger-io from the SDK it vendors into ci/sdk/.
+    assert "dagger-io" not in module_pins
+    blocks = [block for block in re.split(r"\n(?=[A-Za-z])", lock) if "==" in block]
+    assert all("--hash=sha256:" in block for block in blocks)
+
+
+def test_lock_agrees_with_the_dev_environment_the_module_is_tested_in() -> None:
+    module_pins = pins((REPOSITORY / "ci" / "requirements.lock").read_text())
+    dev_pins = pins((REPOSITORY / "requirements" / "dev.txt").read_text())
+    assert dev_pins["dagger-io"] == "0.21.11"
+    disagreeing = {
+        name: (version, dev_pins.get(name))
+        for name, version in module_pins.items()
+        if dev_pins.get(name) != version
+    }
+    assert disagreeing == {}
