@@ -78,14 +78,13 @@ def test_pulumi_dependencies_are_installed_before_the_program_is_copied(
 
 
 @pytest.mark.parametrize("env", list(Environment))
-def test_stack_is_selected_with_the_environment_kms_key(
+def test_the_environment_stack_is_selected_never_created(
     source: dagger.Directory, env: Environment
 ) -> None:
     pulumi = Plan(deploy_plan(source, env).roll_out())
     select = next(c for c in pulumi.execs if c[:3] == ["pulumi", "stack", "select"])
     assert select[-1] == env.value
-    provider = select[select.index("--secrets-provider") + 1]
-    assert provider == f"awskms://alias/cloudmetrics-pulumi-{env.value}?region=eu-west-1"
+    assert "--create" not in select
     up = pulumi.execs[-1]
     assert up[up.index("--stack") + 1] == env.value
 

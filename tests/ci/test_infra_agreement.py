@@ -1,8 +1,9 @@
 """What the deploy assumes about infra/, checked against infra/ itself.
 
-The pipeline addresses the migration task definition by URN and selects stacks
-with the KMS secrets provider; if infra/ renames either, these fail here rather
-than in the middle of a deploy.
+The pipeline addresses the migration task definition by URN, selects stacks
+without a passphrase and runs the Pulumi CLI of infra's pinned version; if
+infra/ changes any of that, these fail here rather than in the middle of a
+deploy.
 """
 
 import re
@@ -33,13 +34,12 @@ def test_migration_task_definition_urn_parts() -> None:
 
 
 @pytest.mark.parametrize("env", list(Environment))
-def test_stack_files_use_the_kms_provider_the_pipeline_creates_stacks_with(
-    env: Environment,
-) -> None:
+def test_every_stack_file_names_its_own_kms_key(env: Environment) -> None:
+    # The pipeline sets no PULUMI_CONFIG_PASSPHRASE: secrets must be KMS-encrypted.
     stack = (INFRA / f"Pulumi.{env.stack}.yaml").read_text()
-    region = re.search(r"^\s*aws:region:\s*(\S+)", stack, re.MULTILINE)
-    assert region is not None
-    assert f"secretsprovider: {env.secrets_provider(region.group(1))}" in stack
+    provider = re.search(r"^secretsprovider:\s*(\S+)", stack, re.MULTILINE)
+    assert provider is not None
+    assert provider.group(1).startswith(f"awskms://alias/cloudmetrics-pulumi-{env.value}?")
 
 
 def test_pulumi_cli_image_matches_the_pulumi_package_infra_pins() -> None:

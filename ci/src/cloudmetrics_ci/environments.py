@@ -20,7 +20,3 @@ class Environment(enum.Enum):
     def stack(self) -> str:
         """The Pulumi stack name (infra/Pulumi.<env>.yaml)."""
         return self.value
-
-    def secrets_provider(self, region: str) -> str:
-        """The KMS key infra/bootstrap creates per environment: no passphrase to hold."""
-        return f"awskms://alias/cloudmetrics-pulumi-{self.value}?region={region}"

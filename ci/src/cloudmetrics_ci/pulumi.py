@@ -26,7 +26,9 @@ def pulumi_workspace(
 
     `pulumi install` runs on Pulumi.yaml and the lock alone, before the program
     is copied, so an infra code change reuses the dependency layer. The stack
-    is created on first use with the environment's KMS secrets provider.
+    must already exist: its Pulumi.<env>.yaml names the KMS secrets provider, so
+    no passphrase is needed, and a missing stack fails here instead of being
+    created on the fly with a key nobody committed.
     """
     infra = source.directory("infra")
     installed = (
@@ -42,16 +44,7 @@ def pulumi_workspace(
     )
     logged_in = credentials.apply(installed.with_secret_variable("PULUMI_BACKEND_URL", backend_url))
     return for_run(logged_in, run_id).with_exec(
-        [
-            "pulumi",
-            "stack",
-            "select",
-            "--create",
-            "--non-interactive",
-            "--secrets-provider",
-            env.secrets_provider(credentials.region),
-            env.stack,
-        ]
+        ["pulumi", "stack", "select", "--non-interactive", env.stack]
     )
 
 
