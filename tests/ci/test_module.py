@@ -46,6 +46,11 @@ def test_lint_and_test_are_checks_and_nothing_else_is() -> None:
     assert checks == {"lint", "test"}
 
 
+def test_the_local_stack_is_what_dagger_up_starts() -> None:
+    services = {name for name, fn in registered().functions.items() if fn.service}
+    assert services == {"stack"}
+
+
 def test_functions_that_act_on_the_world_are_never_cached() -> None:
     never = {name for name, fn in registered().functions.items() if fn.cache_policy == "never"}
     assert never == {"deploy", "migrate", "smoke"}

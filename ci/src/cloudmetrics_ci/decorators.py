@@ -1,8 +1,8 @@
 """Typed wrappers around two dagger-io decorators.
 
-In dagger-io 0.21.11 `function`'s overloads omit the `cache` keyword and `check`
-returns a union of function and decorator, so strict type checking rejects
-both at every use. The wrappers call the SDK unchanged and give back the
+In dagger-io 0.21.11 `function`'s overloads omit the `cache` keyword, and
+`check` and `up` return a union of function and decorator, so strict type
+checking rejects them at every use. The wrappers call the SDK unchanged and give back the
 function with its own type.
 """
 
@@ -30,4 +30,10 @@ def uncached_function(func: F) -> F:
 def check_function(func: F) -> F:
     """Expose `func` as a Dagger function that `dagger check` also runs."""
     dagger.check(func)
+    return cast(F, dagger.function(func))
+
+
+def service_function(func: F) -> F:
+    """Expose `func`, which returns a Service, to `dagger call` and to `dagger up`."""
+    dagger.up(func)
     return cast(F, dagger.function(func))

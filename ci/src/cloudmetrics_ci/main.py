@@ -12,7 +12,7 @@ from dagger import Doc, function, object_type
 from cloudmetrics_ci.aws import AwsCredentials
 from cloudmetrics_ci.build import service_image
 from cloudmetrics_ci.checks import lint_container, test_container
-from cloudmetrics_ci.decorators import check_function, uncached_function
+from cloudmetrics_ci.decorators import check_function, service_function, uncached_function
 from cloudmetrics_ci.deploy import AwsDeploySteps, run_deploy
 from cloudmetrics_ci.deploy_plan import DeployPlan, DeployTarget
 from cloudmetrics_ci.environments import Environment
@@ -90,11 +90,12 @@ class CloudmetricsCi:
         image = service_image(self.source, revision)
         return await smoke_container(image, url, new_run_id()).stdout()
 
-    @function
+    @service_function
     def stack(self, revision: Revision = LOCAL_REVISION) -> dagger.Service:
         """Local stack: the service on PostgreSQL, Redis and Kafka, migrated.
 
-        `dagger call stack up --ports=8000:8000`, then http://127.0.0.1:8000/health.
+        `dagger call stack up --ports=8000:8000` (or `dagger up`), then
+        http://127.0.0.1:8000/health.
         """
         return local_stack(service_image(self.source, revision))
 
