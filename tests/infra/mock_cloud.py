@@ -73,9 +73,27 @@ class Snapshot:
                 yield resource
 
 
+# How the wire format marks a secret value: {SIGNATURE_KEY: SECRET_SIGNATURE, "value": ...}.
+SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270"
+
+
+def _revealed(value: Any) -> Any:
+    """The value with secret markers removed (the provider marks e.g. SSM values secret)."""
+    if isinstance(value, dict):
+        entries = cast("dict[str, Any]", value)
+        if entries.get(SIGNATURE_KEY) == SECRET_SIGNATURE:
+            return _revealed(entries["value"])
+        return {key: _revealed(item) for key, item in entries.items()}
+    if isinstance(value, list):
+        return [_revealed(item) for item in cast("list[Any]", value)]
+    return value
+
+
 def _inputs(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     # The engine's inputs are an untyped dict; their keys are always property names.
-    return cast("dict[str, Any]", args.inputs)  # pyright: ignore[reportUnknownMemberType]
+    raw = cast("dict[str, Any]", args.inputs)  # pyright: ignore[reportUnknownMemberType]
+    return {key: _revealed(value) for key, value in raw.items()}
 
 
 def _arn(args: pulumi.runtime.MockResourceArgs, region: str, account: str) -> str:

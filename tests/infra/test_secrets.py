@@ -1,0 +1,81 @@
+"""No secret in a task definition's plain environment; configuration arrives as `secrets`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.infra.mock_cloud import Snapshot
+from tests.infra.reading import config_parameter, migration_container, web_container
+
+PLAIN_ENVIRONMENT = {"HOST", "PORT", "RELEASE_ID"}
+SERVICE_CONFIGURATION = {
+    "DATABASE_URL",
+    "REDIS_URL",
+    "LOG_LEVEL",
+    "WEB_CONCURRENCY",
+    "DATABASE_POOL_MAX_SIZE",
+}
+SECRET_LOOKING = re.compile(r"pass|secret|token|key|credential", re.IGNORECASE)
+
+
+def containers(stack: Snapshot) -> list[dict[str, Any]]:
+    return [web_container(stack), migration_container(stack)]
+
+
+def test_plain_environment_holds_no_configuration_and_no_secret(stack: Snapshot) -> None:
+    for container in containers(stack):
+        names = {entry["name"] for entry in container["environment"]}
+        assert names == PLAIN_ENVIRONMENT
+        for entry in container["environment"]:
+            assert not SECRET_LOOKING.search(entry["name"] + entry["value"]), entry
+            assert "arn:aws:secretsmanager" not in entry["value"]
+
+
+def test_configuration_comes_from_this_environments_parameters(stack: Snapshot) -> None:
+    for container in containers(stack):
+        injected = {secret["name"]: secret["valueFrom"] for secret in container["secrets"]}
+        assert set(injected) == SERVICE_CONFIGURATION | {"PGPASSWORD"}
+        for variable in SERVICE_CONFIGURATION:
+            parameter = config_parameter(stack, variable)
+            assert parameter.inputs["name"] == f"/cloudmetrics/{stack.environment}/{variable}"
+            assert injected[variable] == parameter.state["arn"]
+
+
+def test_database_password_comes_from_the_rds_managed_secret(stack: Snapshot) -> None:
+    instance = stack.one("aws:rds/instance:Instance")
+    assert instance.inputs["manageMasterUserPassword"] is True
+    assert "password" not in instance.inputs
+    secret_arn = instance.state["masterUserSecrets"][0]["secretArn"]
+    for container in containers(stack):
+        injected = {secret["name"]: secret["valueFrom"] for secret in container["secrets"]}
+        assert injected["PGPASSWORD"] == f"{secret_arn}:password::"
+
+
+def test_database_url_carries_no_password(stack: Snapshot) -> None:
+    url = config_parameter(stack, "DATABASE_URL").inputs["value"]
+    match = re.fullmatch(r"postgresql://([^@/]+)@([^/]+)/(\w+)\?sslmode=require", url)
+    assert match, url
+    assert ":" not in match.group(1), "a password in the URL's userinfo"
+    instance = stack.one("aws:rds/instance:Instance")
+    assert match.group(1) == instance.inputs["username"]
+    assert match.group(2) == f"{instance.state['address']}:5432"
+
+
+def test_redis_url_uses_tls_to_the_cluster_configuration_endpoint(stack: Snapshot) -> None:
+    cache = stack.one("aws:elasticache/replicationGroup:ReplicationGroup")
+    url = config_parameter(stack, "REDIS_URL").inputs["value"]
+    assert url == f"rediss://{cache.state['configurationEndpointAddress']}:6379/0"
+
+
+def test_no_parameter_holds_a_secure_string_or_a_credential(stack: Snapshot) -> None:
+    # Nothing in Parameter Store is secret, so plain String parameters are right; a credential
+    # appearing here would be a mistake this catches.
+    for parameter in stack.of_type("aws:ssm/parameter:Parameter"):
+        assert parameter.inputs["type"] == "String"
+        assert "password" not in parameter.inputs["value"].lower()
+
+
+def test_release_id_is_the_image_tag(stack: Snapshot) -> None:
+    environment = {entry["name"]: entry["value"] for entry in web_container(stack)["environment"]}
+    assert web_container(stack)["image"].endswith(f":{environment['RELEASE_ID']}")
