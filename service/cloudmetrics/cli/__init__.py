@@ -12,6 +12,7 @@ from cloudmetrics.cli.healthcheck import healthcheck
 from cloudmetrics.cli.migrate import migrate
 from cloudmetrics.cli.prestart import prestart
 from cloudmetrics.cli.serve import serve
+from cloudmetrics.cli.smoke import smoke
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,3 +25,4 @@ main.add_command(serve)
 main.add_command(healthcheck)
 main.add_command(prestart)
 main.add_command(migrate)
+main.add_command(smoke)

@@ -1,0 +1,29 @@
+"""`cloudmetrics smoke --url URL`: the pipeline's last step against a deployed environment."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+@click.command()
+@click.option("--url", required=True, help="Base URL of the service, e.g. https://api.example.")
+@click.option("--timeout", default=5.0, show_default=True, help="Seconds per request.")
+@click.option(
+    "--attempts", default=3, show_default=True, type=click.IntRange(1, 20), help="Tries per check."
+)
+@click.option("--retry-delay", default=2.0, show_default=True, help="Seconds between tries.")
+def smoke(url: str, timeout: float, attempts: int, retry_delay: float) -> None:
+    """Check /health, /ready, the OpenAPI schema and a write-then-read round trip.
+
+    Prints one line per check; exits 0 only when every check passed.
+    """
+    if not url.startswith(("http://", "https://")):
+        raise click.BadParameter("must be an http:// or https:// URL", param_hint="--url")
+    from cloudmetrics.smoke.runner import run_smoke
+
+    passed = run_smoke(
+        url, timeout=timeout, attempts=attempts, retry_delay=retry_delay, report=click.echo
+    )
+    sys.exit(0 if passed else 1)

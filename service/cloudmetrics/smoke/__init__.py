@@ -1,0 +1,1 @@
+"""`cloudmetrics smoke`: a deployed service answers and round-trips a point."""
