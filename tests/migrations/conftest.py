@@ -7,10 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cloudmetrics.settings import Settings
-from tests.migrations.helpers import write_migration
-
-REPOSITORY_MIGRATIONS = Path(Settings().migrations_dir)
+from tests.migrations.helpers import REPOSITORY_MIGRATIONS, write_migration
 
 
 @pytest.fixture

@@ -6,6 +6,11 @@ from pathlib import Path
 
 import asyncpg
 
+from cloudmetrics.migrations import ledger
+from cloudmetrics.settings import Settings
+
+REPOSITORY_MIGRATIONS = Path(Settings().migrations_dir)
+
 # Every table, column, constraint and index of the public schema, in a stable order: two
 # databases with equal snapshots have the same schema as far as the application can tell.
 _SNAPSHOT_QUERIES = {
@@ -63,5 +68,13 @@ async def fetch_value(url: str, query: str) -> object:
     connection = await asyncpg.connect(url)
     try:
         return await connection.fetchval(query)
+    finally:
+        await connection.close()
+
+
+async def create_ledger_table(url: str) -> None:
+    connection = await asyncpg.connect(url)
+    try:
+        await ledger.create_ledger(connection)
     finally:
         await connection.close()

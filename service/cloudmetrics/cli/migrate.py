@@ -133,15 +133,13 @@ def _runner(lock_timeout: float = 30.0) -> MigrationRunner:
 
 def _run(work: Coroutine[Any, Any, T]) -> T:
     """Run the runner's coroutine; turn every expected failure into one line and exit 1."""
-    import asyncpg
-
-    from cloudmetrics.errors import DEPENDENCY_FAILURES
     from cloudmetrics.migrations.errors import MigrationError
+    from cloudmetrics.migrations.lock import CONNECTION_FAILURES
 
     try:
         return asyncio.run(work)
     except MigrationError as error:
         raise click.ClickException(str(error)) from None
-    except (asyncpg.PostgresError, *DEPENDENCY_FAILURES) as error:
+    except CONNECTION_FAILURES as error:
         first_line = (str(error).strip().splitlines() or [""])[0]
         raise click.ClickException(f"{type(error).__name__}: {first_line}") from None

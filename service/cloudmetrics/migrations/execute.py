@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import asyncpg
 
-from cloudmetrics.database import Connection
 from cloudmetrics.migrations.errors import MigrationFailed
 from cloudmetrics.migrations.files import Migration, Part
 from cloudmetrics.migrations.statements import Statement, split_statements
 
+if TYPE_CHECKING:
+    # Type only: importing cloudmetrics.database would load the web stack into every run.
+    from cloudmetrics.database import Connection
+
 # Books the ledger inside the migration's transaction (record or forget a row).
-LedgerWrite = Callable[[Connection, float], Awaitable[None]]
+LedgerWrite = Callable[["Connection", float], Awaitable[None]]
 
 _EXCERPT_LENGTH = 120
 

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import asyncpg
 
-from cloudmetrics.database import Connection
 from cloudmetrics.migrations.files import Migration
+
+if TYPE_CHECKING:
+    # Type only: importing cloudmetrics.database would load the web stack into every run.
+    from cloudmetrics.database import Connection
 
 LEDGER_TABLE = "public.schema_migrations"
 

@@ -11,18 +11,24 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 import asyncpg
 
-from cloudmetrics.database import Connection
-from cloudmetrics.dependencies import redact
-from cloudmetrics.errors import DEPENDENCY_FAILURES
 from cloudmetrics.migrations.errors import MigrationError, MigrationLockTimeout
+
+if TYPE_CHECKING:
+    # Type only: importing cloudmetrics.database would load the web stack into every run.
+    from cloudmetrics.database import Connection
 
 # int.from_bytes(b"cmig"): a fixed key every runner of this schema agrees on. Below 2**31, so
 # pg_locks shows it whole in `objid` (classid 0), which _describe_holder relies on.
 MIGRATION_LOCK_KEY = 1_668_114_791
 APPLICATION_NAME = "cloudmetrics-migrate"
+# What an unreachable or vanished server raises (TimeoutError and ConnectionError are OSErrors).
+# Spelled out rather than taken from cloudmetrics.errors, which loads the web stack: a migration
+# run should start in a fraction of a second.
+CONNECTION_FAILURES = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 @asynccontextmanager
@@ -40,7 +46,9 @@ async def dedicated_connection(
         connection: Connection = await asyncpg.connect(
             url, timeout=connect_timeout, server_settings=server_settings
         )
-    except (*DEPENDENCY_FAILURES, asyncpg.PostgresError) as error:
+    except CONNECTION_FAILURES as error:
+        from cloudmetrics.dependencies import redact
+
         first_line = (str(error).strip().splitlines() or [""])[0]
         raise MigrationError(
             f"cannot connect to PostgreSQL at {redact(url)}: {type(error).__name__} {first_line}"
@@ -48,7 +56,7 @@ async def dedicated_connection(
     try:
         yield connection
     finally:
-        with contextlib.suppress(*DEPENDENCY_FAILURES):
+        with contextlib.suppress(*CONNECTION_FAILURES):
             await connection.close(timeout=5)
 
 
@@ -75,7 +83,7 @@ async def migration_lock(connection: Connection, *, timeout: float) -> AsyncGene
     finally:
         # Closing the connection releases it too; unlocking first lets the next runner in
         # without waiting for the close handshake.
-        with contextlib.suppress(*DEPENDENCY_FAILURES, asyncpg.PostgresError):
+        with contextlib.suppress(*CONNECTION_FAILURES):
             await connection.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
 
 

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cloudmetrics.database import Connection
 from cloudmetrics.migrations import ledger
 from cloudmetrics.migrations.errors import InvalidTarget
 from cloudmetrics.migrations.execute import run_part
@@ -21,6 +21,10 @@ from cloudmetrics.migrations.files import Migration, load_migrations, normalize_
 from cloudmetrics.migrations.lock import dedicated_connection, migration_lock
 from cloudmetrics.migrations.plan import SchemaState, compare, refuse_mismatch
 from cloudmetrics.migrations.sql_preview import preview
+
+if TYPE_CHECKING:
+    # Type only: importing cloudmetrics.database would load the web stack into every run.
+    from cloudmetrics.database import Connection
 
 Report = Callable[[str], None]
 
