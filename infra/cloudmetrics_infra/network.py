@@ -10,6 +10,8 @@ import pulumi_aws as aws
 from cloudmetrics_infra.policies import allow, document, service_trust_policy
 from cloudmetrics_infra.settings import AVAILABILITY_ZONES, StackSettings
 
+REMOTE_ADMINISTRATION_PORTS = (22, 3389)
+
 
 @dataclass(frozen=True)
 class NetworkArgs:
@@ -119,6 +121,7 @@ class Network(pulumi.ComponentResource):
             public_subnets.append(public)
             private_subnets.append(private)
 
+        self._network_acl(name, [*public_subnets, *private_subnets])
         self._flow_logs(name, settings)
 
         self.public_subnet_ids = pulumi.Output.all(*[subnet.id for subnet in public_subnets])
@@ -129,6 +132,39 @@ class Network(pulumi.ComponentResource):
                 "publicSubnetIds": self.public_subnet_ids,
                 "privateSubnetIds": self.private_subnet_ids,
             }
+        )
+
+    def _network_acl(self, name: str, subnets: list[aws.ec2.Subnet]) -> None:
+        """Security Hub EC2.21: remote administration ports are closed at the subnet edge too.
+
+        Security groups already admit nothing on 22/3389; the network ACL says so for every
+        subnet, whatever group a future resource brings. Everything else passes to the groups.
+        """
+        anywhere = "0.0.0.0/0"
+        denied = [
+            aws.ec2.DefaultNetworkAclIngressArgs(
+                protocol="tcp",
+                rule_no=10 * (index + 1),
+                action="deny",
+                cidr_block=anywhere,
+                from_port=port,
+                to_port=port,
+            )
+            for index, port in enumerate(REMOTE_ADMINISTRATION_PORTS)
+        ]
+        allow_in = aws.ec2.DefaultNetworkAclIngressArgs(
+            protocol="-1", rule_no=100, action="allow", cidr_block=anywhere, from_port=0, to_port=0
+        )
+        allow_out = aws.ec2.DefaultNetworkAclEgressArgs(
+            protocol="-1", rule_no=100, action="allow", cidr_block=anywhere, from_port=0, to_port=0
+        )
+        aws.ec2.DefaultNetworkAcl(
+            f"{name}-default-acl",
+            default_network_acl_id=self.vpc.default_network_acl_id,
+            subnet_ids=[subnet.id for subnet in subnets],
+            ingress=[*denied, allow_in],
+            egress=[allow_out],
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _flow_logs(self, name: str, settings: StackSettings) -> None:

@@ -140,6 +140,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return resource_id, state
 
     def _computed(self, type_: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        if type_ == "aws:ec2/vpc:Vpc":
+            return {"defaultNetworkAclId": f"{name}-default-acl-id"}
         if type_ == "aws:rds/instance:Instance":
             return {
                 "address": f"{inputs['identifier']}.abc123.{self.region}.rds.amazonaws.com",
