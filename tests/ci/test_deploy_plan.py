@@ -1,11 +1,12 @@
 """The containers of a deploy: pinned tools, secrets as secrets, commands per the contract."""
 
+import dataclasses
 import json
 from collections.abc import Callable
 
 import dagger
 import pytest
-from cloudmetrics_ci.deploy_plan import ECR_PASSWORD_FILE, DeployPlan
+from cloudmetrics_ci.deploy_plan import ECR_PASSWORD_FILE, DeployPlan, RevisionError
 from cloudmetrics_ci.environments import Environment
 from cloudmetrics_ci.freshness import RUN_ID_VARIABLE
 
@@ -173,3 +174,16 @@ def test_smoke_uses_the_deployed_image_against_the_load_balancer(plan: DeployPla
     smoke = Plan(plan.smoke(OUTPUTS))
     assert smoke.execs[-1] == ["cloudmetrics", "smoke", "--url", OUTPUTS.alb_url]
     assert smoke.labels["org.opencontainers.image.revision"] == REVISION
+
+
+@pytest.mark.parametrize("revision", ["local", "latest", "main", "ABCDEF1", "abc12", ""])
+def test_only_a_commit_id_can_be_deployed(source: dagger.Directory, revision: str) -> None:
+    plan = deploy_plan(source)
+    with pytest.raises(RevisionError, match="git commit id"):
+        dataclasses.replace(plan.target, revision=revision)
+
+
+def test_short_and_full_commit_ids_are_accepted(source: dagger.Directory) -> None:
+    plan = deploy_plan(source)
+    assert dataclasses.replace(plan.target, revision="1a2b3c4").revision == "1a2b3c4"
+    assert plan.target.revision == REVISION

@@ -82,3 +82,13 @@ def test_deploy_takes_env_and_revision_without_defaults() -> None:
 def test_enum_members_are_the_cli_values() -> None:
     assert [member.name for member in Environment] == ["dev", "staging", "prod"]
     assert all(member.name == member.value for member in MigrationDirection)
+
+
+def test_every_function_and_argument_is_described_for_dagger_functions() -> None:
+    obj = registered()
+    for name, fn in obj.functions.items():
+        assert fn.doc, f"{name} has no description"
+        for parameter in fn.parameters.values():
+            assert parameter.doc, f"{name} --{parameter.name} has no Doc(...)"
+    for parameter in obj.get_constructor().parameters.values():
+        assert parameter.doc, parameter.name

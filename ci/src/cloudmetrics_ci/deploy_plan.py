@@ -3,6 +3,7 @@
 `deploy.py` awaits them in the contract's order; the tests walk them offline.
 """
 
+import re
 from dataclasses import dataclass
 from typing import Final
 
@@ -28,6 +29,15 @@ MIGRATION_TASK_DEFINITION_NAME: Final = "migrations-task"
 ECR_PASSWORD_FILE: Final = "/tmp/ecr-password"  # noqa: S105, S108
 
 
+# A commit id, abbreviated or full: ECR tags are immutable, so a deploy must never
+# publish a movable name such as "local" or "latest".
+REVISION_PATTERN: Final = re.compile(r"[0-9a-f]{7,40}")
+
+
+class RevisionError(ValueError):
+    """The revision to deploy is not a git commit id."""
+
+
 @dataclass(frozen=True)
 class DeployTarget:
     """Everything that says where and what to deploy."""
@@ -38,6 +48,12 @@ class DeployTarget:
     backend_url: dagger.Secret
     run_id: str
     migration_target: str | None = None
+
+    def __post_init__(self) -> None:
+        if not REVISION_PATTERN.fullmatch(self.revision):
+            raise RevisionError(
+                f"--revision must be a git commit id (git rev-parse HEAD), not {self.revision!r}"
+            )
 
     @property
     def migration_urn(self) -> str:
