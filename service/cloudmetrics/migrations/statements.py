@@ -55,12 +55,27 @@ def split_statements(sql: str) -> list[Statement]:
 
 
 def _append(statements: list[Statement], sql: str, start: int, end: int) -> None:
+    start = _skip_leading_comments(sql, start, end)
     fragment = sql[start:end]
     if not _has_code(fragment):
         return
-    offset = len(fragment) - len(fragment.lstrip())
-    line = sql.count("\n", 0, start + offset) + 1
+    line = sql.count("\n", 0, start) + 1
     statements.append(Statement(fragment.strip(), line))
+
+
+def _skip_leading_comments(sql: str, start: int, end: int) -> int:
+    """Where the statement's code begins: its line is the one an error should name."""
+    while start < end:
+        if sql[start].isspace():
+            start += 1
+        elif sql.startswith("--", start):
+            newline = sql.find("\n", start)
+            start = end if newline == -1 else newline + 1
+        elif sql.startswith("/*", start):
+            start = _skip_block_comment(sql, start)
+        else:
+            break
+    return min(start, end)
 
 
 def _has_code(fragment: str) -> bool:
