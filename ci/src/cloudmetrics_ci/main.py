@@ -72,7 +72,10 @@ class CloudmetricsCi:
         direction: Annotated[
             MigrationDirection, Doc("up, down, redo, status or verify")
         ] = MigrationDirection.up,
-        target: Annotated[str | None, Doc("Stop at this migration version")] = None,
+        target: Annotated[
+            str | None,
+            Doc("Migration id (up and down only): stop after it, or roll back to it"),
+        ] = None,
         revision: Revision = LOCAL_REVISION,
     ) -> str:
         """`cloudmetrics migrate` from the service image against the given database."""
