@@ -50,5 +50,14 @@ def stack(request: pytest.FixtureRequest, stacks: dict[str, Snapshot]) -> Snapsh
 
 
 @pytest.fixture(scope="session")
-def bootstrap() -> Snapshot:
-    return build_bootstrap_stack("prod")
+def bootstraps() -> dict[str, Snapshot]:
+    """The bootstrap of each environment's account, from infra/bootstrap/Pulumi.<env>.yaml."""
+    return {environment: build_bootstrap_stack(environment) for environment in ENVIRONMENTS}
+
+
+@pytest.fixture(scope="session")
+def shared_account_bootstrap() -> Snapshot:
+    """One account hosting two environments: their keys and roles must stay apart."""
+    return build_bootstrap_stack(
+        "dev", {"cloudmetrics-bootstrap:environments": '["dev", "staging"]'}
+    )

@@ -140,6 +140,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return resource_id, state
 
     def _computed(self, type_: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        if type_ == "aws:kms/key:Key":
+            return {"keyId": f"{name}-key-id"}
         if type_ == "aws:ec2/vpc:Vpc":
             return {"defaultNetworkAclId": f"{name}-default-acl-id"}
         if type_ == "aws:rds/instance:Instance":
@@ -280,11 +282,12 @@ def build_stack(environment: str, overrides: Mapping[str, str] | None = None) ->
     )
 
 
-def build_bootstrap_stack(environment: str) -> Snapshot:
+def build_bootstrap_stack(environment: str, overrides: Mapping[str, str] | None = None) -> Snapshot:
     from cloudmetrics_bootstrap.bootstrap import build_bootstrap
     from cloudmetrics_bootstrap.settings import BootstrapSettings
 
     config = stack_config(INFRA / "bootstrap" / f"Pulumi.{environment}.yaml")
+    config |= overrides or {}
 
     def program() -> Mapping[str, pulumi.Output[Any]]:
         return build_bootstrap(BootstrapSettings.from_pulumi_config()).outputs

@@ -1,0 +1,170 @@
+"""The per-account bootstrap: state bucket, secrets keys, GitHub OIDC deploy roles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from tests.infra.mock_cloud import ENVIRONMENTS, INFRA, Resource, Snapshot
+from tests.infra.reading import allow_statements, as_list
+
+REPOSITORY = "cloudmetrics/cloudmetrics"
+ISSUER = "token.actions.githubusercontent.com"
+
+
+def stack_file(*parts: str) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(INFRA.joinpath(*parts).read_text())
+    return document
+
+
+def deploy_role(snapshot: Snapshot, environment: str) -> Resource:
+    return snapshot.named(f"github-{environment}")
+
+
+def deploy_statements(snapshot: Snapshot, environment: str) -> list[dict[str, Any]]:
+    policy = snapshot.named(f"github-{environment}-deploy")
+    assert policy.inputs["role"] == deploy_role(snapshot, environment).id
+    statements: list[dict[str, Any]] = policy.json("policy")["Statement"]
+    return statements
+
+
+def test_state_bucket_is_versioned(bootstraps: dict[str, Snapshot]) -> None:
+    for snapshot in bootstraps.values():
+        versioning = snapshot.one("aws:s3/bucketVersioning:BucketVersioning").inputs
+        assert versioning["bucket"] == snapshot.named("state-bucket").id
+        assert versioning["versioningConfiguration"] == {"status": "Enabled"}
+
+
+def test_state_bucket_is_encrypted_with_kms(bootstraps: dict[str, Snapshot]) -> None:
+    for snapshot in bootstraps.values():
+        sse = snapshot.one(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+        ).inputs
+        (rule,) = sse["rules"]
+        assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
+
+
+def test_s3_8_state_bucket_blocks_public_access(bootstraps: dict[str, Snapshot]) -> None:
+    for snapshot in bootstraps.values():
+        block = snapshot.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+        assert all(
+            block[key] is True
+            for key in (
+                "blockPublicAcls",
+                "blockPublicPolicy",
+                "ignorePublicAcls",
+                "restrictPublicBuckets",
+            )
+        )
+
+
+def test_s3_5_state_bucket_accepts_only_tls(bootstraps: dict[str, Snapshot]) -> None:
+    for snapshot in bootstraps.values():
+        bucket_arn = snapshot.named("state-bucket").state["arn"]
+        (statement,) = snapshot.one("aws:s3/bucketPolicy:BucketPolicy").json("policy")["Statement"]
+        assert statement["Effect"] == "Deny"
+        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        assert statement["Resource"] == [bucket_arn, f"{bucket_arn}/*"]
+
+
+def test_backend_url_names_the_state_bucket(bootstraps: dict[str, Snapshot]) -> None:
+    for snapshot in bootstraps.values():
+        bucket = snapshot.named("state-bucket").inputs["bucket"]
+        assert snapshot.outputs["backendUrl"] == f"s3://{bucket}?region=eu-west-1"
+
+
+def test_kms_4_each_environment_has_a_rotating_secrets_key(bootstraps: dict[str, Snapshot]) -> None:
+    for environment, snapshot in bootstraps.items():
+        key = snapshot.named(f"secrets-{environment}-key")
+        assert key.inputs["enableKeyRotation"] is True
+        alias = snapshot.named(f"secrets-{environment}-alias").inputs
+        assert alias["name"] == f"alias/cloudmetrics-pulumi-{environment}"
+        assert alias["targetKeyId"] == key.state["keyId"]
+
+
+def test_main_stacks_use_the_bootstrapped_key_and_account(bootstraps: dict[str, Snapshot]) -> None:
+    for environment, snapshot in bootstraps.items():
+        main = stack_file(f"Pulumi.{environment}.yaml")
+        assert main["secretsprovider"] == snapshot.outputs["secretsProviders"][environment]
+        bootstrap = stack_file("bootstrap", f"Pulumi.{environment}.yaml")["config"]
+        assert (
+            bootstrap["cloudmetrics-bootstrap:accountId"]
+            == main["config"]["cloudmetrics:accountId"]
+        )
+
+
+def test_github_oidc_provider_issues_tokens_for_sts(bootstraps: dict[str, Snapshot]) -> None:
+    for snapshot in bootstraps.values():
+        provider = snapshot.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider").inputs
+        assert provider["url"] == f"https://{ISSUER}"
+        assert provider["clientIdLists"] == ["sts.amazonaws.com"]
+
+
+def test_deploy_role_trusts_only_this_repository_and_github_environment(
+    bootstraps: dict[str, Snapshot],
+) -> None:
+    for environment, snapshot in bootstraps.items():
+        (statement,) = deploy_role(snapshot, environment).json("assumeRolePolicy")["Statement"]
+        provider = snapshot.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+        assert statement["Principal"] == {"Federated": provider.state["arn"]}
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        # StringEquals, not StringLike: no wildcard can widen the subject.
+        assert statement["Condition"] == {
+            "StringEquals": {
+                f"{ISSUER}:aud": "sts.amazonaws.com",
+                f"{ISSUER}:sub": f"repo:{REPOSITORY}:environment:{environment}",
+            }
+        }
+
+
+def test_deploy_policies_grant_no_wildcard_actions(bootstraps: dict[str, Snapshot]) -> None:
+    for snapshot in bootstraps.values():
+        for resource, statement in allow_statements(snapshot):
+            assert all("*" not in action for action in as_list(statement["Action"])), resource.name
+
+
+def test_deploy_role_manages_only_its_environments_roles(bootstraps: dict[str, Snapshot]) -> None:
+    for environment, snapshot in bootstraps.items():
+        account = stack_file("bootstrap", f"Pulumi.{environment}.yaml")["config"][
+            "cloudmetrics-bootstrap:accountId"
+        ]
+        for statement in deploy_statements(snapshot, environment):
+            actions = as_list(statement["Action"])
+            if any(action.startswith("iam:") for action in actions) and actions != [
+                "iam:CreateServiceLinkedRole"
+            ]:
+                assert statement["Resource"] == [
+                    f"arn:aws:iam::{account}:role/cloudmetrics/{environment}/*"
+                ]
+
+
+def test_roles_of_a_shared_account_reach_only_their_own_state_and_key(
+    shared_account_bootstrap: Snapshot,
+) -> None:
+    snapshot = shared_account_bootstrap
+    for environment, other in (("dev", "staging"), ("staging", "dev")):
+        own_key = snapshot.named(f"secrets-{environment}-key").state["arn"]
+        other_key = snapshot.named(f"secrets-{other}-key").state["arn"]
+        text = str(deploy_statements(snapshot, environment))
+        assert own_key in text
+        assert other_key not in text
+        assert f"/organization/cloudmetrics/{environment}*" in text
+        assert f"/cloudmetrics/{other}" not in text
+
+
+def test_every_environment_of_the_account_gets_a_role(shared_account_bootstrap: Snapshot) -> None:
+    roles = {role.name for role in shared_account_bootstrap.of_type("aws:iam/role:Role")}
+    assert roles == {"github-dev", "github-staging"}
+    assert set(shared_account_bootstrap.outputs["deployRoleArns"]) == {"dev", "staging"}
+
+
+def test_bootstrap_stacks_cover_every_environment() -> None:
+    covered = [
+        environment
+        for name in ENVIRONMENTS
+        for environment in stack_file("bootstrap", f"Pulumi.{name}.yaml")["config"][
+            "cloudmetrics-bootstrap:environments"
+        ]
+    ]
+    assert sorted(covered) == sorted(ENVIRONMENTS)
