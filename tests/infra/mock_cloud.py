@@ -18,6 +18,7 @@ from typing import Any, cast
 
 import pulumi
 import yaml
+from pulumi.runtime.mocks import MockMonitor
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 INFRA = Path(__file__).resolve().parents[2] / "infra"
@@ -47,6 +48,7 @@ class Snapshot:
     resources: list[Resource] = field(default_factory=lambda: [])
     outputs: dict[str, Any] = field(default_factory=lambda: {})
     invokes: list[str] = field(default_factory=lambda: [])
+    urns: list[str] = field(default_factory=lambda: [])
 
     def of_type(self, type_: str) -> list[Resource]:
         return [resource for resource in self.resources if resource.type == type_]
@@ -240,11 +242,14 @@ def _run(
             loop.close()
 
     def declare_all() -> None:
+        mocks = RecordingMocks(snapshot, region, account)
+        monitor = MockMonitor(mocks)
         pulumi.runtime.set_mocks(
-            RecordingMocks(snapshot, region, account),
+            mocks,
             project=project,
             stack=environment,
             preview=False,
+            monitor=monitor,
         )
         pulumi.runtime.set_all_config(dict(config))
 
@@ -255,6 +260,7 @@ def _run(
             return pulumi.Output.all(**program()).apply(snapshot.outputs.update)
 
         declare()
+        snapshot.urns.extend(monitor.get_registered_resources())
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(in_fresh_thread).result()

@@ -161,3 +161,12 @@ def test_image_tag_selects_the_image_from_this_environments_repository(stack: Sn
     repository = stack.one("aws:ecr/repository:Repository")
     assert web_container(stack)["image"] == f"{repository.state['repositoryUrl']}:{IMAGE_TAG}"
     assert stack.outputs["ecrRepositoryUrl"] == repository.state["repositoryUrl"]
+
+
+def test_migration_task_definition_has_the_urn_the_pipeline_targets(stack: Snapshot) -> None:
+    # `pulumi up --target` in ci/ names this URN before it runs the migration task.
+    urn = (
+        f"urn:pulumi:{stack.environment}::cloudmetrics::"
+        "cloudmetrics:infra:MigrationTask$aws:ecs/taskDefinition:TaskDefinition::migrations-task"
+    )
+    assert urn in stack.urns
