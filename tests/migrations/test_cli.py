@@ -80,6 +80,23 @@ def test_verify_passes_then_fails_on_an_edited_file(cli: CliRunnerFor) -> None:
     assert "drifted  0001" in cli("status").output
 
 
+def test_up_allows_a_database_ahead_only_when_asked(
+    cli: CliRunnerFor, migrations_dir: Path, tmp_path: Path
+) -> None:
+    newer = CliRunnerFor(cli.database_url, tmp_path / "newer")
+    shutil.copytree(migrations_dir, newer.migrations_dir)
+    write_migration(
+        newer.migrations_dir, "0900_add_units", "ALTER TABLE metrics ADD COLUMN u text;"
+    )
+    assert newer("up").exit_code == 0
+
+    assert_one_line_error(cli("up"), "does not know: 0900")
+    allowed = cli("up", "--allow-ahead")
+    assert allowed.exit_code == 0, allowed.output
+    assert "nothing to apply: the database is at 0900, ahead of this code" in allowed.output
+    assert cli("verify", "--allow-ahead").exit_code == 0
+
+
 def test_dry_run_prints_sql_and_changes_nothing(cli: CliRunnerFor) -> None:
     result = cli("up", "--dry-run")
 

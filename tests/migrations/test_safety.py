@@ -132,9 +132,34 @@ async def test_an_applied_id_without_a_file_is_refused(
     runner = MigrationRunner(database_url, migrations_dir)
     with pytest.raises(LedgerMismatch, match="does not know: 0900"):
         await runner.up()
-    with pytest.raises(LedgerMismatch, match="ahead of the code"):
+    with pytest.raises(LedgerMismatch, match="pass --allow-ahead"):
         await runner.verify()
     assert [row.id for row in (await runner.status()).unknown] == ["0900"]
+
+
+async def test_allow_ahead_accepts_a_database_strictly_ahead_of_the_code(
+    database_url: str, migrations_dir: Path, newer_release: Path
+) -> None:
+    # A rollback deploy: the previous release's `up` runs on the schema the newer one expanded.
+    await MigrationRunner(database_url, newer_release).up()
+    printed: list[str] = []
+    runner = MigrationRunner(database_url, migrations_dir, report=printed.append)
+
+    assert await runner.up(allow_ahead=True) == []
+    await runner.verify(allow_ahead=True)
+
+    assert "ahead of this code (applied 0900 unknown here" in printed[0]
+    assert [row[0] for row in await ledger_rows(database_url) or []] == ["0001", "0900"]
+
+
+async def test_allow_ahead_still_refuses_a_deleted_file_among_known_ones(
+    database_url: str, small_migrations: Path
+) -> None:
+    await MigrationRunner(database_url, small_migrations).up()
+    (small_migrations / "0001_create_a.sql").unlink()
+
+    with pytest.raises(LedgerMismatch, match="were files deleted or renamed"):
+        await MigrationRunner(database_url, small_migrations).up(allow_ahead=True)
 
 
 async def test_a_pending_migration_older_than_the_applied_head_is_refused(

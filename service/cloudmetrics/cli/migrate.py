@@ -27,6 +27,12 @@ lock_timeout_option = click.option(
     show_default=True,
     help="Seconds to wait while another migration run holds the lock.",
 )
+allow_ahead_option = click.option(
+    "--allow-ahead",
+    is_flag=True,
+    help="Accept a database that already has later migrations than this code "
+    "(redeploying the previous release). Drift and deleted files are still refused.",
+)
 dry_run_option = click.option(
     "--dry-run", is_flag=True, help="Print the SQL that would run; change nothing."
 )
@@ -40,11 +46,12 @@ def migrate() -> None:
 @migrate.command()
 @click.option("--to", "target", metavar="ID", help="Stop after this migration (e.g. 0003).")
 @dry_run_option
+@allow_ahead_option
 @lock_timeout_option
-def up(target: str | None, dry_run: bool, lock_timeout: float) -> None:
+def up(target: str | None, dry_run: bool, allow_ahead: bool, lock_timeout: float) -> None:
     """Apply pending migrations, oldest first."""
     runner = _runner(lock_timeout)
-    _run(runner.up(to=target, dry_run=dry_run))
+    _run(runner.up(to=target, dry_run=dry_run, allow_ahead=allow_ahead))
 
 
 @migrate.command()
@@ -78,11 +85,12 @@ def status() -> None:
 
 
 @migrate.command()
-def verify() -> None:
+@allow_ahead_option
+def verify(allow_ahead: bool) -> None:
     """Exit 1 when an applied migration's file changed or an applied id has no file."""
     from cloudmetrics.migrations.status import summary
 
-    state: SchemaState = _run(_runner().verify())
+    state: SchemaState = _run(_runner().verify(allow_ahead=allow_ahead))
     click.echo(f"verified: {summary(state)}")
 
 

@@ -33,6 +33,19 @@ class SchemaState:
         return not self.drifted and not self.unknown
 
     @property
+    def is_strictly_ahead(self) -> bool:
+        """Every migration of this code is applied, and the database has only *later* ones too.
+
+        What a rollback to the previous release sees after an expand migration. Unknown ids
+        sorting before this code's newest migration mean something else: a deleted or renamed
+        file, or branches that diverged.
+        """
+        if not self.unknown or self.pending:
+            return False
+        newest_known = max((migration.id for migration in self.migrations), default="")
+        return all(row.id > newest_known for row in self.unknown)
+
+    @property
     def head(self) -> str | None:
         """The id of the last applied migration, or None on an empty ledger."""
         return self.ledger[-1].id if self.ledger else None
@@ -54,8 +67,12 @@ def compare(migrations: list[Migration], ledger: list[AppliedMigration] | None) 
     return state
 
 
-def refuse_mismatch(state: SchemaState) -> None:
-    """Stop before changing anything when the ledger and the files disagree."""
+def refuse_mismatch(state: SchemaState, *, allow_ahead: bool = False) -> None:
+    """Stop before changing anything when the ledger and the files disagree.
+
+    ``allow_ahead`` accepts a database that is strictly ahead of the code (see
+    SchemaState.is_strictly_ahead): a rollback deploy of the previous release.
+    """
     if state.drifted:
         names = ", ".join(drift.migration.label for drift in state.drifted)
         raise LedgerMismatch(
@@ -63,14 +80,20 @@ def refuse_mismatch(state: SchemaState) -> None:
             f"(checksums differ from the ledger); restore the files or repair the ledger "
             f"({REPAIR_HINT})"
         )
-    if state.unknown:
+    if state.unknown and not (allow_ahead and state.is_strictly_ahead):
         ids = ", ".join(row.id for row in state.unknown)
+        if state.is_strictly_ahead:
+            advice = (
+                "deploy the code that has them; or, for a rollback to older code that works on "
+                "the newer schema (expand/contract), pass --allow-ahead"
+            )
+        else:
+            advice = "they sort among this code's migrations: were files deleted or renamed?"
         raise LedgerMismatch(
-            f"the database has applied migrations this code does not know: {ids} "
-            f"(the database is ahead of the code, or files were deleted); deploy the code that "
-            f"has them, or roll them back with that code ({REPAIR_HINT})"
+            f"the database has applied migrations this code does not know: {ids}; "
+            f"{advice} ({REPAIR_HINT})"
         )
-    newest_applied = max((migration.id for migration in state.applied), default=None)
+    newest_applied = max((row.id for row in state.ledger or []), default=None)
     if newest_applied is not None:
         late = [migration.label for migration in state.pending if migration.id < newest_applied]
         if late:

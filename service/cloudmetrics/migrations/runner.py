@@ -66,23 +66,29 @@ class MigrationRunner:
         async with self._connection() as connection:
             return compare(migrations, await ledger.read_ledger(connection))
 
-    async def verify(self) -> SchemaState:
+    async def verify(self, *, allow_ahead: bool = False) -> SchemaState:
         """The state, or LedgerMismatch when an applied file changed or has no file."""
         state = await self.status()
-        refuse_mismatch(state)
+        refuse_mismatch(state, allow_ahead=allow_ahead)
         return state
 
-    async def up(self, *, to: str | None = None, dry_run: bool = False) -> list[Migration]:
-        """Apply pending migrations (up to and including ``to``); returns what it applied."""
+    async def up(
+        self, *, to: str | None = None, dry_run: bool = False, allow_ahead: bool = False
+    ) -> list[Migration]:
+        """Apply pending migrations (up to and including ``to``); returns what it applied.
+
+        ``allow_ahead`` makes a database strictly ahead of this code a no-op instead of an
+        error: the previous release being redeployed after an expand migration.
+        """
         migrations = load_migrations(self.migrations_dir)
         target = _find(migrations, to) if to is not None else None
         async with self._connection(read_only=dry_run) as connection:
             # Read without the lock first: on an up-to-date database (every deploy) this one
             # query is the whole run, and it never queues behind another runner.
             state = compare(migrations, await ledger.read_ledger(connection))
-            refuse_mismatch(state)
+            refuse_mismatch(state, allow_ahead=allow_ahead)
             if state.ledger is not None and not _pending_until(state, target):
-                self.report(f"nothing to apply: the database is at {state.head or 'no migration'}")
+                self.report(_nothing_to_apply(state))
                 return []
             if dry_run:
                 selected = _pending_until(state, target)
@@ -91,7 +97,7 @@ class MigrationRunner:
             async with migration_lock(connection, timeout=self.options.lock_timeout):
                 current = await ledger.read_ledger(connection)
                 state = compare(migrations, current or [])
-                refuse_mismatch(state)
+                refuse_mismatch(state, allow_ahead=allow_ahead)
                 selected = _pending_until(state, target)
                 for index, migration in enumerate(selected):
                     # The ledger table is born in the first migration's transaction, so a
@@ -102,9 +108,7 @@ class MigrationRunner:
                 if not selected:
                     if current is None:
                         await ledger.create_ledger(connection)
-                    self.report(
-                        f"nothing to apply: the database is at {state.head or 'no migration'}"
-                    )
+                    self.report(_nothing_to_apply(state))
                 return selected
 
     async def down(
@@ -180,6 +184,14 @@ class MigrationRunner:
         return dedicated_connection(
             self.url, connect_timeout=self.options.connect_timeout, read_only=read_only
         )
+
+
+def _nothing_to_apply(state: SchemaState) -> str:
+    message = f"nothing to apply: the database is at {state.head or 'no migration'}"
+    if state.unknown:
+        ids = ", ".join(row.id for row in state.unknown)
+        message += f", ahead of this code (applied {ids} unknown here; allowed by --allow-ahead)"
+    return message
 
 
 def _find(migrations: list[Migration], text: str) -> Migration:
