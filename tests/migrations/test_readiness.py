@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import AsyncGenerator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -90,3 +91,19 @@ async def test_only_warns_when_the_database_is_ahead_of_the_code(
         assert _schema(body)["status"] == "warn"
         assert "ahead" in _schema(body)["output"]
         assert body["status"] == "warn"
+
+
+async def test_the_code_migrations_are_read_once_not_per_probe(
+    redis_url: str, migrated_database_url: str, migrations_dir: Path
+) -> None:
+    app = create_app(
+        make_settings(migrated_database_url, redis_url, migrations_dir=str(migrations_dir))
+    )
+    async with AsyncTestClient[Litestar](app) as client:
+        first = await client.get("/ready")
+        # A probe must not touch the disk: remove the files and probe again.
+        await asyncio.to_thread(shutil.rmtree, migrations_dir)
+        second = await client.get("/ready")
+
+    assert first.status_code == second.status_code == 200
+    assert _schema(second.json())["status"] == "pass"
