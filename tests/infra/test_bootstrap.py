@@ -146,11 +146,17 @@ def test_roles_of_a_shared_account_reach_only_their_own_state_and_key(
     for environment, other in (("dev", "staging"), ("staging", "dev")):
         own_key = snapshot.named(f"secrets-{environment}-key").state["arn"]
         other_key = snapshot.named(f"secrets-{other}-key").state["arn"]
-        text = str(deploy_statements(snapshot, environment))
-        assert own_key in text
-        assert other_key not in text
-        assert f"/organization/cloudmetrics/{environment}*" in text
-        assert f"/cloudmetrics/{other}" not in text
+        statements = deploy_statements(snapshot, environment)
+        allowed = str([s for s in statements if s["Effect"] == "Allow"])
+        assert own_key in allowed
+        assert f"/organization/cloudmetrics/{environment}*" in allowed
+        assert other_key not in allowed
+        assert f"/cloudmetrics/{other}" not in allowed
+        # PowerUserAccess is attached too: the other environment's state and key are denied.
+        (deny,) = [s for s in statements if s["Effect"] == "Deny"]
+        assert other_key in deny["Resource"]
+        assert any(f"/organization/cloudmetrics/{other}*" in r for r in deny["Resource"])
+        assert {"kms:Decrypt", "s3:GetObject"} <= set(deny["Action"])
 
 
 def test_every_environment_of_the_account_gets_a_role(shared_account_bootstrap: Snapshot) -> None:

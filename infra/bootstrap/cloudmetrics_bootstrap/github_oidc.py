@@ -71,17 +71,23 @@ def trust_policy(provider_arn: str, repository: str, environment: str) -> str:
     )
 
 
+def stack_objects(bucket_arn: str, environment: str) -> str:
+    # Pulumi's DIY layout: .pulumi/{stacks,locks,history,backups}/organization/<project>/<stack>…
+    return f"{bucket_arn}/.pulumi/*/organization/{MAIN_PROJECT}/{environment}*"
+
+
 def deploy_policy(
-    settings: BootstrapSettings, environment: str, bucket_arn: str, key_arn: str
+    settings: BootstrapSettings, environment: str, bucket_arn: str, key_arns: dict[str, str]
 ) -> str:
     account = settings.account_id
-    # Pulumi's DIY layout: .pulumi/{stacks,locks,history,backups}/organization/<project>/<stack>…
-    stack_objects = f"{bucket_arn}/.pulumi/*/organization/{MAIN_PROJECT}/{environment}*"
+    others = sorted(other for other in key_arns if other != environment)
+    state_actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    key_actions = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
     statements: list[dict[str, Any]] = [
         allow(["s3:ListBucket", "s3:GetBucketLocation"], [bucket_arn]),
         allow(["s3:GetObject"], [f"{bucket_arn}/.pulumi/meta.yaml"]),
-        allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [stack_objects]),
-        allow(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], [key_arn]),
+        allow(state_actions, [stack_objects(bucket_arn, environment)]),
+        allow(key_actions, [key_arns[environment]]),
         allow(
             ROLE_MANAGEMENT_ACTIONS,
             [f"arn:aws:iam::{account}:role{BootstrapSettings.iam_path(environment)}*"],
@@ -96,6 +102,19 @@ def deploy_policy(
             },
         },
     ]
+    if others:
+        # PowerUserAccess would otherwise let this role read another environment's state and
+        # decrypt its secrets when two environments share an account.
+        statements.append(
+            {
+                "Effect": "Deny",
+                "Action": [*state_actions, *key_actions],
+                "Resource": [
+                    *(stack_objects(bucket_arn, other) for other in others),
+                    *(key_arns[other] for other in others),
+                ],
+            }
+        )
     return document(statements)
 
 
@@ -123,6 +142,7 @@ class GitHubDeployRoles(pulumi.ComponentResource):
             opts=child,
         )
         self.role_arns = {}
+        key_arns = pulumi.Output.all(**args.secrets_key_arns)
         for environment in settings.environments:
             role = aws.iam.Role(
                 f"{name}-{environment}",
@@ -137,10 +157,10 @@ class GitHubDeployRoles(pulumi.ComponentResource):
             aws.iam.RolePolicy(
                 f"{name}-{environment}-deploy",
                 role=role.id,
-                policy=pulumi.Output.all(
-                    args.state_bucket_arn, args.secrets_key_arns[environment]
-                ).apply(
-                    lambda arns, env=environment: deploy_policy(settings, env, arns[0], arns[1])
+                policy=pulumi.Output.all(args.state_bucket_arn, key_arns).apply(
+                    lambda values, env=environment: deploy_policy(
+                        settings, env, values[0], values[1]
+                    )
                 ),
                 opts=child,
             )
