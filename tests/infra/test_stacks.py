@@ -170,3 +170,12 @@ def test_migration_task_definition_has_the_urn_the_pipeline_targets(stack: Snaps
         "cloudmetrics:infra:MigrationTask$aws:ecs/taskDefinition:TaskDefinition::migrations-task"
     )
     assert urn in stack.urns
+
+
+def test_urns_named_in_the_infrastructure_docs_exist(stack: Snapshot) -> None:
+    # docs/infrastructure.md tells people which URNs to --target / --exclude on a first deploy.
+    text = (INFRA.parent / "docs" / "infrastructure.md").read_text()
+    documented = set(re.findall(r"urn:pulumi:<env>::[^' ]+", text))
+    assert len(documented) >= 3
+    for urn in documented:
+        assert urn.replace("<env>", stack.environment) in stack.urns, urn
