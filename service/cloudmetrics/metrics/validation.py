@@ -10,6 +10,7 @@ from typing import cast
 import msgspec
 
 from cloudmetrics.errors import InvalidRequest, PayloadTooLarge
+from cloudmetrics.metrics.fast_validation import fast_parse
 from cloudmetrics.metrics.models import Point, PointError, RawBatch
 from cloudmetrics.metrics.rules import (
     NAME_PATTERN,
@@ -36,6 +37,15 @@ def parse_batch(
     body: bytes, settings: IngestSettings, *, now: datetime | None = None
 ) -> list[Point]:
     """Decode and validate a whole batch; raise InvalidRequest listing every bad point."""
+    moment = now or datetime.now(UTC)
+    points = fast_parse(body, settings, moment)
+    if points is not None:
+        return points
+    return parse_point_by_point(body, settings, moment)
+
+
+def parse_point_by_point(body: bytes, settings: IngestSettings, moment: datetime) -> list[Point]:
+    """The thorough path: every point checked on its own, every problem reported."""
     try:
         batch = msgspec.json.decode(body, type=RawBatch)
     except msgspec.DecodeError as error:
@@ -49,7 +59,6 @@ def parse_batch(
             "accepted per request",
             extra={"maxPoints": settings.max_points},
         )
-    moment = now or datetime.now(UTC)
     earliest = moment - timedelta(seconds=settings.past_window_seconds)
     latest = moment + timedelta(seconds=settings.future_window_seconds)
     points: list[Point] = []
