@@ -1,6 +1,7 @@
 """ci/requirements.lock: what the Dagger runtime installs beside its vendored SDK."""
 
 import re
+import tomllib
 
 from tests.ci.conftest import REPOSITORY
 
@@ -31,3 +32,13 @@ def test_lock_agrees_with_the_dev_environment_the_module_is_tested_in() -> None:
         if dev_pins.get(name) != version
     }
     assert disagreeing == {}
+
+
+def test_module_project_depends_on_the_vendored_sdk() -> None:
+    project = tomllib.loads((REPOSITORY / "ci" / "pyproject.toml").read_text())
+    assert "dagger-io" in project["project"]["dependencies"]
+    assert project["tool"]["uv"]["sources"]["dagger-io"] == {"path": "sdk", "editable": True}
+    # The runtime imports the package named after the module.
+    assert project["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == [
+        "src/cloudmetrics_ci"
+    ]

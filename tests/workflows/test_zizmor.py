@@ -43,3 +43,9 @@ def test_the_audit_reports_a_careless_workflow(tmp_path: Path) -> None:
     assert returncode != 0
     idents = {finding["ident"] for finding in findings}
     assert {"unpinned-uses", "artipacked", "template-injection"} <= idents
+
+
+def test_make_lint_runs_the_same_audit() -> None:
+    makefile = (REPOSITORY / "Makefile").read_text()
+    recipe = makefile.split("\nlint:", 1)[1].split("\n\n", 1)[0]
+    assert "$(BIN)/zizmor --offline .github/workflows" in recipe
