@@ -73,6 +73,23 @@ def test_malformed_files_are_refused_by_name(
         load_migrations(tmp_path)
 
 
+@pytest.mark.parametrize("statement", ["BEGIN;", "COMMIT;", "end;", "START TRANSACTION;"])
+def test_transaction_control_in_a_file_is_refused(tmp_path: Path, statement: str) -> None:
+    write_migration(tmp_path, "0001_a", f"CREATE TABLE a (id bigint);\n{statement}")
+
+    with pytest.raises(MigrationFileError, match=r"0001_a\.sql line 4: .* is the runner's job"):
+        load_migrations(tmp_path)
+
+
+def test_begin_inside_a_function_body_is_fine(tmp_path: Path) -> None:
+    body = "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\nBEGIN\n  RETURN 1;\nEND;\n$$;"
+    write_migration(tmp_path, "0001_a", body, "DROP FUNCTION f();")
+
+    (migration,) = load_migrations(tmp_path)
+
+    assert migration.up.sql.strip() == body
+
+
 def test_two_files_with_one_id_are_refused(tmp_path: Path) -> None:
     write_migration(tmp_path, "0002_from_main", "SELECT 1;")
     write_migration(tmp_path, "0002_from_a_branch", "SELECT 1;")

@@ -21,12 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cloudmetrics.migrations.errors import InvalidTarget, MigrationFileError
+from cloudmetrics.migrations.statements import split_statements
 
 FILE_NAME = re.compile(r"^(?P<id>\d{4})_(?P<name>[a-z0-9][a-z0-9_]*)\.sql$")
 UP_MARKER = "-- migrate:up"
 DOWN_MARKER = "-- migrate:down"
 NO_TRANSACTION_MARKER = "-- migrate:no-transaction"
 _MARKERS = (UP_MARKER, DOWN_MARKER, NO_TRANSACTION_MARKER)
+_TRANSACTION_CONTROL = frozenset({"begin", "start", "commit", "end", "rollback", "abort"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +123,8 @@ def parse_migration(path: Path, migration_id: str, name: str) -> Migration:
     down = Part("".join(lines[down_at + 1 :]), first_line=down_at + 2)
     if up.is_empty:
         raise MigrationFileError(f"{path.name}: the up part is empty")
+    for part in (up, down):
+        _refuse_transaction_control(path, part)
     return Migration(
         id=migration_id,
         name=name,
@@ -130,6 +134,18 @@ def parse_migration(path: Path, migration_id: str, name: str) -> Migration:
         down=down,
         transactional=no_transaction_at is None,
     )
+
+
+def _refuse_transaction_control(path: Path, part: Part) -> None:
+    """A COMMIT inside a migration would commit half of it, ledger row not included."""
+    for statement in split_statements(part.sql):
+        first_word = statement.sql.split(None, 1)[0].rstrip(";").lower()
+        if first_word in _TRANSACTION_CONTROL:
+            line = part.first_line + statement.line - 1
+            raise MigrationFileError(
+                f"{path.name} line {line}: `{first_word.upper()}` is the runner's job; "
+                f"for statements that cannot run in a transaction use `{NO_TRANSACTION_MARKER}`"
+            )
 
 
 def normalize_id(text: str) -> str:
