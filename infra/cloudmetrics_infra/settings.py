@@ -16,6 +16,12 @@ from typing import Any, cast
 
 import pulumi
 
+from cloudmetrics_infra.sizing import (
+    DATABASE_INSTANCE_MEMORY_GIB,
+    FARGATE_MEMORY_MIB,
+    default_max_connections,
+)
+
 PROJECT = "cloudmetrics"
 ENVIRONMENTS = ("dev", "staging", "prod")
 AVAILABILITY_ZONES = 3
@@ -31,35 +37,11 @@ DEPLOYMENT_MAXIMUM_PERCENT = 200
 MIGRATION_CONNECTIONS = 2
 # superuser_reserved_connections (3) plus RDS's own and an operator's psql sessions.
 RESERVED_CONNECTIONS = 10
-# Memory per allowed instance class: RDS's default max_connections is
-# LEAST(DBInstanceClassMemory / 9531392, 5000); we never configure more than that allows.
-DATABASE_INSTANCE_MEMORY_GIB: Mapping[str, int] = {
-    "db.t4g.medium": 4,
-    "db.t4g.large": 8,
-    "db.m7g.large": 8,
-    "db.m7g.xlarge": 16,
-    "db.r7g.large": 16,
-    "db.r7g.xlarge": 32,
-}
-# Fargate's valid task sizes: CPU units -> allowed memory (MiB) range.
-FARGATE_MEMORY_MIB: Mapping[int, tuple[int, int]] = {
-    256: (512, 2048),
-    512: (1024, 4096),
-    1024: (2048, 8192),
-    2048: (4096, 16384),
-    4096: (8192, 30720),
-}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class SettingsError(ValueError):
     """A stack configuration value is missing or unusable; the message names the key."""
-
-
-def default_max_connections(instance_class: str) -> int:
-    """RDS PostgreSQL's memory-derived default for max_connections on this class."""
-    memory_bytes = DATABASE_INSTANCE_MEMORY_GIB[instance_class] * 1024**3
-    return min(memory_bytes // 9531392, 5000)
 
 
 @dataclass(frozen=True)

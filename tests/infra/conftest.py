@@ -28,12 +28,8 @@ with warnings.catch_warnings():
             if source.is_file() and "\nwarnings.warn(" in source.read_text():
                 importlib.import_module(f"{package_name}.{module.name}")
 
-from tests.infra.mock_cloud import (  # noqa: E402 -- needs the paths above
-    ENVIRONMENTS,
-    Snapshot,
-    build_bootstrap_stack,
-    build_stack,
-)
+from tests.infra.mock_cloud import ENVIRONMENTS, Snapshot  # noqa: E402 -- needs the paths above
+from tests.infra.running import build_bootstrap_stack, build_stack  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from cloudmetrics_infra.settings import SettingsError, StackSettings
 
-from tests.infra.mock_cloud import INFRA, build_stack, stack_config
+from tests.infra.mock_cloud import INFRA
+from tests.infra.running import build_stack, stack_config
 
 
 def values(environment: str = "dev", **changes: Any) -> dict[str, Any]:
