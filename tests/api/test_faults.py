@@ -55,7 +55,8 @@ async def proxied(migrated_database_url: str, redis_url: str) -> AsyncIterator[P
 
 
 async def _each_endpoint(client: Client) -> list[tuple[str, int, str]]:
-    """Call every metrics endpoint once; (what, status, content type) for each."""
+    """Call every metrics endpoint once; (what, status, content type) for each. Every 503
+    must tell the client when to retry."""
     calls = {
         "ingest": client.post("/v1/metrics", json=batch(point("cpu.load"))),
         "list": client.get("/v1/metrics"),
@@ -65,6 +66,9 @@ async def _each_endpoint(client: Client) -> list[tuple[str, int, str]]:
     for what, call in calls.items():
         # The test's own bound: the service must answer well before it.
         response = await asyncio.wait_for(call, timeout=10)
+        if response.status_code == 503:
+            assert response.headers["retry-after"] == "1", what
+            assert response.json()["type"].endswith("/dependency-unavailable"), what
         answers.append((what, response.status_code, response.headers.get("content-type", "")))
     return answers
 
