@@ -41,7 +41,8 @@ class Snapshot:
     environment: str
     resources: list[Resource] = field(default_factory=lambda: [])
     outputs: dict[str, Any] = field(default_factory=lambda: {})
-    invokes: list[str] = field(default_factory=lambda: [])
+    invokes: list[tuple[str, str]] = field(default_factory=lambda: [])
+    """(function token, provider reference) of every provider function the program called."""
     urns: list[str] = field(default_factory=lambda: [])
 
     def of_type(self, type_: str) -> list[Resource]:
@@ -191,7 +192,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def call(
         self, args: pulumi.runtime.MockCallArgs
     ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        self.snapshot.invokes.append(args.token)
+        self.snapshot.invokes.append((args.token, args.provider))
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             return {
                 "names": REGION_ZONES,

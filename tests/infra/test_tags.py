@@ -40,3 +40,11 @@ def test_every_aws_resource_uses_the_tagged_provider(stack: Snapshot) -> None:
         urn, _, provider_id = resource.provider.rpartition("::")
         assert urn.endswith("pulumi:providers:aws::aws"), resource.name
         assert provider_id == provider.id, resource.name
+
+
+def test_provider_functions_use_the_pinned_provider_too(stack: Snapshot) -> None:
+    # With the default provider disabled, an invoke without our provider would fail to deploy.
+    provider = stack.one("pulumi:providers:aws")
+    assert stack.invokes
+    for token, reference in stack.invokes:
+        assert reference.endswith(f"::{provider.id}"), token
