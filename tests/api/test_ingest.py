@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from typing import Any
@@ -197,3 +198,21 @@ async def test_body_over_the_limit_is_413(migrated_database_url: str, redis_url:
     assert response.json()["type"].endswith("/payload-too-large")
     assert response.json()["maxBodyBytes"] == 1000
     assert await point_count(migrated_database_url) == 0
+
+
+async def test_concurrent_batches_creating_the_same_metrics_all_succeed(
+    client: Client, migrated_database_url: str
+) -> None:
+    """Batches that race to create overlapping new names neither fail nor deadlock, and each
+    name is created once."""
+    names = [f"race.{letter}" for letter in "abcdef"]
+    batches = [
+        batch(*(point(name) for name in names[start:] + names[:start])) for start in range(6)
+    ]
+
+    responses = await asyncio.gather(*(client.post("/v1/metrics", json=b) for b in batches))
+
+    assert [response.status_code for response in responses] == [201] * 6
+    assert sum(response.json()["newMetrics"] for response in responses) == 6
+    assert await fetch_value(migrated_database_url, "SELECT count(*) FROM metrics") == 6
+    assert await point_count(migrated_database_url) == 36
