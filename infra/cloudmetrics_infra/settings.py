@@ -33,7 +33,8 @@ DATABASE_NAME = "cloudmetrics"
 DATABASE_ADMIN_USER = "cloudmetrics_admin"
 # ECS may run twice the desired tasks while a deployment rolls (deployment_maximum_percent).
 DEPLOYMENT_MAXIMUM_PERCENT = 200
-# The migration runner holds one session for its advisory lock and one for the work.
+# The migration runner works on one dedicated connection; two leave room for an operator's
+# `cloudmetrics migrate status` while a migration runs.
 MIGRATION_CONNECTIONS = 2
 # superuser_reserved_connections (3) plus RDS's own and an operator's psql sessions.
 RESERVED_CONNECTIONS = 10
