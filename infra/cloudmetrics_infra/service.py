@@ -15,7 +15,7 @@ from cloudmetrics_infra.containers import (
 )
 from cloudmetrics_infra.settings import DEPLOYMENT_MAXIMUM_PERCENT, SERVICE_PORT, StackSettings
 
-# Time a new task gets to migrate its pool and warm up before failed ALB checks count.
+# Time a new task gets to open its pools and warm up before failed ALB checks count.
 HEALTH_CHECK_GRACE_SECONDS = 60
 SCALE_IN_COOLDOWN_SECONDS = 300
 SCALE_OUT_COOLDOWN_SECONDS = 60

@@ -14,7 +14,7 @@ INFRA = Path(__file__).resolve().parents[2] / "infra"
 # The Pulumi programs import their packages relative to their own directories.
 for program in (INFRA, INFRA / "bootstrap"):
     if str(program) not in sys.path:
-        sys.path.insert(0, str(program))
+        sys.path.append(str(program))
 
 # A few pulumi_aws modules announce their own deprecation when first imported (the *V2 S3
 # classes, ec2.EncryptionControl), which happens lazily while our program runs. We use none of
