@@ -6,8 +6,6 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import pulumi
-
 Statement = dict[str, Any]
 
 
@@ -43,7 +41,3 @@ def deny_insecure_transport(bucket_arn: str) -> Statement:
         "Resource": [bucket_arn, f"{bucket_arn}/*"],
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
-
-
-def json_output(statements: pulumi.Output[list[Statement]]) -> pulumi.Output[str]:
-    return statements.apply(document)
