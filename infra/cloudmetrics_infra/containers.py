@@ -20,7 +20,10 @@ CONTAINER_NAME = "cloudmetrics"
 # Runs as an unprivileged user (Security Hub ECS.20); the image's files need only be readable.
 CONTAINER_USER = "10001:10001"
 SERVE_COMMAND = ("cloudmetrics", "serve")
-MIGRATE_COMMAND = ("cloudmetrics", "migrate", "up")
+# --allow-ahead: redeploying the previous release (a rollback) finds the database already
+# expanded by the newer one; that is a no-op under expand/contract, not an error. Edited or
+# deleted migrations are still refused.
+MIGRATE_COMMAND = ("cloudmetrics", "migrate", "up", "--allow-ahead")
 # `cloudmetrics healthcheck` hits /health: slim images have no curl (docs/adr on health checks).
 HEALTH_CHECK_COMMAND = ("CMD", "cloudmetrics", "healthcheck")
 # The JSON key of the RDS-managed secret that holds the password.
