@@ -15,7 +15,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from cloudmetrics.app import create_app
-from cloudmetrics.settings import Settings
+from cloudmetrics.settings import RateLimitSettings, Settings
 from tests.support.settings import make_settings
 
 
@@ -27,8 +27,6 @@ def api_settings(
     rate_limit_per_minute: int = 0,
     **changes: Any,
 ) -> Settings:
-    from cloudmetrics.settings import RateLimitSettings
-
     return make_settings(
         database_url,
         redis_url,
