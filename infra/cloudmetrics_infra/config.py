@@ -57,6 +57,12 @@ class ServiceConfig(pulumi.ComponentResource):
             "LOG_LEVEL": settings.service.log_level,
             "WEB_CONCURRENCY": str(settings.service.web_concurrency),
             "DATABASE_POOL_MAX_SIZE": str(settings.service.database_pool_max_size),
+            # The replication group runs with cluster mode enabled: the client must follow
+            # MOVED redirects (service/cloudmetrics/cache.py).
+            "REDIS_CLUSTER": "true",
+            # Tasks accept traffic only from the ALB's security group, so its X-Forwarded-For
+            # is the client's address (rate limits are per client, not per ALB node).
+            "FORWARDED_ALLOW_IPS": "*",
         }
         self.parameter_arns = {}
         for variable, value in values.items():

@@ -100,7 +100,7 @@ async def _retry_until(timeout: float, attempt: Callable[[], Awaitable[None]]) -
     while True:
         try:
             await attempt()
-        except (*DEPENDENCY_FAILURES, asyncpg.InvalidCatalogNameError) as error:
+        except DEPENDENCY_FAILURES as error:
             if time.monotonic() >= deadline:
                 return error
             await asyncio.sleep(0.5)

@@ -63,17 +63,22 @@ RETRY_AFTER_SECONDS = "1"
 
 
 def _problem(
-    status: int, detail: str, *, problem: str | None = None, extra: Mapping[str, Any] | None = None
+    status: int,
+    detail: str,
+    *,
+    problem: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> ProblemDetailsException:
-    headers = (
-        {"Retry-After": RETRY_AFTER_SECONDS} if status == HTTPStatus.SERVICE_UNAVAILABLE else None
-    )
+    merged = dict(headers or {})
+    if status == HTTPStatus.SERVICE_UNAVAILABLE:
+        merged.setdefault("Retry-After", RETRY_AFTER_SECONDS)
     return ProblemDetailsException(
         status_code=status,
         type_=PROBLEM_TYPE_BASE + problem if problem else "about:blank",
         title=HTTPStatus(status).phrase,
         detail=detail,
-        headers=headers,
+        headers=merged or None,
         extra=dict(extra) if extra else None,
     )
 
@@ -90,7 +95,14 @@ def from_http_exception(error: HTTPException) -> ProblemDetailsException:
     elif isinstance(error.extra, Mapping):
         extra.update(error.extra)
     problem = "invalid-request" if isinstance(error, ValidationException) else None
-    return _problem(error.status_code, str(error.detail), problem=problem, extra=extra)
+    # The exception's own headers (a 429's RateLimit-*, a 405's Allow) stay.
+    headers = dict(error.headers or {})
+    if error.status_code == HTTPStatus.TOO_MANY_REQUESTS and "RateLimit-Reset" in headers:
+        # Clients and proxies that predate the RateLimit headers understand Retry-After.
+        headers.setdefault("Retry-After", str(max(int(headers["RateLimit-Reset"]), 1)))
+    return _problem(
+        error.status_code, str(error.detail), problem=problem, extra=extra, headers=headers
+    )
 
 
 def from_dependency_failure(error: Exception) -> ProblemDetailsException:
@@ -111,6 +123,10 @@ DEPENDENCY_FAILURES: tuple[type[Exception], ...] = (
     asyncpg.InterfaceError,
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
+    # The server answers but refuses us (database dropped, role or password wrong): from the
+    # client's side the service cannot reach its data, and the operator's fix needs no restart.
+    asyncpg.InvalidCatalogNameError,
+    asyncpg.InvalidAuthorizationSpecificationError,
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
     ConnectionError,

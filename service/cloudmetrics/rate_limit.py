@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import cast
 
 import structlog
 from litestar import Litestar
@@ -18,6 +19,7 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.stores.base import Store
 from litestar.stores.redis import RedisStore
 from litestar.types import Middleware
+from redis.asyncio import Redis
 
 from cloudmetrics.cache import REDIS_FAILURES
 from cloudmetrics.resources import Resources
@@ -40,7 +42,10 @@ class FailOpenStore(Store):
         self._inner: RedisStore | None = None
 
     def bind(self, resources: Resources) -> None:
-        self._inner = RedisStore(resources.redis, namespace=self._namespace)
+        # RedisStore is typed for the single-server client; its commands (GET/SET/DEL/TTL and a
+        # one-key script) work unchanged on a cluster client.
+        client = cast("Redis", resources.redis)
+        self._inner = RedisStore(client, namespace=self._namespace)
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         if self._inner is None:

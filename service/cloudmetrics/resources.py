@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-
+from cloudmetrics.cache import RedisClient
 from cloudmetrics.database import Pool
 from cloudmetrics.settings import Settings
 
@@ -14,4 +13,4 @@ from cloudmetrics.settings import Settings
 class Resources:
     settings: Settings
     pool: Pool
-    redis: Redis
+    redis: RedisClient

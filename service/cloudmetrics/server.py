@@ -30,6 +30,7 @@ def run(settings: Settings, *, app_factory: str = APP_FACTORY) -> None:
         log_config=None,
         access_log=False,
         server_header=False,
-        # The ALB terminates TLS and sets X-Forwarded-*; trust it only from inside the VPC.
+        # The ALB terminates TLS and sets X-Forwarded-*; believe it only from trusted peers.
         proxy_headers=True,
+        forwarded_allow_ips=settings.server.forwarded_allow_ips,
     )

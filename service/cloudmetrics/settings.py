@@ -50,6 +50,9 @@ class CacheSettings(msgspec.Struct, frozen=True, kw_only=True):
     url: str = "redis://127.0.0.1:6379/0"
     socket_timeout: Seconds = 0.5
     key_prefix: str = "cloudmetrics:"
+    # ElastiCache with cluster mode enabled needs a cluster-aware client that follows MOVED
+    # redirects; a plain client would see most keys as errors (and so as cache misses).
+    cluster: bool = False
 
 
 class ServerSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -59,6 +62,10 @@ class ServerSettings(msgspec.Struct, frozen=True, kw_only=True):
     # How long in-flight requests may take to finish after SIGTERM. ECS waits 30 s by default
     # before SIGKILL, so stay below that.
     graceful_shutdown_timeout: Seconds = 20.0
+    # Peers whose X-Forwarded-For/-Proto uvicorn believes. Behind the ALB the task is reachable
+    # only from the ALB's security group, so "*" is safe there; locally nobody is trusted but
+    # ourselves. Without it every client would share the ALB's address (and its rate limit).
+    forwarded_allow_ips: str = "127.0.0.1"
 
 
 class HealthSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -145,10 +152,12 @@ ENVIRONMENT: dict[str, tuple[str | None, str]] = {
     "REDIS_URL": ("cache", "url"),
     "REDIS_SOCKET_TIMEOUT": ("cache", "socket_timeout"),
     "REDIS_KEY_PREFIX": ("cache", "key_prefix"),
+    "REDIS_CLUSTER": ("cache", "cluster"),
     "HOST": ("server", "host"),
     "PORT": ("server", "port"),
     "WEB_CONCURRENCY": ("server", "workers"),
     "GRACEFUL_SHUTDOWN_TIMEOUT": ("server", "graceful_shutdown_timeout"),
+    "FORWARDED_ALLOW_IPS": ("server", "forwarded_allow_ips"),
     "HEALTH_CHECK_TIMEOUT": ("health", "check_timeout"),
     "LOG_LEVEL": ("log", "level"),
     "LOG_FORMAT": ("log", "format"),

@@ -44,6 +44,8 @@ async def test_the_limit_is_shared_across_instances(two_instances: tuple[Client,
     refused = await first.get("/v1/metrics")
     assert refused.status_code == 429
     assert refused.headers["content-type"].startswith("application/problem+json")
+    # The problem response keeps the limiter's headers, so clients know when to come back.
+    assert int(refused.headers["retry-after"]) > 0
 
 
 async def test_admitted_responses_carry_the_limit_headers(

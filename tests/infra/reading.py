@@ -88,3 +88,19 @@ def parsed(value: Any) -> Any:
         except ValueError:
             return value
     return value
+
+
+def sources(stack: Snapshot, group: str) -> set[tuple[str, int]]:
+    """(peer group id or CIDR, port) of every ingress rule of the named security group."""
+    return {
+        (rule.inputs.get("referencedSecurityGroupId") or rule.inputs["cidrIpv4"], ports(rule)[0])
+        for rule in rules(stack, INGRESS, stack.named(group))
+    }
+
+
+def destinations(stack: Snapshot, group: str) -> set[tuple[str, int]]:
+    """(peer group id or CIDR, port) of every egress rule of the named security group."""
+    return {
+        (rule.inputs.get("referencedSecurityGroupId") or rule.inputs["cidrIpv4"], ports(rule)[0])
+        for rule in rules(stack, EGRESS, stack.named(group))
+    }

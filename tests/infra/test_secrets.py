@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from cloudmetrics_infra.settings import SERVICE_PORT
+
 from tests.infra.mock_cloud import Snapshot
-from tests.infra.reading import config_parameter, migration_container, web_container
+from tests.infra.reading import config_parameter, migration_container, sources, web_container
 
 PLAIN_ENVIRONMENT = {"HOST", "PORT", "RELEASE_ID"}
 SERVICE_CONFIGURATION = {
@@ -15,6 +17,8 @@ SERVICE_CONFIGURATION = {
     "LOG_LEVEL",
     "WEB_CONCURRENCY",
     "DATABASE_POOL_MAX_SIZE",
+    "REDIS_CLUSTER",
+    "FORWARDED_ALLOW_IPS",
 }
 SECRET_LOOKING = re.compile(r"pass|secret|token|key|credential", re.IGNORECASE)
 
@@ -66,6 +70,20 @@ def test_redis_url_uses_tls_to_the_cluster_configuration_endpoint(stack: Snapsho
     cache = stack.one("aws:elasticache/replicationGroup:ReplicationGroup")
     url = config_parameter(stack, "REDIS_URL").inputs["value"]
     assert url == f"rediss://{cache.state['configurationEndpointAddress']}:6379/0"
+
+
+def test_service_uses_a_cluster_client_for_the_cluster_mode_cache(stack: Snapshot) -> None:
+    cache = stack.one("aws:elasticache/replicationGroup:ReplicationGroup")
+    assert cache.inputs["clusterMode"] == "enabled"
+    assert config_parameter(stack, "REDIS_CLUSTER").inputs["value"] == "true"
+
+
+def test_forwarded_addresses_are_trusted_only_because_only_the_alb_reaches_tasks(
+    stack: Snapshot,
+) -> None:
+    assert config_parameter(stack, "FORWARDED_ALLOW_IPS").inputs["value"] == "*"
+    # ... which holds only while the service's sole source is the ALB's security group.
+    assert sources(stack, "firewall-service") == {("firewall-alb-id", SERVICE_PORT)}
 
 
 def test_no_parameter_holds_a_secure_string_or_a_credential(stack: Snapshot) -> None:

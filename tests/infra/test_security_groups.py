@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.infra.mock_cloud import Resource, Snapshot
-from tests.infra.reading import EGRESS, INGRESS, ports, rules
+from tests.infra.reading import EGRESS, INGRESS, destinations, ports, sources
 
 WORLD = ("0.0.0.0/0", "::/0")
 
@@ -33,20 +33,6 @@ def test_groups_declare_no_inline_rules(stack: Snapshot) -> None:
     for group in stack.of_type("aws:ec2/securityGroup:SecurityGroup"):
         assert "ingress" not in group.inputs
         assert "egress" not in group.inputs
-
-
-def sources(stack: Snapshot, group: str) -> set[tuple[str, int]]:
-    return {
-        (rule.inputs.get("referencedSecurityGroupId") or rule.inputs["cidrIpv4"], ports(rule)[0])
-        for rule in rules(stack, INGRESS, stack.named(group))
-    }
-
-
-def destinations(stack: Snapshot, group: str) -> set[tuple[str, int]]:
-    return {
-        (rule.inputs.get("referencedSecurityGroupId") or rule.inputs["cidrIpv4"], ports(rule)[0])
-        for rule in rules(stack, EGRESS, stack.named(group))
-    }
 
 
 def test_service_accepts_only_its_port_from_the_alb(stack: Snapshot) -> None:

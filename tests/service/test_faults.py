@@ -146,3 +146,16 @@ async def test_exhausted_pool_answers_503_after_a_bounded_wait(
         assert "no database connection within 0.3s" in entry["output"]
         # Once the slow borrower gives the connection back, readiness returns by itself.
         await eventually(lambda: client.get("/ready"), lambda r: r.status_code == 200, within=3)
+
+
+async def test_service_starts_and_reports_a_missing_database(redis_url: str) -> None:
+    missing = "postgresql://postgres@127.0.0.1:5432/cm_test_does_not_exist"
+    async with AsyncTestClient(create_app(make_settings(missing, redis_url))) as client:
+        liveness = await client.get("/health")
+        readiness = await client.get("/ready")
+
+    assert liveness.status_code == 200
+    assert readiness.status_code == 503
+    entry = _check(readiness, "postgresql:responseTime")
+    assert entry["status"] == "fail"
+    assert "InvalidCatalogNameError" in entry["output"]

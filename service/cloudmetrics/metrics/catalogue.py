@@ -17,9 +17,9 @@ import uuid
 
 import msgspec
 import structlog
-from redis.asyncio import Redis
 
 from cloudmetrics import cache
+from cloudmetrics.cache import RedisClient
 from cloudmetrics.database import acquire
 from cloudmetrics.metrics import queries
 from cloudmetrics.metrics.models import MetricPage
@@ -118,7 +118,7 @@ def _new_token() -> bytes:
     return uuid.uuid4().hex.encode()
 
 
-async def _get(redis: Redis, key: str) -> bytes | None:
+async def _get(redis: RedisClient, key: str) -> bytes | None:
     try:
         return await cache.get_bytes(redis, key)
     except cache.REDIS_FAILURES as error:
@@ -126,7 +126,9 @@ async def _get(redis: Redis, key: str) -> bytes | None:
         return None
 
 
-async def _set(redis: Redis, key: str, value: bytes, *, ttl_seconds: int | None = None) -> None:
+async def _set(
+    redis: RedisClient, key: str, value: bytes, *, ttl_seconds: int | None = None
+) -> None:
     try:
         await cache.set_bytes(redis, key, value, ttl_seconds=ttl_seconds)
     except cache.REDIS_FAILURES as error:
