@@ -25,11 +25,15 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
 
+# ci/requirements.lock is the Dagger module's runtime lock: the dev lock's versions, without
+# dagger-io itself, which comes from the SDK the engine vendors into ci/sdk/.
 .PHONY: lock
 lock: $(UV) ## Regenerate the hash-pinned lock files from pyproject.toml
 	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) -o requirements/runtime.txt
 	$(UV) pip compile pyproject.toml --group dev $(LOCK_FLAGS) -o requirements/dev.txt
 	$(UV) pip compile infra/requirements.in $(LOCK_FLAGS) -o infra/requirements.txt
+	cd ci && ../$(UV) pip compile pyproject.toml --no-sources $(LOCK_FLAGS) \
+		--no-emit-package dagger-io -c ../requirements/dev.txt -o requirements.lock
 
 # The stamp makes `make install` a no-op until a lock file changes.
 $(VENV)/.installed: $(UV) requirements/dev.txt pyproject.toml
