@@ -69,4 +69,4 @@ format: install ## Apply ruff's fixes and formatting
 
 .PHONY: bench
 bench: install ## Run every benchmark script and print its figures
-	for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python "$$script"; done
+	for script in benchmarks/[!_]*.py; do echo "== $$script"; $(BIN)/python "$$script"; done

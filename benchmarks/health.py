@@ -32,7 +32,7 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 SERVICE = "cloudmetrics.asgi:app_from_environment"
-BARE = "benchmarks.bare_app:create"
+BARE = "benchmarks.support.bare_app:create"
 
 
 @dataclass
