@@ -12,7 +12,7 @@ from typing import TypeAlias, cast
 from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from cloudmetrics.settings import CacheSettings
 
@@ -50,7 +50,13 @@ async def ping(redis: RedisClient) -> bool:
 
 # What a Redis call raises when Redis is down, slow or confused; callers with a fallback catch
 # exactly these and carry on without the cache.
-REDIS_FAILURES: tuple[type[Exception], ...] = (RedisError, OSError, TimeoutError)
+# RedisClusterException (no node reachable, slots not covered) derives from Exception itself.
+REDIS_FAILURES: tuple[type[Exception], ...] = (
+    RedisError,
+    RedisClusterException,
+    OSError,
+    TimeoutError,
+)
 
 
 async def get_bytes(redis: RedisClient, key: str) -> bytes | None:

@@ -37,9 +37,18 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+# The server answered and said no: waiting will not help, the URL needs fixing.
+_REFUSALS = (asyncpg.InvalidCatalogNameError, asyncpg.InvalidAuthorizationSpecificationError)
+
+
 async def wait_for_postgresql(url: str, *, timeout: float) -> None:
     """Connect until it works or ``timeout`` seconds have passed."""
-    last_error = await _retry_until(timeout, lambda: _ping_postgresql(url))
+    last_error = await _retry_until(timeout, lambda: _ping_postgresql(url), final=_REFUSALS)
+    if isinstance(last_error, _REFUSALS):
+        raise DependencyMissing(
+            f"PostgreSQL at {redact(url)} refused the connection ({_describe(last_error)}): "
+            "check the role, password and database name in DATABASE_URL"
+        )
     if last_error is not None:
         raise DependencyMissing(
             f"PostgreSQL is not reachable at {redact(url)} ({_describe(last_error)}): "
@@ -94,14 +103,20 @@ async def _ping_redis(url: str) -> None:
         await client.aclose()
 
 
-async def _retry_until(timeout: float, attempt: Callable[[], Awaitable[None]]) -> Exception | None:
-    """Call ``attempt`` until it succeeds (None) or the deadline passes (its last error)."""
+async def _retry_until(
+    timeout: float,
+    attempt: Callable[[], Awaitable[None]],
+    *,
+    final: tuple[type[Exception], ...] = (),
+) -> Exception | None:
+    """Call ``attempt`` until it succeeds (None), fails with a ``final`` error, or the deadline
+    passes; return the last error."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             await attempt()
         except DEPENDENCY_FAILURES as error:
-            if time.monotonic() >= deadline:
+            if isinstance(error, final) or time.monotonic() >= deadline:
                 return error
             await asyncio.sleep(0.5)
         else:

@@ -129,6 +129,7 @@ DEPENDENCY_FAILURES: tuple[type[Exception], ...] = (
     asyncpg.InvalidAuthorizationSpecificationError,
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
+    redis.exceptions.RedisClusterException,
     ConnectionError,
     TimeoutError,
     OSError,

@@ -127,7 +127,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             if raw is None or raw == "":
                 continue
             target = tree.setdefault(group, {}) if group else tree
-            target[field] = raw.strip()
+            value = raw.strip()
+            target[field] = value.upper() if variable in _CASE_INSENSITIVE else value
         try:
             settings = msgspec.convert(tree, type=cls, strict=False)
         except msgspec.ValidationError as error:
@@ -172,6 +173,10 @@ ENVIRONMENT: dict[str, tuple[str | None, str]] = {
     "MIGRATIONS_DIR": (None, "migrations_dir"),
     "RELEASE_ID": (None, "release_id"),
 }
+
+
+# Names people write in either case ("info", "INFO").
+_CASE_INSENSITIVE = frozenset({"LOG_LEVEL"})
 
 
 def _explain(error: msgspec.ValidationError) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -94,3 +95,22 @@ async def test_rate_limit_is_shared_through_the_cluster(
         statuses = [(await c.get("/v1/metrics")).status_code for c in (first, second, first)]
 
     assert statuses == [200, 200, 429]
+
+
+async def test_an_unreachable_cluster_degrades_to_uncached(migrated_database_url: str) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    settings = _cluster_settings(
+        migrated_database_url, f"redis://127.0.0.1:{closed_port}/0", "c-down:", limit=100
+    )
+    async with AsyncTestClient(create_app(settings)) as client:
+        ready = await client.get("/ready")
+        await _ingest(client, "cluster.down")
+        listed = await client.get("/v1/metrics")
+
+    # The API keeps answering without its cache or its shared limit; readiness says so.
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "warn"
+    assert listed.status_code == 200
+    assert [m["name"] for m in listed.json()["metrics"]] == ["cluster.down"]

@@ -15,7 +15,6 @@ import httpx
 import pytest
 from litestar import Litestar, get
 from litestar.datastructures import State
-from litestar.params import FromQuery
 from litestar.testing import AsyncTestClient
 
 from cloudmetrics.app import create_app
@@ -99,6 +98,8 @@ async def test_redis_outage_degrades_readiness_to_warn_and_recovers(
     # warn keeps the task in the load balancer: the API still answers without its cache.
     assert degraded.status_code == 200
     assert _check(degraded, "redis:responseTime")["status"] == "warn"
+    # The public body names what failed, not where: no host or port of our network.
+    assert "127.0.0.1" not in degraded.text
     assert _check(degraded, "postgresql:responseTime")["status"] == "pass"
     assert (await proxied.client.get("/health")).status_code == 200
 
@@ -108,23 +109,31 @@ async def test_redis_outage_degrades_readiness_to_warn_and_recovers(
 
 
 _background: set[asyncio.Task[None]] = set()
+_release = asyncio.Event()
 
 
 @get("/test/hold-connection")
-async def hold_connection(state: State, seconds: FromQuery[float]) -> None:
-    """Borrow the pool's only connection in the background, as a slow request would."""
+async def hold_connection(state: State) -> None:
+    """Borrow the pool's only connection in the background until /test/release is called,
+    as a slow request would."""
     resources: Resources = state.resources
     acquired = asyncio.Event()
+    _release.clear()
 
     async def hold() -> None:
         async with acquire(resources.pool, timeout=5):
             acquired.set()
-            await asyncio.sleep(seconds)
+            await _release.wait()
 
     task = asyncio.create_task(hold())
     _background.add(task)
     task.add_done_callback(_background.discard)
     await acquired.wait()
+
+
+@get("/test/release")
+async def release_connection() -> None:
+    _release.set()
 
 
 async def test_exhausted_pool_answers_503_after_a_bounded_wait(
@@ -133,12 +142,12 @@ async def test_exhausted_pool_answers_503_after_a_bounded_wait(
     settings = make_settings(
         database_url, redis_url, database={"pool_max_size": 1, "acquire_timeout": 0.3}
     )
-    app = create_app(settings, extra_route_handlers=[hold_connection])
+    app = create_app(settings, extra_route_handlers=[hold_connection, release_connection])
     async with AsyncTestClient(app) as client:
-        held = await client.get("/test/hold-connection", params={"seconds": 1.0})
-        assert held.status_code == 200
+        assert (await client.get("/test/hold-connection")).status_code == 200
 
         response = await client.get("/ready")
+        await client.get("/test/release")
 
         assert response.status_code == 503
         entry = _check(response, "postgresql:responseTime")

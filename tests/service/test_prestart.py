@@ -25,6 +25,18 @@ def test_names_an_unreachable_postgresql_and_how_to_start_it(redis_url: str) -> 
     assert "Traceback" not in result.output
 
 
+def test_a_refused_role_is_named_as_such_not_as_an_unreachable_server(redis_url: str) -> None:
+    url = "postgresql://no_such_role@127.0.0.1:5432/postgres"
+    environment = {"DATABASE_URL": url, "REDIS_URL": redis_url}
+
+    result = CliRunner().invoke(main, ["prestart", "--wait", "30"], env=environment)
+
+    assert result.exit_code == 1
+    assert "refused the connection" in result.output
+    assert "check the role, password and database name in DATABASE_URL" in result.output
+    assert "pg_ctlcluster" not in result.output
+
+
 def test_names_an_unreachable_redis_and_how_to_start_it(database_url: str) -> None:
     url = f"redis://127.0.0.1:{free_port()}/0"
 

@@ -66,6 +66,11 @@ def test_invalid_values_are_refused_with_the_variable_named(
     assert "\n" not in str(caught.value)
 
 
+@pytest.mark.parametrize("written", ["info", "INFO", "Info"])
+def test_log_level_is_read_in_any_case(written: str) -> None:
+    assert Settings.from_environ({"LOG_LEVEL": written}).log.level == "INFO"
+
+
 def test_serve_stops_with_one_line_on_a_bad_value() -> None:
     result = CliRunner().invoke(main, ["serve"], env={"PORT": "eighty"})
 

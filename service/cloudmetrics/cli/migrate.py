@@ -50,8 +50,8 @@ def migrate() -> None:
 @lock_timeout_option
 def up(target: str | None, dry_run: bool, allow_ahead: bool, lock_timeout: float) -> None:
     """Apply pending migrations, oldest first."""
-    runner = _runner(lock_timeout)
-    _run(runner.up(to=target, dry_run=dry_run, allow_ahead=allow_ahead))
+    runner = migration_runner(lock_timeout)
+    run_or_exit(runner.up(to=target, dry_run=dry_run, allow_ahead=allow_ahead))
 
 
 @migrate.command()
@@ -61,8 +61,8 @@ def up(target: str | None, dry_run: bool, allow_ahead: bool, lock_timeout: float
 @lock_timeout_option
 def down(steps: int | None, target: str | None, dry_run: bool, lock_timeout: float) -> None:
     """Roll back applied migrations, newest first."""
-    runner = _runner(lock_timeout)
-    _run(runner.down(steps=steps, to=target, dry_run=dry_run))
+    runner = migration_runner(lock_timeout)
+    run_or_exit(runner.down(steps=steps, to=target, dry_run=dry_run))
 
 
 @migrate.command()
@@ -71,8 +71,8 @@ def down(steps: int | None, target: str | None, dry_run: bool, lock_timeout: flo
 @lock_timeout_option
 def redo(steps: int, dry_run: bool, lock_timeout: float) -> None:
     """Roll back the newest migrations and apply them again (checks a down part works)."""
-    runner = _runner(lock_timeout)
-    _run(runner.redo(steps=steps, dry_run=dry_run))
+    runner = migration_runner(lock_timeout)
+    run_or_exit(runner.redo(steps=steps, dry_run=dry_run))
 
 
 @migrate.command()
@@ -80,7 +80,7 @@ def status() -> None:
     """List every migration as applied, pending, drifted (file edited) or unknown (no file)."""
     from cloudmetrics.migrations.status import describe
 
-    state = _run(_runner().status())
+    state = run_or_exit(migration_runner().status())
     click.echo(describe(state))
 
 
@@ -90,7 +90,7 @@ def verify(allow_ahead: bool) -> None:
     """Exit 1 when an applied migration's file changed or an applied id has no file."""
     from cloudmetrics.migrations.status import summary
 
-    state: SchemaState = _run(_runner().verify(allow_ahead=allow_ahead))
+    state: SchemaState = run_or_exit(migration_runner().verify(allow_ahead=allow_ahead))
     click.echo(f"verified: {summary(state)}")
 
 
@@ -127,7 +127,7 @@ def lint() -> None:
     click.echo("squawk: every migration passes")
 
 
-def _runner(lock_timeout: float = 30.0) -> MigrationRunner:
+def migration_runner(lock_timeout: float = 30.0) -> MigrationRunner:
     from cloudmetrics.migrations.runner import MigrationRunner, RunnerOptions
 
     settings = load_settings()
@@ -139,7 +139,7 @@ def _runner(lock_timeout: float = 30.0) -> MigrationRunner:
     )
 
 
-def _run(work: Coroutine[Any, Any, T]) -> T:
+def run_or_exit(work: Coroutine[Any, Any, T]) -> T:
     """Run the runner's coroutine; turn every expected failure into one line and exit 1."""
     from cloudmetrics.migrations.errors import MigrationError
     from cloudmetrics.migrations.lock import CONNECTION_FAILURES

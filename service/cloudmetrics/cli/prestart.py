@@ -29,12 +29,17 @@ from cloudmetrics.settings import Settings
 )
 def prestart(create_database: bool, wait_seconds: float) -> None:
     """Check PostgreSQL and Redis, optionally create the database, apply pending migrations."""
+    from cloudmetrics.cli.migrate import migration_runner, run_or_exit
+
     settings = load_settings()
     asyncio.run(_prestart(settings, create_database=create_database, wait_seconds=wait_seconds))
-    asyncio.run(_migrate(settings))
+    # The same runner and error handling as `cloudmetrics migrate up`: one line, exit 1.
+    run_or_exit(migration_runner().up())
 
 
 async def _prestart(settings: Settings, *, create_database: bool, wait_seconds: float) -> None:
+    import asyncpg
+
     from cloudmetrics.dependencies import (
         DependencyMissing,
         ensure_database,
@@ -53,21 +58,9 @@ async def _prestart(settings: Settings, *, create_database: bool, wait_seconds: 
         await wait_for_postgresql(database_url, timeout=wait_seconds)
     except DependencyMissing as error:
         raise click.ClickException(str(error)) from None
+    except asyncpg.PostgresError as error:  # e.g. the role may not create databases
+        raise click.ClickException(f"PostgreSQL refused: {type(error).__name__}: {error}") from None
     click.echo("PostgreSQL and Redis answer")
-
-
-async def _migrate(settings: Settings) -> None:
-    from cloudmetrics.migrations.errors import MigrationError
-    from cloudmetrics.migrations.runner import MigrationRunner, RunnerOptions
-
-    options = RunnerOptions(connect_timeout=settings.database.connect_timeout)
-    runner = MigrationRunner(
-        settings.database.url, settings.migrations_dir, options=options, report=click.echo
-    )
-    try:
-        await runner.up()
-    except MigrationError as error:
-        raise click.ClickException(str(error)) from None
 
 
 def _maintenance_url(url: str) -> str:

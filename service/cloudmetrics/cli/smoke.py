@@ -6,21 +6,31 @@ import sys
 
 import click
 
+from cloudmetrics.cli.options import HTTP_URL, SECONDS
+
 
 @click.command()
-@click.option("--url", required=True, help="Base URL of the service, e.g. https://api.example.")
-@click.option("--timeout", default=5.0, show_default=True, help="Seconds per request.")
+@click.option(
+    "--url", required=True, type=HTTP_URL, help="Base URL of the service, e.g. https://api.example."
+)
+@click.option(
+    "--timeout", default=5.0, show_default=True, type=SECONDS, help="Seconds per request."
+)
 @click.option(
     "--attempts", default=3, show_default=True, type=click.IntRange(1, 20), help="Tries per check."
 )
-@click.option("--retry-delay", default=2.0, show_default=True, help="Seconds between tries.")
+@click.option(
+    "--retry-delay",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(min=0, max=600),
+    help="Seconds between tries.",
+)
 def smoke(url: str, timeout: float, attempts: int, retry_delay: float) -> None:
     """Check /health, /ready, the OpenAPI schema and a write-then-read round trip.
 
     Prints one line per check; exits 0 only when every check passed.
     """
-    if not url.startswith(("http://", "https://")):
-        raise click.BadParameter("must be an http:// or https:// URL", param_hint="--url")
     from cloudmetrics.smoke.runner import run_smoke
 
     passed = run_smoke(

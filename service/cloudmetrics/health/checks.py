@@ -12,12 +12,17 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import structlog
+
 from cloudmetrics import cache
 from cloudmetrics.database import acquire
+from cloudmetrics.errors import CloudMetricsError
 from cloudmetrics.health.report import CheckEntry, Status
 from cloudmetrics.migrations.head import code_migrations, judge
 from cloudmetrics.migrations.ledger import read_ledger
 from cloudmetrics.resources import Resources
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +91,10 @@ async def run_check(check: ReadinessCheck, resources: Resources) -> CheckEntry:
     except TimeoutError:
         outcome = Outcome(check.on_failure, f"no answer within {timeout:g}s")
     except Exception as error:  # any failure of a probe is a failed check
-        outcome = Outcome(check.on_failure, f"{type(error).__name__}: {error}".strip())
+        outcome = Outcome(check.on_failure, _public_reason(error))
+        # The driver's own message (hosts, ports, roles) goes to the log, not to the public
+        # readiness body that the load balancer and anyone on the internet can read.
+        log.warning("readiness_check_failed", check=check.name, error=str(error))
     return CheckEntry(
         status=outcome.status,
         component_type=check.component_type,
@@ -95,6 +103,12 @@ async def run_check(check: ReadinessCheck, resources: Resources) -> CheckEntry:
         time=datetime.now(UTC).isoformat(timespec="milliseconds"),
         output=outcome.output,
     )
+
+
+def _public_reason(error: Exception) -> str:
+    if isinstance(error, CloudMetricsError):
+        return error.detail  # our own wording, written for clients
+    return type(error).__name__
 
 
 async def run_checks(
