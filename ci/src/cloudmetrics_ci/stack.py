@@ -35,7 +35,9 @@ def local_stack(image: dagger.Container) -> dagger.Service:
         .with_env_variable(
             "KAFKA_BOOTSTRAP_SERVERS", f"{services.KAFKA_ALIAS}:{services.KAFKA_PORT}"
         )
-        .with_env_variable("LOG_LEVEL", "info")
+        # The service's spelling (DEBUG, INFO, WARNING, ERROR); tests/ci feeds every
+        # variable set here to the service's own settings parser.
+        .with_env_variable("LOG_LEVEL", "INFO")
         .with_exposed_port(SERVICE_PORT)
         .as_service(args=START_COMMAND)
     )
