@@ -20,6 +20,7 @@ from litestar.testing import AsyncTestClient
 from cloudmetrics.app import create_app
 from cloudmetrics.database import acquire
 from cloudmetrics.resources import Resources
+from cloudmetrics.settings import CacheSettings, DatabaseSettings, LogSettings, Settings
 from tests.support.polling import eventually
 from tests.support.settings import make_settings
 from tests.support.tcp_proxy import Mode, TcpProxy
@@ -168,3 +169,26 @@ async def test_service_starts_and_reports_a_missing_database(redis_url: str) -> 
     entry = _check(readiness, "postgresql:responseTime")
     assert entry["status"] == "fail"
     assert "InvalidCatalogNameError" in entry["output"]
+
+
+async def test_partition_with_production_timeouts_fails_readiness_within_two_seconds(
+    database_url: str, redis_url: str
+) -> None:
+    """The same promise with the shipped defaults, not the suite's short test timeouts."""
+    with TcpProxy("127.0.0.1", 5432) as postgres:
+        settings = Settings(
+            database=DatabaseSettings(url=postgres.url_for(database_url, POSTGRES_ADDRESS)),
+            cache=CacheSettings(url=redis_url),
+            log=LogSettings(level="WARNING"),
+        )
+        async with AsyncTestClient(create_app(settings)) as client:
+            assert (await client.get("/ready")).status_code == 200
+            postgres.set_mode("blackhole")
+
+            unready = await eventually(
+                lambda: client.get("/ready"), lambda r: r.status_code == 503, within=2
+            )
+            postgres.set_mode("forward")
+            await eventually(lambda: client.get("/ready"), lambda r: r.status_code == 200, within=5)
+
+    assert _check(unready, "postgresql:responseTime")["status"] == "fail"
