@@ -4,6 +4,9 @@
 container prepares .venv from requirements/dev.txt before the source arrives
 (so a code change reuses that layer) and then tells make to treat the
 `.venv/.installed` stamp as up to date instead of bootstrapping uv again.
+Before either, it installs the programs the suite runs that PyPI does not
+provide (system_packages.py). pyright needs nothing at run time: `pyright[nodejs]`
+brings Node.js as a wheel in the dev lock.
 """
 
 from typing import Final
@@ -13,20 +16,21 @@ from dagger import dag
 
 from cloudmetrics_ci import images
 from cloudmetrics_ci.services import with_databases
-from cloudmetrics_ci.toolchain import python_with_uv
+from cloudmetrics_ci.system_packages import with_system_packages
+from cloudmetrics_ci.toolchain import with_uv
 
 WORKDIR: Final = "/src"
 VENV: Final = f"{WORKDIR}/.venv"
-# pyright (from PyPI) fetches its Node.js runtime on first use; keep it between runs.
-PYRIGHT_CACHE_VOLUME: Final = "cloudmetrics-pyright"
 MAKE_WITH_PREPARED_VENV: Final = ["make", "--old-file=.venv/.installed"]
 
 
 def dev_environment(source: dagger.Directory) -> dagger.Container:
     """The repository with the dev lock installed, bound to PostgreSQL 16 and Redis 7."""
+    # System packages first: they change least often, so their layer is reused
+    # across lock and source changes.
+    base = with_system_packages(dag.container().from_(images.PYTHON_TOOLING))
     prepared = (
-        python_with_uv(images.PYTHON_TOOLING)
-        .with_mounted_cache("/root/.cache/pyright-python", dag.cache_volume(PYRIGHT_CACHE_VOLUME))
+        with_uv(base)
         .with_workdir(WORKDIR)
         .with_exec(["uv", "venv", "--python", "/usr/local/bin/python3", VENV])
         # Dependency layer: the dev lock only.

@@ -14,7 +14,9 @@ PYTHON_TOOLING: Final = "python:3.11.14-bookworm"
 UV: Final = "ghcr.io/astral-sh/uv:0.13.9"
 
 # Production runs PostgreSQL 16 and Redis 7: checks and the local stack do too.
-POSTGRES: Final = "postgres:16.10-bookworm"
+# The check containers install the client tools of the same major version.
+POSTGRES_MAJOR: Final = 16
+POSTGRES: Final = f"postgres:{POSTGRES_MAJOR}.10-bookworm"
 REDIS: Final = "redis:7.4.5-bookworm"
 # Single-node KRaft broker for the local stack (no ZooKeeper).
 KAFKA: Final = "apache/kafka:4.1.0"

@@ -13,11 +13,14 @@ UV_CACHE_PATH: Final = "/root/.cache/uv"
 
 def python_with_uv(image: str) -> dagger.Container:
     """`image` plus the uv binaries, with uv's wheel cache on a named volume."""
+    return with_uv(dag.container().from_(image))
+
+
+def with_uv(container: dagger.Container) -> dagger.Container:
+    """`container` (a Python image) plus uv, with uv's wheel cache on a named volume."""
     uv = dag.container().from_(images.UV)
     return (
-        dag.container()
-        .from_(image)
-        .with_file("/usr/local/bin/uv", uv.file("/uv"))
+        container.with_file("/usr/local/bin/uv", uv.file("/uv"))
         .with_file("/usr/local/bin/uvx", uv.file("/uvx"))
         .with_mounted_cache(UV_CACHE_PATH, dag.cache_volume(UV_CACHE_VOLUME))
         # The cache is a mount: copy out of it, since hard links cannot cross it.
