@@ -59,7 +59,7 @@ def create_app(
     rate_limiting = RateLimiting(settings)
     app = Litestar(
         route_handlers=[
-            *health_routes,
+            *health_routes(settings),
             metrics_router(settings, middleware=rate_limiting.middleware),
             *extra_route_handlers,
         ],
