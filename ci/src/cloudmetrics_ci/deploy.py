@@ -99,6 +99,10 @@ class AwsDeploySteps:
         reference = self._plan.image_reference(outputs)
         if await self._plan.image_tag_lookup(outputs).exit_code() == 0:
             return reference
+        # Not `ecr_login().stdout()`: an exec's stdout is streamed to the progress
+        # log before `set_secret` could mask it. dagger 0.21 has no File -> Secret
+        # conversion, so the token goes through a file the log never shows; the
+        # exec carries the run id, so its layer is never reused.
         password_file = self._plan.ecr_login().file(ECR_PASSWORD_FILE)
         password = dag.set_secret(
             f"ecr-password-{self._plan.target.env.value}", (await password_file.contents()).strip()
