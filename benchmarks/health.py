@@ -6,12 +6,17 @@ time so they never compete for the two cores. Prints a table and the ratios:
 targets are /health >= 0.9x the bare app's throughput and start-to-ready <= 1.5x.
 
     .venv/bin/python benchmarks/health.py [--duration 5] [--connections 32] [--rounds 3]
+
+The servers run in a virtual environment built from requirements/runtime.txt alone (what the
+image installs), not in the development one: dev-only packages change import times (redis-py,
+for one, loads OpenTelemetry when it finds it installed).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import re
 import shutil
@@ -29,6 +34,8 @@ import asyncpg
 import httpx
 
 REPOSITORY = Path(__file__).resolve().parents[1]
+RUNTIME_VENV = REPOSITORY / "build" / "bench-runtime-venv"
+UV = REPOSITORY / ".tools" / "bin" / "uv"
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 SERVICE = "cloudmetrics.asgi:app_from_environment"
@@ -48,7 +55,13 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--dev-environment",
+        action="store_true",
+        help="run the servers in the development environment instead of a runtime-only one",
+    )
     options = parser.parse_args()
+    python = sys.executable if options.dev_environment else _runtime_python()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed for the load (Debian: apt-get install wrk)")
 
@@ -61,15 +74,32 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(REPOSITORY),
     }
-    _run_cli(["prestart", "--create-database"], environment)
+    _run_cli(python, ["prestart", "--create-database"], environment)
     try:
-        results = _measure(options, environment)
+        results = _measure(options, environment, python)
     finally:
         asyncio.run(_drop(database))
     _report(results, options)
 
 
-def _measure(options: argparse.Namespace, environment: dict[str, str]) -> dict[str, list[float]]:
+def _runtime_python() -> str:
+    """A virtual environment with exactly the image's packages (built once, then reused)."""
+    python = RUNTIME_VENV / "bin" / "python"
+    if not python.exists():
+        if not UV.exists():
+            sys.exit("uv is missing: run `make install` first")
+        env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+        run = functools.partial(subprocess.run, check=True, env=env, cwd=REPOSITORY)
+        run([str(UV), "venv", "--quiet", "--python", sys.executable, str(RUNTIME_VENV)])
+        target = ["--python", str(python)]
+        run([str(UV), "pip", "sync", "--quiet", *target, "requirements/runtime.txt"])
+        run([str(UV), "pip", "install", "--quiet", "--no-deps", *target, "-e", "."])
+    return str(python)
+
+
+def _measure(
+    options: argparse.Namespace, environment: dict[str, str], python: str
+) -> dict[str, list[float]]:
     results: dict[str, list[float]] = {}
 
     def add(key: str, value: float) -> None:
@@ -80,7 +110,7 @@ def _measure(options: argparse.Namespace, environment: dict[str, str]) -> dict[s
             ("bare", BARE, ["/health"]),
             ("service", SERVICE, ["/health", "/ready"]),
         ):
-            with _server(factory, environment, paths[-1]) as (url, startup_seconds):
+            with _server(python, factory, environment, paths[-1]) as (url, startup_seconds):
                 add(f"{label} start-to-ready s", startup_seconds)
                 for path in paths:
                     load = _wrk(url + path, options.duration, options.connections)
@@ -109,7 +139,7 @@ def _report(results: dict[str, list[float]], options: argparse.Namespace) -> Non
 
 @contextmanager
 def _server(
-    factory: str, environment: dict[str, str], ready_path: str
+    python: str, factory: str, environment: dict[str, str], ready_path: str
 ) -> Generator[tuple[str, float]]:
     """Start a server and measure the time until ``ready_path`` first answers 200."""
     port = _free_port()
@@ -119,7 +149,7 @@ def _server(
     )
     env = {**os.environ, **environment, "HOST": "127.0.0.1", "PORT": str(port)}
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=REPOSITORY)
+    process = subprocess.Popen([python, "-c", code], env=env, cwd=REPOSITORY)
     url = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(timeout=1) as client:
@@ -159,9 +189,9 @@ def _wrk(url: str, duration: int, connections: int) -> Load:
     return Load(float(rate.group(1)), percentiles["50"], percentiles["99"])
 
 
-def _run_cli(arguments: list[str], environment: dict[str, str]) -> None:
+def _run_cli(python: str, arguments: list[str], environment: dict[str, str]) -> None:
     subprocess.run(
-        [sys.executable, "-m", "cloudmetrics", *arguments],
+        [python, "-m", "cloudmetrics", *arguments],
         env={**os.environ, **environment},
         check=True,
         cwd=REPOSITORY,

@@ -7,7 +7,19 @@ import sys
 
 import structlog
 
+from cloudmetrics.request_context import current_request_id
 from cloudmetrics.settings import LogSettings
+
+
+def add_request_id(
+    logger: object, method_name: str, event_dict: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    """Put the id of the request being served (if any) on the log line."""
+    del logger, method_name
+    request_id = current_request_id.get()
+    if request_id is not None:
+        event_dict.setdefault("request_id", request_id)
+    return event_dict
 
 
 def configure_logging(settings: LogSettings) -> None:
@@ -19,6 +31,7 @@ def configure_logging(settings: LogSettings) -> None:
     )
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
+        add_request_id,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.stdlib.add_logger_name,
