@@ -16,7 +16,11 @@ from tests.support.services import missing_services
 def pytest_sessionstart(session: pytest.Session) -> None:
     problems = missing_services(ADMIN_URL, REDIS_URL)
     if problems:
-        pytest.exit("the test suite needs real servers:\n  " + "\n  ".join(problems), returncode=3)
+        pytest.exit(
+            "the test suite needs real servers (it reads TEST_POSTGRES_URL and TEST_REDIS_URL, "
+            "defaulting to the local ones):\n  " + "\n  ".join(problems),
+            returncode=3,
+        )
 
 
 @pytest.fixture(scope="session")
