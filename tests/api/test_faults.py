@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -16,14 +15,15 @@ from litestar.testing import AsyncTestClient
 from cloudmetrics.app import create_app
 from cloudmetrics.database import acquire
 from cloudmetrics.resources import Resources
+from cloudmetrics.settings import Settings
 from tests.api.conftest import api_settings
 from tests.api.points import batch, now, point
 from tests.support.polling import eventually
-from tests.support.tcp_proxy import Mode, TcpProxy
+from tests.support.proxied_app import ProxiedApp as Proxied
+from tests.support.proxied_app import proxied_app
+from tests.support.tcp_proxy import Mode
 
 Client = AsyncTestClient[Litestar]
-POSTGRES_ADDRESS = "127.0.0.1:5432"
-REDIS_ADDRESS = "127.0.0.1:6379"
 
 WINDOW = {
     "start": (now() - timedelta(hours=1)).isoformat(),
@@ -32,26 +32,17 @@ WINDOW = {
 }
 
 
-@dataclass
-class Proxied:
-    client: Client
-    postgres: TcpProxy
-    redis: TcpProxy
+def _settings(database_url: str, redis_url: str) -> Settings:
+    # A bounded statement time, so a partition mid-query also ends in a 503.
+    return api_settings(database_url, redis_url, database={"command_timeout": 1.0})
 
 
 @pytest.fixture
 async def proxied(migrated_database_url: str, redis_url: str) -> AsyncIterator[Proxied]:
-    with TcpProxy("127.0.0.1", 5432) as postgres, TcpProxy("127.0.0.1", 6379) as redis:
-        settings = api_settings(
-            postgres.url_for(migrated_database_url, POSTGRES_ADDRESS),
-            redis.url_for(redis_url, REDIS_ADDRESS),
-            # A bounded statement time, so a partition mid-query also ends in a 503.
-            database={"command_timeout": 1.0},
-        )
-        async with AsyncTestClient(create_app(settings)) as client:
-            response = await client.post("/v1/metrics", json=batch(point("cpu.load")))
-            assert response.status_code == 201
-            yield Proxied(client, postgres, redis)
+    async with proxied_app(migrated_database_url, redis_url, _settings) as app:
+        response = await app.client.post("/v1/metrics", json=batch(point("cpu.load")))
+        assert response.status_code == 201
+        yield app
 
 
 async def _each_endpoint(client: Client) -> list[tuple[str, int, str]]:

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-from litestar import Litestar, get
+from litestar import get
 from litestar.datastructures import State
 from litestar.testing import AsyncTestClient
 
@@ -22,29 +21,16 @@ from cloudmetrics.database import acquire
 from cloudmetrics.resources import Resources
 from cloudmetrics.settings import CacheSettings, DatabaseSettings, LogSettings, Settings
 from tests.support.polling import eventually
+from tests.support.proxied_app import ProxiedApp as ProxiedService
+from tests.support.proxied_app import proxied_app
 from tests.support.settings import make_settings
-from tests.support.tcp_proxy import Mode, TcpProxy
-
-POSTGRES_ADDRESS = "127.0.0.1:5432"
-REDIS_ADDRESS = "127.0.0.1:6379"
-
-
-@dataclass
-class ProxiedService:
-    client: AsyncTestClient[Litestar]
-    postgres: TcpProxy
-    redis: TcpProxy
+from tests.support.tcp_proxy import Mode
 
 
 @pytest.fixture
 async def proxied(database_url: str, redis_url: str) -> AsyncIterator[ProxiedService]:
-    with TcpProxy("127.0.0.1", 5432) as postgres, TcpProxy("127.0.0.1", 6379) as redis:
-        settings = make_settings(
-            postgres.url_for(database_url, POSTGRES_ADDRESS),
-            redis.url_for(redis_url, REDIS_ADDRESS),
-        )
-        async with AsyncTestClient(create_app(settings)) as client:
-            yield ProxiedService(client, postgres, redis)
+    async with proxied_app(database_url, redis_url, make_settings) as app:
+        yield app
 
 
 async def _ready(service: ProxiedService) -> httpx.Response:
@@ -175,20 +161,22 @@ async def test_partition_with_production_timeouts_fails_readiness_within_two_sec
     database_url: str, redis_url: str
 ) -> None:
     """The same promise with the shipped defaults, not the suite's short test timeouts."""
-    with TcpProxy("127.0.0.1", 5432) as postgres:
-        settings = Settings(
-            database=DatabaseSettings(url=postgres.url_for(database_url, POSTGRES_ADDRESS)),
+
+    def shipped_defaults(database_url: str, redis_url: str) -> Settings:
+        return Settings(
+            database=DatabaseSettings(url=database_url),
             cache=CacheSettings(url=redis_url),
             log=LogSettings(level="WARNING"),
         )
-        async with AsyncTestClient(create_app(settings)) as client:
-            assert (await client.get("/ready")).status_code == 200
-            postgres.set_mode("blackhole")
 
-            unready = await eventually(
-                lambda: client.get("/ready"), lambda r: r.status_code == 503, within=2
-            )
-            postgres.set_mode("forward")
-            await eventually(lambda: client.get("/ready"), lambda r: r.status_code == 200, within=5)
+    async with proxied_app(database_url, redis_url, shipped_defaults) as app:
+        assert (await app.client.get("/ready")).status_code == 200
+        app.postgres.set_mode("blackhole")
+
+        unready = await eventually(
+            lambda: app.client.get("/ready"), lambda r: r.status_code == 503, within=2
+        )
+        app.postgres.set_mode("forward")
+        await eventually(lambda: app.client.get("/ready"), lambda r: r.status_code == 200, within=5)
 
     assert _check(unready, "postgresql:responseTime")["status"] == "fail"

@@ -1,0 +1,38 @@
+"""An app whose PostgreSQL and Redis sit behind TcpProxies the test controls."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from cloudmetrics.app import create_app
+from cloudmetrics.settings import Settings
+from tests.support.tcp_proxy import TcpProxy
+
+POSTGRES = ("127.0.0.1", 5432)
+REDIS = ("127.0.0.1", 6379)
+
+
+@dataclass
+class ProxiedApp:
+    client: AsyncTestClient[Litestar]
+    postgres: TcpProxy
+    redis: TcpProxy
+
+
+@asynccontextmanager
+async def proxied_app(
+    database_url: str, redis_url: str, settings: Callable[[str, str], Settings]
+) -> AsyncGenerator[ProxiedApp]:
+    """``settings(database_url, redis_url)`` receives the proxied URLs."""
+    with TcpProxy(*POSTGRES) as postgres, TcpProxy(*REDIS) as redis:
+        proxied = settings(
+            postgres.url_for(database_url, "{}:{}".format(*POSTGRES)),
+            redis.url_for(redis_url, "{}:{}".format(*REDIS)),
+        )
+        async with AsyncTestClient(create_app(proxied)) as client:
+            yield ProxiedApp(client, postgres, redis)
