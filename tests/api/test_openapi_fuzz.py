@@ -1,4 +1,6 @@
-"""Property-based requests generated from the served OpenAPI schema: none may end in a 5xx.
+"""Property-based requests generated from the served OpenAPI schema: none may end in a 5xx,
+and every answer must match what the schema documents (status code, content type, body), so
+errors really are the problem details the schema promises.
 
 Runs against a real `cloudmetrics serve` process, so the whole stack (uvicorn, Litestar,
 asyncpg, Redis) sees the generated requests, valid ("positive") and invalid ("negative").
@@ -24,6 +26,11 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation.case import Case
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from cloudmetrics.migrations.runner import MigrationRunner
@@ -96,10 +103,17 @@ def _run(
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     )
-    def no_server_error(case: Case[Any]) -> None:
-        case.call_and_validate(checks=[not_a_server_error])
+    def conforms(case: Case[Any]) -> None:
+        case.call_and_validate(
+            checks=[
+                not_a_server_error,
+                status_code_conformance,
+                content_type_conformance,
+                response_schema_conformance,
+            ]
+        )
 
-    no_server_error()
+    conforms()
 
 
 def test_every_operation_is_fuzzed(api_schema: OpenApiSchema) -> None:

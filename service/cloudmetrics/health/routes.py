@@ -9,6 +9,7 @@ from __future__ import annotations
 from litestar import Response, get
 from litestar.datastructures import State
 from litestar.handlers import HTTPRouteHandler
+from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from cloudmetrics.health.checks import run_checks
@@ -44,6 +45,14 @@ def liveness_handler(settings: Settings) -> HTTPRouteHandler:
     media_type=HEALTH_MEDIA_TYPE,
     summary="Readiness: PostgreSQL, the schema and Redis answer (503 when a check fails)",
     tags=["health"],
+    responses={
+        503: ResponseSpec(
+            data_container=HealthReport,
+            media_type=HEALTH_MEDIA_TYPE,
+            description="A check failed: the report names it",
+            generate_examples=False,
+        )
+    },
 )
 async def readiness(state: State) -> Response[HealthReport]:
     resources: Resources = state.resources

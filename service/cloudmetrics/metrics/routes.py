@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from http import HTTPStatus
 from typing import Annotated, Any
 
 from litestar import Request, Router, get, post
@@ -20,8 +21,12 @@ from cloudmetrics.metrics.pagination import CURSOR_PATTERN
 from cloudmetrics.metrics.rules import PREFIX_PATTERN
 from cloudmetrics.metrics.series_params import STEP_PATTERN, parse_series_query
 from cloudmetrics.metrics.validation import parse_batch
+from cloudmetrics.problem_schema import problem_responses
 from cloudmetrics.resources import Resources
 from cloudmetrics.settings import Settings
+
+# Any /v1 call can meet the shared rate limit or a database outage.
+ALWAYS = (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.SERVICE_UNAVAILABLE)
 
 
 @post(
@@ -30,6 +35,9 @@ from cloudmetrics.settings import Settings
     operation_class=IngestOperation,
     summary="Ingest a batch of points (all or nothing)",
     tags=["metrics"],
+    responses=problem_responses(
+        HTTPStatus.BAD_REQUEST, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, *ALWAYS
+    ),
 )
 async def ingest_points(request: Request[Any, Any, Any], state: State) -> IngestResult:
     resources: Resources = state.resources
@@ -44,7 +52,12 @@ async def ingest_points(request: Request[Any, Any, Any], state: State) -> Ingest
     return await operations.ingest(resources, points)
 
 
-@get("/metrics", summary="List metric names, by prefix, a page at a time", tags=["metrics"])
+@get(
+    "/metrics",
+    summary="List metric names, by prefix, a page at a time",
+    tags=["metrics"],
+    responses=problem_responses(HTTPStatus.BAD_REQUEST, *ALWAYS),
+)
 async def list_metrics(
     state: State,
     prefix: Annotated[str, QueryParameter(pattern=PREFIX_PATTERN, max_length=200)] = "",
@@ -61,6 +74,7 @@ async def list_metrics(
     "/metrics/{name:str}/series",
     summary="Aggregate a metric's points into time buckets",
     tags=["metrics"],
+    responses=problem_responses(HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND, *ALWAYS),
 )
 async def read_series(
     state: State,

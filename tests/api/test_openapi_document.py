@@ -1,0 +1,38 @@
+"""The OpenAPI document describes errors as the service sends them: problem details."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+Client = AsyncTestClient[Litestar]
+
+
+async def _schema(client: Client) -> dict[str, Any]:
+    response = await client.get("/schema/openapi.json")
+    assert response.status_code == 200
+    return response.json()
+
+
+async def test_metrics_errors_are_documented_as_problem_details(client: Client) -> None:
+    paths = (await _schema(client))["paths"]
+    expected = {
+        ("/v1/metrics", "post"): {"400", "413", "429", "503"},
+        ("/v1/metrics", "get"): {"400", "429", "503"},
+        ("/v1/metrics/{name}/series", "get"): {"400", "404", "429", "503"},
+    }
+    for (path, method), statuses in expected.items():
+        responses = paths[path][method]["responses"]
+        assert statuses <= set(responses), (path, method)
+        for status in statuses:
+            content = responses[status]["content"]
+            assert set(content) == {"application/problem+json"}, (path, method, status)
+            assert content["application/problem+json"]["schema"]["$ref"].endswith("/Problem")
+
+
+async def test_readiness_documents_its_503_report(client: Client) -> None:
+    ready = (await _schema(client))["paths"]["/ready"]["get"]["responses"]
+
+    assert set(ready["503"]["content"]) == {"application/health+json"}
