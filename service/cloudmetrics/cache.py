@@ -7,6 +7,10 @@ keeping every call in this file keeps the type checker's exceptions in one place
 
 from __future__ import annotations
 
+import time
+import weakref
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
 from typing import TypeAlias, cast
 
 from redis.asyncio import Redis, RedisCluster
@@ -45,7 +49,10 @@ def open_redis(settings: CacheSettings) -> RedisClient:
 
 
 async def ping(redis: RedisClient) -> bool:
-    return bool(await redis.ping())  # pyright: ignore[reportUnknownMemberType]
+    """Always asks Redis (readiness must see the present), and ends a back-off on success."""
+    answered = bool(await redis.ping())  # pyright: ignore[reportUnknownMemberType]
+    _back_off_until.pop(redis, None)
+    return answered
 
 
 # What a Redis call raises when Redis is down, slow or confused; callers with a fallback catch
@@ -59,9 +66,38 @@ REDIS_FAILURES: tuple[type[Exception], ...] = (
 )
 
 
+class RedisBackingOff(RedisError):
+    """Redis failed moments ago; this call was not sent (see ``guarded``)."""
+
+
+# After a failure, calls skip Redis for this long. A Redis that accepts connections but never
+# answers (a failover, a security-group mistake) would otherwise cost every request one socket
+# timeout per call; with the back-off it costs one request per period.
+BACK_OFF_SECONDS = 5.0
+_back_off_until: weakref.WeakKeyDictionary[RedisClient, float] = weakref.WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def guarded(redis: RedisClient) -> AsyncGenerator[None]:
+    """Run Redis calls unless Redis failed within BACK_OFF_SECONDS; a failure starts the
+    back-off. Either way the caller sees one of REDIS_FAILURES and treats it as a miss."""
+    if time.monotonic() < _back_off_until.get(redis, 0.0):
+        raise RedisBackingOff("Redis failed recently; skipping it for now")
+    try:
+        yield
+    except REDIS_FAILURES:
+        _back_off_until[redis] = time.monotonic() + BACK_OFF_SECONDS
+        raise
+
+
+def backing_off(redis: RedisClient) -> bool:
+    return time.monotonic() < _back_off_until.get(redis, 0.0)
+
+
 async def get_bytes(redis: RedisClient, key: str) -> bytes | None:
-    # decode_responses=False (open_redis), so values come back as bytes.
-    value = await redis.get(key)  # pyright: ignore[reportUnknownMemberType]
+    async with guarded(redis):
+        # decode_responses=False (open_redis), so values come back as bytes.
+        value = await redis.get(key)  # pyright: ignore[reportUnknownMemberType]
     return cast("bytes | None", value)
 
 
@@ -74,7 +110,8 @@ async def set_bytes(
     only_if_missing: bool = False,
 ) -> bool:
     """SET with an optional expiry; with ``only_if_missing`` it is SET NX. True if it was set."""
-    done = await redis.set(  # pyright: ignore[reportUnknownMemberType]
-        key, value, ex=ttl_seconds, nx=only_if_missing
-    )
+    async with guarded(redis):
+        done = await redis.set(  # pyright: ignore[reportUnknownMemberType]
+            key, value, ex=ttl_seconds, nx=only_if_missing
+        )
     return bool(done)

@@ -21,7 +21,7 @@ from litestar.stores.redis import RedisStore
 from litestar.types import Middleware
 from redis.asyncio import Redis
 
-from cloudmetrics.cache import REDIS_FAILURES
+from cloudmetrics.cache import REDIS_FAILURES, RedisClient, guarded
 from cloudmetrics.resources import Resources
 from cloudmetrics.settings import Settings
 
@@ -40,18 +40,20 @@ class FailOpenStore(Store):
     def __init__(self, namespace: str) -> None:
         self._namespace = namespace
         self._inner: RedisStore | None = None
+        self._client: RedisClient | None = None
 
     def bind(self, resources: Resources) -> None:
         # RedisStore is typed for the single-server client; its commands (GET/SET/DEL/TTL and a
         # one-key script) work unchanged on a cluster client.
-        client = cast("Redis", resources.redis)
-        self._inner = RedisStore(client, namespace=self._namespace)
+        self._client = resources.redis
+        self._inner = RedisStore(cast("Redis", resources.redis), namespace=self._namespace)
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
-        if self._inner is None:
+        if self._inner is None or self._client is None:
             return None
         try:
-            return await self._inner.get(key, renew_for)
+            async with guarded(self._client):
+                return await self._inner.get(key, renew_for)
         except REDIS_FAILURES as error:
             self._warn(error)
             return None
@@ -59,18 +61,20 @@ class FailOpenStore(Store):
     async def set(
         self, key: str, value: str | bytes, expires_in: int | timedelta | None = None
     ) -> None:
-        if self._inner is None:
+        if self._inner is None or self._client is None:
             return
         try:
-            await self._inner.set(key, value, expires_in)
+            async with guarded(self._client):
+                await self._inner.set(key, value, expires_in)
         except REDIS_FAILURES as error:
             self._warn(error)
 
     async def delete(self, key: str) -> None:
-        if self._inner is None:
+        if self._inner is None or self._client is None:
             return
         try:
-            await self._inner.delete(key)
+            async with guarded(self._client):
+                await self._inner.delete(key)
         except REDIS_FAILURES as error:
             self._warn(error)
 
@@ -82,10 +86,11 @@ class FailOpenStore(Store):
         return await self.get(key) is not None
 
     async def expires_in(self, key: str) -> int | None:
-        if self._inner is None:
+        if self._inner is None or self._client is None:
             return None
         try:
-            return await self._inner.expires_in(key)
+            async with guarded(self._client):
+                return await self._inner.expires_in(key)
         except REDIS_FAILURES as error:
             self._warn(error)
             return None

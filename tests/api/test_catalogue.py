@@ -6,6 +6,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from cloudmetrics.metrics.pagination import encode_cursor
 from tests.api.database import execute
 from tests.api.points import batch, point
 
@@ -111,3 +112,14 @@ async def test_ingest_of_known_metrics_keeps_the_cache(
     await _ingest(client, "cpu.load")
 
     assert await _names(client) == ["cpu.load"]
+
+
+async def test_cached_pages_of_different_queries_never_share_a_key(client: Client) -> None:
+    # Names may hold ':'; a key made by joining cursor and prefix with ':' would give these two
+    # queries the same cache entry.
+    await _ingest(client, "a:c", "b:x", "cpu")
+    after_a_b = await _names(client, cursor=encode_cursor("a:b"))
+    after_a_prefix_b = await _names(client, cursor=encode_cursor("a"), prefix="b:")
+
+    assert after_a_b == ["a:c", "b:x", "cpu"]
+    assert after_a_prefix_b == ["b:x"]

@@ -106,6 +106,20 @@ async def test_redis_outage_keeps_the_api_answering_uncached(proxied: Proxied, m
     assert ready.json()["status"] == "warn"
 
 
+async def test_an_unanswering_redis_is_skipped_after_its_first_failure(proxied: Proxied) -> None:
+    # Accepts connections, never answers: only socket timeouts end each call. After the first
+    # failure the API must stop asking (a back-off), or every request pays those timeouts.
+    proxied.redis.set_mode("blackhole")
+    first = await proxied.client.get("/v1/metrics")
+    attempts_after_first = proxied.redis.accepted
+
+    later = [(await proxied.client.get("/v1/metrics")).status_code for _ in range(5)]
+
+    assert first.status_code == 200
+    assert later == [200] * 5
+    assert proxied.redis.accepted == attempts_after_first
+
+
 async def _listed(client: Client) -> list[str]:
     response = await client.get("/v1/metrics")
     assert response.status_code == 200, response.text

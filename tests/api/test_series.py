@@ -12,6 +12,7 @@ from litestar.testing import AsyncTestClient
 from cloudmetrics.app import create_app
 from cloudmetrics.settings import QuerySettings
 from tests.api.conftest import api_settings
+from tests.api.database import execute
 from tests.api.points import batch, now, point
 
 Client = AsyncTestClient[Litestar]
@@ -125,6 +126,9 @@ async def test_unknown_metric_is_404(client: Client) -> None:
         ({"tag": "host"}, "key:value"),
         ({"tag": ["host:a", "host:b"]}, "filtered twice"),
         ({"tag": "bad key:a"}, "tag key"),
+        # datetime.min would reach PostgreSQL as -infinity, which date_bin cannot bucket.
+        ({"start": "0001-01-01T00:00:00Z", "step": "999d"}, "start must lie between"),
+        ({"end": "9999-12-31T23:59:59Z", "step": "999d"}, "end must lie between"),
     ],
 )
 async def test_bad_queries_are_400(
@@ -171,3 +175,21 @@ async def test_a_sum_past_double_range_is_400_not_500(client: Client) -> None:
 
     assert response.status_code == 400
     assert "overflows" in response.json()["detail"]
+
+
+async def test_a_renamed_and_recreated_metric_answers_with_its_own_points(
+    client: Client, migrated_database_url: str
+) -> None:
+    await client.post("/v1/metrics", json=batch(point("cpu.load", value=1.0, at=_at(1))))
+    first = await client.get("/v1/metrics/cpu.load/series", params=_query(agg="max"))
+    # Behind the API's back, as a restore or a recreated database would: the name now belongs
+    # to a new metric with another id.
+    await execute(
+        migrated_database_url, "UPDATE metrics SET name = 'cpu.old' WHERE name = 'cpu.load'"
+    )
+    await client.post("/v1/metrics", json=batch(point("cpu.load", value=2.0, at=_at(1))))
+
+    second = await client.get("/v1/metrics/cpu.load/series", params=_query(agg="max"))
+
+    assert [p["value"] for p in first.json()["points"]] == [1.0]
+    assert [p["value"] for p in second.json()["points"]] == [2.0]

@@ -26,6 +26,8 @@ class TcpProxy:
         self._listener.settimeout(0.2)
         self.port: int = self._listener.getsockname()[1]
         self._mode: Mode = "forward"
+        # Connections clients opened through the proxy: how tests see a client's attempts.
+        self.accepted = 0
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
         self._stopped = threading.Event()
@@ -71,6 +73,7 @@ class TcpProxy:
                 return
             with self._lock:
                 mode = self._mode
+                self.accepted += 1
             if mode == "refuse":
                 client.setsockopt(
                     socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"

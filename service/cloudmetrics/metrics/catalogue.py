@@ -1,4 +1,4 @@
-"""The metric catalogue (list pages and name -> id), cached in Redis in front of PostgreSQL.
+"""The metric catalogue's list pages, cached in Redis in front of PostgreSQL.
 
 Invalidation uses a generation token: every cached page's key contains the current token, and a
 batch that creates a metric replaces the token *after* its transaction commits. A reader that
@@ -13,6 +13,7 @@ without it; other processes would, for at most CATALOGUE_CACHE_TTL.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 import msgspec
@@ -27,10 +28,6 @@ from cloudmetrics.metrics.pagination import encode_cursor
 from cloudmetrics.resources import Resources
 
 log = structlog.get_logger(__name__)
-
-# A metric's id never changes and metrics are never deleted, so the mapping can live long.
-# Unknown names are not cached: a negative entry would hide the metric once it is created.
-METRIC_ID_TTL_SECONDS = 3600
 
 _page_decoder = msgspec.json.Decoder(MetricPage)
 
@@ -47,8 +44,7 @@ async def list_page(resources: Resources, *, prefix: str, after: str, limit: int
     generation = await _current_generation(resources)
     key = None
     if generation is not None:
-        key_prefix = resources.settings.cache.key_prefix
-        key = f"{key_prefix}catalogue:{generation}:{limit}:{after}:{prefix}"
+        key = _page_key(resources, generation, limit=limit, after=after, prefix=prefix)
         cached = await _get(redis, key)
         if cached is not None:
             try:
@@ -60,18 +56,6 @@ async def list_page(resources: Resources, *, prefix: str, after: str, limit: int
         ttl = resources.settings.query.catalogue_ttl_seconds
         await _set(redis, key, msgspec.json.encode(page), ttl_seconds=ttl)
     return page
-
-
-async def metric_id(resources: Resources, name: str) -> int | None:
-    key = f"{resources.settings.cache.key_prefix}metric-id:{name}"
-    cached = await _get(resources.redis, key)
-    if cached is not None and cached.isdigit():
-        return int(cached)
-    async with acquire(resources.pool, resources.settings.database.acquire_timeout) as connection:
-        found = await queries.metric_id(connection, name)
-    if found is not None:
-        await _set(resources.redis, key, str(found).encode(), ttl_seconds=METRIC_ID_TTL_SECONDS)
-    return found
 
 
 async def invalidate(resources: Resources) -> None:
@@ -112,6 +96,13 @@ async def _read_page(resources: Resources, *, prefix: str, after: str, limit: in
     if len(rows) > limit:
         return MetricPage(metrics=rows[:limit], next_cursor=encode_cursor(rows[limit - 1].name))
     return MetricPage(metrics=rows)
+
+
+def _page_key(resources: Resources, generation: str, *, limit: int, after: str, prefix: str) -> str:
+    # Names, cursors and prefixes may contain ':', so joining them would let two different
+    # queries share a key (and a client plant a wrong page). A digest of their JSON cannot.
+    query = hashlib.sha256(msgspec.json.encode([limit, after, prefix])).hexdigest()
+    return f"{resources.settings.cache.key_prefix}catalogue:{generation}:{query}"
 
 
 def _new_token() -> bytes:

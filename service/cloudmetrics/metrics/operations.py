@@ -35,10 +35,13 @@ async def list_metrics(
 async def read_series(resources: Resources, name: str, query: SeriesQuery) -> Series:
     if not is_metric_name(name):
         raise InvalidRequest(f"metric names match {NAME_PATTERN}")
-    metric = await catalogue.metric_id(resources, name)
-    if metric is None:
-        raise NotFound(f"no metric is named {name!r}")
     async with acquire(resources.pool, resources.settings.database.acquire_timeout) as connection:
+        # One index lookup on the connection the query uses anyway. Not cached: an id cached in
+        # Redis would outlive a restored or recreated database and answer with another
+        # metric's points.
+        metric = await queries.metric_id(connection, name)
+        if metric is None:
+            raise NotFound(f"no metric is named {name!r}")
         try:
             points = await queries.series(connection, metric, query)
         except asyncpg.NumericValueOutOfRangeError:

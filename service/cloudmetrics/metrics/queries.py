@@ -10,9 +10,10 @@ from cloudmetrics.metrics.series_params import SeriesQuery
 
 # Keyset pagination on the unique index of `name`. starts_with() and `>` compare in the
 # database's collation, the same one ORDER BY uses, so pages neither skip nor repeat names.
+# `name >= $1` lets the index start at the prefix instead of scanning every name before it.
 _LIST = """
 SELECT name, created_at FROM metrics
-WHERE starts_with(name, $1) AND name > $2
+WHERE starts_with(name, $1) AND name >= $1 AND name > $2
 ORDER BY name
 LIMIT $3
 """

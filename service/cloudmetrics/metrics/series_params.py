@@ -33,6 +33,12 @@ class SeriesQuery:
         return msgspec.json.encode(self.tags).decode()
 
 
+# Python's datetime.min/max reach PostgreSQL as -infinity/infinity, which date_bin cannot bucket.
+# Points older than the epoch or beyond year 9999 are not a metrics platform's business.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+
+
 def parse_series_query(
     *,
     start: datetime,
@@ -45,6 +51,11 @@ def parse_series_query(
 ) -> SeriesQuery:
     start_utc = _utc("start", start)
     end_utc = _utc("end", end)
+    for label, moment in (("start", start_utc), ("end", end_utc)):
+        if not EARLIEST <= moment <= LATEST:
+            raise InvalidRequest(
+                f"{label} must lie between {EARLIEST.isoformat()} and {LATEST.isoformat()}"
+            )
     if end_utc <= start_utc:
         raise InvalidRequest("end must be after start")
     step_delta = parse_step(step)
