@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -70,7 +70,8 @@ async def ensure_database(url: str) -> bool:
     Connects to the server's `postgres` maintenance database, as createdb does.
     """
     parts = urlsplit(url)
-    name = parts.path.lstrip("/")
+    # The URL's path is percent-encoded ("my%20db"); asyncpg connects to the decoded name.
+    name = unquote(parts.path.lstrip("/"))
     if not name:
         raise DependencyMissing(f"DATABASE_URL names no database: {redact(url)}")
     maintenance_url = urlunsplit(parts._replace(path="/postgres"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+from urllib.parse import quote
 
 import asyncpg
 from click.testing import CliRunner
@@ -64,6 +66,29 @@ def test_creates_the_database_when_asked(database_factory: DatabaseFactory, redi
     )
     assert result.exit_code == 0, result.output
     assert f"created database {with_database(database_factory.admin_url, name)}" in result.output
+    assert exists == 1
+
+
+def test_creates_a_database_whose_name_needs_percent_encoding(
+    database_factory: DatabaseFactory, redis_url: str
+) -> None:
+    name = f"cm test {uuid.uuid4().hex[:8]}"
+    url = with_database(database_factory.admin_url, quote(name))
+    try:
+        result = CliRunner().invoke(
+            main,
+            ["prestart", "--create-database"],
+            env={"DATABASE_URL": url, "REDIS_URL": redis_url},
+        )
+        exists = asyncio.run(
+            _admin(database_factory.admin_url, "SELECT 1 FROM pg_database WHERE datname = $1", name)
+        )
+    finally:
+        asyncio.run(
+            _admin(database_factory.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        )
+
+    assert result.exit_code == 0, result.output
     assert exists == 1
 
 
