@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -160,3 +161,17 @@ def test_the_scaffold_takes_the_next_id(tmp_path: Path) -> None:
 def test_the_scaffold_refuses_an_unusable_name(tmp_path: Path) -> None:
     with pytest.raises(MigrationFileError, match="no usable file name"):
         create_migration(tmp_path, "!!!")
+
+
+def test_git_checks_migrations_out_with_lf_line_endings() -> None:
+    # Checksums cover the raw bytes: a CRLF checkout would show every applied file as drifted.
+    path = (REPOSITORY_MIGRATIONS / "0001_create_metrics_and_points.sql").resolve()
+    completed = subprocess.run(
+        ["git", "check-attr", "text", "eol", "--", path.name],
+        cwd=path.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert completed.stdout.splitlines() == [f"{path.name}: text: set", f"{path.name}: eol: lf"]
