@@ -269,6 +269,9 @@ async def test_a_failing_no_transaction_file_says_what_stayed_applied(
     with pytest.raises(MigrationFailed, match="earlier statements of this file stay applied"):
         await MigrationRunner(migrated_database_url, migrations_dir).up()
     assert [row[0] for row in await ledger_rows(migrated_database_url) or []] == ["0001"]
+    # What the message promises: the first index was built, and built whole.
+    valid = "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('public.m_idx')"
+    assert await fetch_value(migrated_database_url, valid) is True
 
 
 async def test_the_lock_wait_is_bounded_and_names_the_holder(
@@ -304,3 +307,58 @@ async def test_an_existing_empty_ledger_is_used_as_is(
     applied = await MigrationRunner(database_url, small_migrations).up()
 
     assert [m.id for m in applied] == ["0001", "0002"]
+
+
+DEFERRED_VIOLATION = """\
+CREATE TABLE parent (id bigint PRIMARY KEY);
+CREATE TABLE child (parent_id bigint REFERENCES parent DEFERRABLE INITIALLY DEFERRED);
+INSERT INTO child VALUES (42);
+"""
+
+
+async def test_a_constraint_failing_at_commit_names_the_file(
+    migrated_database_url: str, migrations_dir: Path
+) -> None:
+    write_migration(
+        migrations_dir, "0900_deferred", DEFERRED_VIOLATION, "DROP TABLE child, parent;"
+    )
+    schema_before = await schema_snapshot(migrated_database_url)
+
+    with pytest.raises(MigrationFailed) as failure:
+        await MigrationRunner(migrated_database_url, migrations_dir).up()
+
+    message = str(failure.value)
+    assert message.startswith("0900_deferred.sql (up) failed at COMMIT: ForeignKeyViolationError")
+    assert "rolled back" in message
+    assert "\n" not in message
+    assert await schema_snapshot(migrated_database_url) == schema_before
+    assert [row[0] for row in await ledger_rows(migrated_database_url) or []] == ["0001"]
+
+
+# A ledger that refuses the row: what a hand-made trigger or constraint on it would do.
+REFUSE_LEDGER_ROW = (
+    "ALTER TABLE public.schema_migrations ADD CONSTRAINT before_0900 CHECK (id < '0900') NOT VALID;"
+)
+
+
+@pytest.mark.parametrize(
+    ("no_transaction", "outcome"),
+    [(False, "rolled back"), (True, "the statements of this file stay applied")],
+    ids=["transactional", "no-transaction"],
+)
+async def test_a_refused_ledger_row_names_the_file(
+    migrated_database_url: str, migrations_dir: Path, no_transaction: bool, outcome: str
+) -> None:
+    write_migration(
+        migrations_dir, "0900_ledger_breaker", REFUSE_LEDGER_ROW, no_transaction=no_transaction
+    )
+
+    with pytest.raises(MigrationFailed) as failure:
+        await MigrationRunner(migrated_database_url, migrations_dir).up()
+
+    message = str(failure.value)
+    assert message.startswith(
+        "0900_ledger_breaker.sql (up) failed writing its ledger row: CheckViolationError"
+    )
+    assert outcome in message
+    assert [row[0] for row in await ledger_rows(migrated_database_url) or []] == ["0001"]

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 # pg_locks shows it whole in `objid` (classid 0), which _describe_holder relies on.
 MIGRATION_LOCK_KEY = 1_668_114_791
 APPLICATION_NAME = "cloudmetrics-migrate"
+CLIENT_CHECK_INTERVAL = "2s"
 # What an unreachable or vanished server raises (TimeoutError and ConnectionError are OSErrors).
 # Spelled out rather than taken from cloudmetrics.errors, which loads the web stack: a migration
 # run should start in a fraction of a second.
@@ -39,7 +40,13 @@ async def dedicated_connection(
 
     ``read_only`` connections (status, verify, dry runs) cannot change anything even by mistake.
     """
-    server_settings = {"application_name": APPLICATION_NAME}
+    server_settings = {
+        "application_name": APPLICATION_NAME,
+        # PostgreSQL 14+: a session whose client vanished (killed, network gone) stops its
+        # statement within seconds instead of running on, holding the migration lock and the
+        # migration's own locks. Costs one poll() per interval while a statement runs.
+        "client_connection_check_interval": CLIENT_CHECK_INTERVAL,
+    }
     if read_only:
         server_settings["default_transaction_read_only"] = "on"
     try:

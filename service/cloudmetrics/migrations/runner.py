@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from cloudmetrics.migrations import ledger
 from cloudmetrics.migrations.errors import InvalidTarget
-from cloudmetrics.migrations.execute import run_part
+from cloudmetrics.migrations.execute import LedgerWrite, run_part
 from cloudmetrics.migrations.files import Migration, load_migrations, normalize_id
 from cloudmetrics.migrations.lock import dedicated_connection, migration_lock
 from cloudmetrics.migrations.plan import SchemaState, compare, refuse_mismatch
@@ -40,6 +40,9 @@ class RunnerOptions:
     connect_timeout: float = 10.0
     # lock_timeout set for each migration's own statements (see execute.run_part).
     ddl_lock_timeout: float = 10.0
+    # The same for `no-transaction` files: CREATE INDEX CONCURRENTLY waits for every older
+    # transaction under lock_timeout, and a build that gives up leaves an INVALID index.
+    no_transaction_lock_timeout: float = 300.0
 
 
 class MigrationRunner:
@@ -60,6 +63,9 @@ class MigrationRunner:
         self.migrations_dir = Path(migrations_dir)
         self.options = options or RunnerOptions()
         self.report = report
+        # The migration part running now, as (migration, "up" or "down"): what an interrupted
+        # run was doing (see cli.migrate.run_or_exit). Cleared once the part is booked.
+        self.running: tuple[Migration, str] | None = None
 
     async def status(self) -> SchemaState:
         migrations = load_migrations(self.migrations_dir)
@@ -156,29 +162,35 @@ class MigrationRunner:
                 await ledger.create_ledger(conn)
             await ledger.record(conn, migration, duration_ms)
 
-        duration_ms = await run_part(
-            connection,
-            migration,
-            migration.up,
-            "up",
-            ledger_write=book,
-            ddl_lock_timeout=self.options.ddl_lock_timeout,
-        )
+        duration_ms = await self._run(connection, migration, "up", book)
         self.report(f"applied {migration.label} in {duration_ms:.0f} ms")
 
     async def _revert(self, connection: Connection, migration: Migration) -> None:
         async def unbook(conn: Connection, _duration_ms: float) -> None:
             await ledger.forget(conn, migration.id)
 
+        duration_ms = await self._run(connection, migration, "down", unbook)
+        self.report(f"rolled back {migration.label} in {duration_ms:.0f} ms")
+
+    async def _run(
+        self, connection: Connection, migration: Migration, direction: str, book: LedgerWrite
+    ) -> float:
+        lock_timeout = (
+            self.options.ddl_lock_timeout
+            if migration.transactional
+            else self.options.no_transaction_lock_timeout
+        )
+        self.running = (migration, direction)
         duration_ms = await run_part(
             connection,
             migration,
-            migration.down,
-            "down",
-            ledger_write=unbook,
-            ddl_lock_timeout=self.options.ddl_lock_timeout,
+            migration.up if direction == "up" else migration.down,
+            direction,
+            ledger_write=book,
+            lock_timeout=lock_timeout,
         )
-        self.report(f"rolled back {migration.label} in {duration_ms:.0f} ms")
+        self.running = None
+        return duration_ms
 
     def _connection(self, *, read_only: bool = True) -> AbstractAsyncContextManager[Connection]:
         return dedicated_connection(
