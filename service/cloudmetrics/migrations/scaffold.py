@@ -16,7 +16,9 @@ TEMPLATE = f"""\
 -- Zero downtime (docs/migrations.md, "Expand and contract"): the code deployed before this
 -- migration keeps running against the schema after it, and the new code must still start
 -- against the schema before it. For CREATE INDEX CONCURRENTLY, add `-- migrate:no-transaction`
--- above the up marker and make every statement safe to rerun (IF NOT EXISTS).
+-- above the up marker and make every statement safe to rerun (IF NOT EXISTS). A failed
+-- concurrent build leaves an INVALID index that IF NOT EXISTS would skip: drop it with
+-- DROP INDEX CONCURRENTLY before rerunning (the runner refuses to record the file until then).
 {UP_MARKER}
 
 
