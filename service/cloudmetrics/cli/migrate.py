@@ -231,9 +231,15 @@ async def cancelled_by_sigterm(work: Coroutine[Any, Any, T]) -> T:
 
 
 def interrupted(runner: MigrationRunner | None) -> str:
-    running = runner.running if runner is not None else None
+    """What a SIGTERM interrupted; migrations reported as applied before it stay applied."""
+    if runner is None:
+        return (
+            "interrupted by SIGTERM; a migration in progress was rolled back (a no-transaction "
+            "one keeps its earlier statements)"
+        )
+    running = runner.running
     if running is None:
-        return "interrupted by SIGTERM; no migration was running (those reported stay applied)"
+        return "interrupted by SIGTERM; no migration was running"
     migration, direction = running
     if migration.transactional:
         return f"interrupted by SIGTERM; rolled back {migration.label} ({direction})"
