@@ -154,9 +154,8 @@ async def _book(
     try:
         await ledger_write(connection, duration_ms)
     except asyncpg.PostgresError as error:
-        raise _failure(migration, direction, "failed writing its ledger row", error, outcome) from (
-            error
-        )
+        where = "failed writing its ledger row"
+        raise _failure(migration, direction, where, error, outcome) from error
 
 
 async def _execute(
