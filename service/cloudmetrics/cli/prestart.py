@@ -34,7 +34,8 @@ def prestart(create_database: bool, wait_seconds: float) -> None:
     settings = load_settings()
     asyncio.run(_prestart(settings, create_database=create_database, wait_seconds=wait_seconds))
     # The same runner and error handling as `cloudmetrics migrate up`: one line, exit 1.
-    run_or_exit(migration_runner().up())
+    runner = migration_runner()
+    run_or_exit(runner.up(), runner)
 
 
 async def _prestart(settings: Settings, *, create_database: bool, wait_seconds: float) -> None:
