@@ -90,10 +90,6 @@ async def guarded(redis: RedisClient) -> AsyncGenerator[None]:
         raise
 
 
-def backing_off(redis: RedisClient) -> bool:
-    return time.monotonic() < _back_off_until.get(redis, 0.0)
-
-
 async def get_bytes(redis: RedisClient, key: str) -> bytes | None:
     async with guarded(redis):
         # decode_responses=False (open_redis), so values come back as bytes.

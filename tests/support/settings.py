@@ -36,7 +36,3 @@ def make_settings(
     )
     # Any other field (release_id, migrations_dir, health, log, ...) as the test asks.
     return msgspec.structs.replace(settings, **fields)
-
-
-def replace(settings: Settings, **changes: Any) -> Settings:
-    return msgspec.structs.replace(settings, **changes)
