@@ -1,0 +1,392 @@
+"""CloudMetrics beside VictoriaMetrics: the same points and the same query against both.
+
+What a user would run instead of CloudMetrics is VictoriaMetrics (single node, Debian's
+`victoria-metrics` package). This script starts both on loopback, each on throwaway storage (a
+database it creates and drops; a temporary data directory), and for each size (1M and 10M points
+by default):
+
+1. ingests one series of N points spread evenly over 7 days, over HTTP, in batches of 1,000
+   points, one client: JSON on `POST /v1/metrics` for CloudMetrics, Influx line protocol on
+   `/write` for VictoriaMetrics. Only the requests are timed: each body is encoded before its
+   request, and client-side encoding is not either server's cost;
+2. times the 7-day hourly average of that series: `GET /v1/metrics/{name}/series?step=1h&agg=avg`
+   for CloudMetrics, `query_range` of `avg_over_time(...[1h])` with `step=1h` and `nocache=1`
+   (VictoriaMetrics' result cache off, as CloudMetrics caches no series) for VictoriaMetrics.
+   The window is aligned on the hour, as dashboards align it on the step.
+
+Each figure is printed with the ratio CloudMetrics / VictoriaMetrics. Targets (issue 14): HTTP
+ingest >= 0.5x VictoriaMetrics; the weekly query no slower than VictoriaMetrics; at 10M points the
+query within 1.5x of its 1M time.
+
+    apt-get install -y victoria-metrics
+    .venv/bin/python benchmarks/peer.py [--sizes 1000000 10000000] [--queries 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Generator, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import httpx
+import msgspec
+
+from cloudmetrics.migrations.runner import MigrationRunner
+from cloudmetrics.settings import Settings
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+VICTORIA_PACKAGE = "victoria-metrics"
+VICTORIA_BINARY = os.environ.get("BENCH_VICTORIA_METRICS", "victoria-metrics")
+BATCH_SIZE = 1000
+SPAN = timedelta(days=7)
+METRIC = "bench.peer"
+TAGS = {"host": "h1", "region": "eu-west-1"}
+# Influx line protocol names the series measurement_field: `bench_peer,host=..., value=...`.
+VICTORIA_SERIES = 'bench_peer_value{host="h1",region="eu-west-1"}'
+
+
+class _ServiceAnswer(msgspec.Struct):
+    points: list[object]
+
+
+class _VictoriaSeries(msgspec.Struct):
+    values: list[object]
+
+
+class _VictoriaData(msgspec.Struct):
+    result: list[_VictoriaSeries]
+
+
+class _VictoriaAnswer(msgspec.Struct):
+    data: _VictoriaData
+
+
+_service_answer = msgspec.json.Decoder(_ServiceAnswer)
+_victoria_answer = msgspec.json.Decoder(_VictoriaAnswer)
+
+
+def _victoria_buckets(body: bytes) -> int:
+    result = _victoria_answer.decode(body).data.result
+    return len(result[0].values) if result else 0
+
+
+@dataclass(frozen=True)
+class Figures:
+    ingest_points_per_second: float
+    query_p50_ms: float
+    query_p99_ms: float
+    buckets: int
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--queries", type=int, default=20, help="timed queries per store")
+    options = parser.parse_args()
+    binary = shutil.which(VICTORIA_BINARY)
+    if binary is None:
+        sys.exit(
+            f"error: {VICTORIA_BINARY} is not installed. It comes with Debian's "
+            f"{VICTORIA_PACKAGE!r} package: apt-get install -y {VICTORIA_PACKAGE} "
+            "(or set BENCH_VICTORIA_METRICS to the binary's path)"
+        )
+    print(f"VictoriaMetrics: {_victoria_version(binary)}")
+    # The end of the window is the last whole hour: points must fall within the service's
+    # accepted window, and the query is aligned on its step.
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    results: dict[int, tuple[Figures, Figures]] = {}
+    for size in options.sizes:
+        print(f"== {size:,} points of one series over {SPAN.days} days")
+        ours = _measure_cloudmetrics(size, end, options.queries)
+        theirs = _measure_victoria(binary, size, end, options.queries)
+        results[size] = (ours, theirs)
+        _report(ours, theirs)
+    smallest = min(results)
+    for size in sorted(results):
+        if size != smallest:
+            growth = results[size][0].query_p50_ms / results[smallest][0].query_p50_ms
+            print(
+                f"CloudMetrics query p50 at {size:,} points is {growth:.2f}x its time at "
+                f"{smallest:,} (target <= 1.5x)"
+            )
+
+
+def _report(ours: Figures, theirs: Figures) -> None:
+    print(f"  {'':<34}{'CloudMetrics':>14}{'Victoria':>14}{'ratio':>9}")
+    ingest_ratio = ours.ingest_points_per_second / theirs.ingest_points_per_second
+    print(
+        f"  {'ingest, points/s (1 client)':<34}{ours.ingest_points_per_second:>14,.0f}"
+        f"{theirs.ingest_points_per_second:>14,.0f}{ingest_ratio:>8.2f}x   target >= 0.5x"
+    )
+    for label, mine, peer in (
+        ("7-day hourly avg, p50 ms", ours.query_p50_ms, theirs.query_p50_ms),
+        ("7-day hourly avg, p99 ms", ours.query_p99_ms, theirs.query_p99_ms),
+    ):
+        print(f"  {label:<34}{mine:>14.1f}{peer:>14.1f}{mine / peer:>8.2f}x   target <= 1x")
+    print(f"  {'buckets answered':<34}{ours.buckets:>14}{theirs.buckets:>14}")
+
+
+def _timestamps(size: int, end: datetime) -> Iterator[tuple[int, datetime, float]]:
+    """(index, timestamp, value) of every point, oldest first; integer values keep the averages
+    of both stores comparable digit for digit."""
+    interval = SPAN / size
+    start = end - SPAN
+    for index in range(size):
+        yield index, start + index * interval, float(index % 1000)
+
+
+def _batches(size: int, end: datetime) -> Iterator[list[tuple[int, datetime, float]]]:
+    batch: list[tuple[int, datetime, float]] = []
+    for item in _timestamps(size, end):
+        batch.append(item)
+        if len(batch) == BATCH_SIZE:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+# CloudMetrics
+
+
+def _measure_cloudmetrics(size: int, end: datetime, queries: int) -> Figures:
+    database = f"cm_peer_{uuid.uuid4().hex[:8]}"
+    database_url = ADMIN_URL.rsplit("/", 1)[0] + f"/{database}"
+    asyncio.run(_create_database(database, database_url))
+    try:
+        environment = {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": REDIS_URL,
+            "REDIS_KEY_PREFIX": f"bench-{database}:",
+            "WEB_CONCURRENCY": "1",
+            "RATE_LIMIT_PER_MINUTE": "0",
+            "LOG_LEVEL": "WARNING",
+            # The oldest point is 7 days old when the run starts, older by the end of it.
+            "INGEST_PAST_WINDOW": str(int((SPAN + timedelta(days=1)).total_seconds())),
+        }
+        with _cloudmetrics_server(environment) as base_url:
+            encode = msgspec.json.Encoder().encode
+
+            def body(batch: list[tuple[int, datetime, float]]) -> bytes:
+                return encode(
+                    {
+                        "points": [
+                            {"name": METRIC, "timestamp": moment, "value": value, "tags": TAGS}
+                            for _, moment, value in batch
+                        ]
+                    }
+                )
+
+            seconds = _ingest(
+                f"{base_url}/v1/metrics", _batches(size, end), body, "application/json", 201
+            )
+            # Statistics as autovacuum would leave them after a load this size.
+            asyncio.run(_analyze(database_url))
+            params = {
+                "start": (end - SPAN).isoformat(),
+                "end": end.isoformat(),
+                "step": "1h",
+                "agg": "avg",
+                "tag": [f"{key}:{value}" for key, value in TAGS.items()],
+            }
+            timings, buckets = _time_queries(
+                f"{base_url}/v1/metrics/{METRIC}/series",
+                params,
+                queries,
+                lambda body: len(_service_answer.decode(body).points),
+            )
+    finally:
+        asyncio.run(_drop_database(database))
+    return _figures(size, seconds, timings, buckets)
+
+
+async def _create_database(name: str, url: str) -> None:
+    connection = await asyncpg.connect(ADMIN_URL)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    await MigrationRunner(url, Settings().migrations_dir).up()
+
+
+async def _analyze(url: str) -> None:
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("ANALYZE")
+    finally:
+        await connection.close()
+
+
+async def _drop_database(name: str) -> None:
+    connection = await asyncpg.connect(ADMIN_URL)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+@contextmanager
+def _cloudmetrics_server(environment: dict[str, str]) -> Generator[str]:
+    port = _free_port()
+    env = {**os.environ, **environment, "HOST": "127.0.0.1", "PORT": str(port)}
+    command = [sys.executable, "-m", "cloudmetrics"]
+    # prestart does what a deploy does before serving: migrations, then storage maintenance.
+    subprocess.run([*command, "prestart"], env=env, cwd=REPOSITORY, check=True)
+    process = subprocess.Popen([*command, "serve"], env=env, cwd=REPOSITORY)
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        _wait_until_ready(f"{base_url}/ready", process)
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+# VictoriaMetrics
+
+
+def _victoria_version(binary: str) -> str:
+    done = subprocess.run([binary, "-version"], capture_output=True, text=True, check=False)
+    return (done.stdout or done.stderr).strip() or "unknown version"
+
+
+def _measure_victoria(binary: str, size: int, end: datetime, queries: int) -> Figures:
+    with _victoria_server(binary) as base_url:
+
+        def body(batch: list[tuple[int, datetime, float]]) -> bytes:
+            lines = [
+                f"bench_peer,host=h1,region=eu-west-1 value={value} "
+                f"{int(moment.timestamp() * 1000)}"
+                for _, moment, value in batch
+            ]
+            return "\n".join(lines).encode()
+
+        seconds = _ingest(
+            f"{base_url}/write?precision=ms", _batches(size, end), body, "text/plain", 204
+        )
+        # Make what was just written searchable now rather than after the flush interval.
+        httpx.get(f"{base_url}/internal/force_flush", timeout=60).raise_for_status()
+        # query_range evaluates at t over (t - 1h, t]: end points of each hourly bucket.
+        params = {
+            "query": f"avg_over_time({VICTORIA_SERIES}[1h])",
+            "start": str(int((end - SPAN + timedelta(hours=1)).timestamp())),
+            "end": str(int(end.timestamp())),
+            "step": "1h",
+            "nocache": "1",
+        }
+
+        timings, count = _time_queries(
+            f"{base_url}/api/v1/query_range", params, queries, _victoria_buckets
+        )
+    return _figures(size, seconds, timings, count)
+
+
+@contextmanager
+def _victoria_server(binary: str) -> Generator[str]:
+    port = _free_port()
+    with tempfile.TemporaryDirectory(prefix="cm-peer-vm-") as data:
+        process = subprocess.Popen(
+            [
+                binary,
+                f"-storageDataPath={data}",
+                f"-httpListenAddr=127.0.0.1:{port}",
+                "-retentionPeriod=1y",
+                "-loggerLevel=ERROR",
+                # The machine is shared: leave memory to PostgreSQL and the service.
+                "-memory.allowedPercent=20",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        try:
+            base_url = f"http://127.0.0.1:{port}"
+            _wait_until_ready(f"{base_url}/health", process)
+            yield base_url
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+
+
+# Shared
+
+
+def _ingest(
+    url: str,
+    batches: Iterator[list[tuple[int, datetime, float]]],
+    encode: Callable[[list[tuple[int, datetime, float]]], bytes],
+    content_type: str,
+    expected_status: int,
+) -> float:
+    """Seconds spent in requests, one client, one batch per request."""
+    spent = 0.0
+    with httpx.Client(timeout=120) as client:
+        for batch in batches:
+            content = encode(batch)
+            started = time.perf_counter()
+            response = client.post(url, content=content, headers={"content-type": content_type})
+            spent += time.perf_counter() - started
+            if response.status_code != expected_status:
+                raise RuntimeError(f"{url} answered {response.status_code}: {response.text}")
+    return spent
+
+
+def _time_queries(
+    url: str,
+    params: Mapping[str, str | list[str]],
+    queries: int,
+    count_buckets: Callable[[bytes], int],
+) -> tuple[list[float], int]:
+    timings: list[float] = []
+    buckets = 0
+    with httpx.Client(timeout=120) as client:
+        for _ in range(queries + 3):
+            started = time.perf_counter()
+            response = client.get(url, params=params)
+            timings.append((time.perf_counter() - started) * 1000)
+            response.raise_for_status()
+            buckets = count_buckets(response.content)
+    return sorted(timings[3:]), buckets  # the first few warm plans and caches
+
+
+def _figures(size: int, seconds: float, timings: list[float], buckets: int) -> Figures:
+    p99 = timings[min(len(timings) - 1, round(0.99 * (len(timings) - 1)))]
+    return Figures(size / seconds, statistics.median(timings), p99, buckets)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_until_ready(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError(f"{url} did not become ready")
+        time.sleep(0.2)
+
+
+if __name__ == "__main__":
+    main()
