@@ -97,6 +97,17 @@ class QuerySettings(msgspec.Struct, frozen=True, kw_only=True):
     catalogue_ttl_seconds: PositiveInt = 300
 
 
+class StorageSettings(msgspec.Struct, frozen=True, kw_only=True):
+    # Days each resolution is kept (docs/adr/0014); `cloudmetrics maintain` drops the time
+    # partitions past them. Rollups outlive raw points so that long dashboards keep working.
+    raw_retention_days: PositiveInt = 30
+    minute_rollup_retention_days: PositiveInt = 180
+    hour_rollup_retention_days: PositiveInt = 730
+    # Partitions are created this far past the accepted ingest window, so ingest keeps working
+    # for that long even if no maintenance run happens.
+    partitions_ahead_days: PositiveInt = 7
+
+
 class RateLimitSettings(msgspec.Struct, frozen=True, kw_only=True):
     # Requests per client address per minute on /v1, counted in Redis across all tasks;
     # 0 turns rate limiting off.
@@ -112,6 +123,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ingest: IngestSettings = msgspec.field(default_factory=IngestSettings)
     query: QuerySettings = msgspec.field(default_factory=QuerySettings)
     rate_limit: RateLimitSettings = msgspec.field(default_factory=RateLimitSettings)
+    storage: StorageSettings = msgspec.field(default_factory=StorageSettings)
     migrations_dir: str = str(_SOURCE_MIGRATIONS_DIR)
     version: str = __version__
     # The git revision the build came from; reported as releaseId by the health endpoints.
@@ -140,6 +152,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         """Checks msgspec's types cannot express; raise SettingsError on the first problem."""
         _require_scheme("DATABASE_URL", self.database.url, ("postgresql://", "postgres://"))
         _require_scheme("REDIS_URL", self.cache.url, ("redis://", "rediss://", "unix://"))
+        if self.storage.raw_retention_days * 86400 < self.ingest.past_window_seconds:
+            raise SettingsError(
+                "invalid RAW_RETENTION_DAYS: it must cover INGEST_PAST_WINDOW, or accepted "
+                "points would be dropped by the next maintenance run"
+            )
 
 
 # Environment variable -> (settings group, field). The single place that names them.
@@ -170,6 +187,10 @@ ENVIRONMENT: dict[str, tuple[str | None, str]] = {
     "QUERY_MAX_BUCKETS": ("query", "max_buckets"),
     "CATALOGUE_CACHE_TTL": ("query", "catalogue_ttl_seconds"),
     "RATE_LIMIT_PER_MINUTE": ("rate_limit", "per_minute"),
+    "RAW_RETENTION_DAYS": ("storage", "raw_retention_days"),
+    "MINUTE_ROLLUP_RETENTION_DAYS": ("storage", "minute_rollup_retention_days"),
+    "HOUR_ROLLUP_RETENTION_DAYS": ("storage", "hour_rollup_retention_days"),
+    "PARTITIONS_AHEAD_DAYS": ("storage", "partitions_ahead_days"),
     "MIGRATIONS_DIR": (None, "migrations_dir"),
     "RELEASE_ID": (None, "release_id"),
 }

@@ -7,9 +7,12 @@ from pathlib import Path
 import asyncpg
 
 from cloudmetrics.migrations import ledger
+from cloudmetrics.migrations.files import load_migrations
 from cloudmetrics.settings import Settings
 
 REPOSITORY_MIGRATIONS = Path(Settings().migrations_dir)
+# The ids of the repository's migrations, oldest first: what "fully migrated" means today.
+REPOSITORY_IDS = [migration.id for migration in load_migrations(REPOSITORY_MIGRATIONS)]
 
 # Every table, column, constraint and index of the public schema, in a stable order: two
 # databases with equal snapshots have the same schema as far as the application can tell.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from cloudmetrics.cli.healthcheck import healthcheck
+from cloudmetrics.cli.maintain import maintain
 from cloudmetrics.cli.migrate import migrate
 from cloudmetrics.cli.prestart import prestart
 from cloudmetrics.cli.serve import serve
@@ -26,3 +27,4 @@ main.add_command(healthcheck)
 main.add_command(prestart)
 main.add_command(migrate)
 main.add_command(smoke)
+main.add_command(maintain)

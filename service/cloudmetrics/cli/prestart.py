@@ -1,4 +1,5 @@
-"""`cloudmetrics prestart`: the one-shot step before `serve` — wait for dependencies, migrate.
+"""`cloudmetrics prestart`: the one-shot step before `serve` — wait for dependencies, migrate,
+then storage maintenance (partitions ahead, retention).
 
 Kept out of the app's start-up on purpose: with several tasks starting at once, migrating from
 each of them would race, and a slow migration would fail every health check.
@@ -11,6 +12,7 @@ import asyncio
 import click
 
 from cloudmetrics.cli.environment import load_settings
+from cloudmetrics.cli.maintain import run_maintenance
 from cloudmetrics.settings import Settings
 
 
@@ -28,7 +30,8 @@ from cloudmetrics.settings import Settings
     help="Seconds to keep retrying PostgreSQL and Redis before giving up.",
 )
 def prestart(create_database: bool, wait_seconds: float) -> None:
-    """Check PostgreSQL and Redis, optionally create the database, apply pending migrations."""
+    """Check PostgreSQL and Redis, optionally create the database, apply pending migrations,
+    then run storage maintenance."""
     from cloudmetrics.cli.migrate import migration_runner, run_or_exit
 
     settings = load_settings()
@@ -36,6 +39,9 @@ def prestart(create_database: bool, wait_seconds: float) -> None:
     # The same runner and error handling as `cloudmetrics migrate up`: one line, exit 1.
     runner = migration_runner()
     run_or_exit(runner.up(), runner)
+    # Partitions are made ahead here too, so a fresh or long-idle environment can ingest at
+    # once without waiting for the scheduled maintenance task.
+    asyncio.run(run_maintenance(settings, dry_run=False, echo=click.echo))
 
 
 async def _prestart(settings: Settings, *, create_database: bool, wait_seconds: float) -> None:

@@ -1,0 +1,1 @@
+"""Where points live: time partitions, their retention and the maintenance that keeps both."""

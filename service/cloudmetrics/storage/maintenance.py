@@ -1,0 +1,108 @@
+"""`cloudmetrics maintain`: partitions created ahead of ingest, expired ones dropped.
+
+Run at every prestart and by a scheduled task in each environment (docs/adr/0014). Runs are
+serialised by a session advisory lock; a run that finds another one under way leaves the work
+to it. Every statement is short and takes its locks with a bounded wait, so maintenance never
+queues ingest behind it for long: a partition it cannot lock now is dropped by the next run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import asyncpg
+
+from cloudmetrics.database import Connection
+from cloudmetrics.settings import Settings
+from cloudmetrics.storage.partitions import (
+    TABLES,
+    PartitionedTable,
+    ensure_partitions,
+    expired,
+    partitions,
+)
+
+# Distinct from the migration runner's lock: maintenance may run while nobody migrates.
+LOCK_KEY = 0x636D_6D61_696E_7400  # "cmmaint"
+DDL_LOCK_TIMEOUT = "5s"
+
+
+@dataclass
+class MaintenanceReport:
+    created: list[str] = field(default_factory=list[str])
+    dropped: list[str] = field(default_factory=list[str])
+    # Partitions left for the next run, with the reason.
+    deferred: list[str] = field(default_factory=list[str])
+    # Set when another run held the lock and this one did nothing.
+    skipped: bool = False
+
+
+def partition_window(settings: Settings, now: datetime) -> tuple[datetime, datetime]:
+    """Every moment ingest may accept, plus the margin that survives missed runs."""
+    start = now - timedelta(seconds=settings.ingest.past_window_seconds)
+    end = now + timedelta(
+        seconds=settings.ingest.future_window_seconds,
+        days=settings.storage.partitions_ahead_days,
+    )
+    return start, end
+
+
+def retention_cutoff(table: PartitionedTable, settings: Settings, now: datetime) -> datetime:
+    return now - table.retention(settings.storage)
+
+
+async def maintain(
+    connection: Connection, settings: Settings, *, now: datetime, dry_run: bool = False
+) -> MaintenanceReport:
+    """One maintenance run on a dedicated connection (the advisory lock is a session lock)."""
+    report = MaintenanceReport()
+    if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY):
+        report.skipped = True
+        return report
+    try:
+        await connection.execute(f"SET lock_timeout = '{DDL_LOCK_TIMEOUT}'")
+        start, end = partition_window(settings, now)
+        for table in TABLES:
+            if dry_run:
+                report.created += _missing(table, await partitions(connection, table), start, end)
+            else:
+                report.created += await ensure_partitions(connection, table, start, end)
+            old = expired(
+                table, await partitions(connection, table), retention_cutoff(table, settings, now)
+            )
+            for name in old:
+                await _drop(connection, name, report, dry_run=dry_run)
+    finally:
+        await connection.execute("RESET lock_timeout")
+        await connection.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
+    return report
+
+
+def _missing(
+    table: PartitionedTable, existing: list[str], start: datetime, end: datetime
+) -> list[str]:
+    names: list[str] = []
+    moment = table.lower_bound(start)
+    while moment <= end:
+        name = f"{table.name}_p{moment:%Y%m%d}"
+        if name not in existing:
+            names.append(name)
+        moment += table.width
+    return names
+
+
+async def _drop(
+    connection: Connection, name: str, report: MaintenanceReport, *, dry_run: bool
+) -> None:
+    if dry_run:
+        report.dropped.append(name)
+        return
+    # Names come from pg_class and match <table>_pYYYYMMDD; quoting is belt and braces.
+    quoted = '"' + name.replace('"', '""') + '"'
+    try:
+        await connection.execute(f"DROP TABLE {quoted}")
+    except asyncpg.LockNotAvailableError:
+        report.deferred.append(f"{name}: busy (lock wait over {DDL_LOCK_TIMEOUT})")
+    else:
+        report.dropped.append(name)

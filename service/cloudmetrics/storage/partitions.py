@@ -1,0 +1,91 @@
+"""The time-partitioned tables and the one way their partitions are made and named.
+
+Partitions have fixed widths aligned on the Unix epoch and are named `<table>_p<YYYYMMDD>` after
+their first day (UTC). They are created by the SQL function `ensure_time_partition` (migration
+0010), which migrations, `cloudmetrics maintain` and ingest all call, so the naming lives in one
+place.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from cloudmetrics.database import Connection
+from cloudmetrics.settings import StorageSettings
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionedTable:
+    name: str
+    width: timedelta
+    retention: Callable[[StorageSettings], timedelta]
+
+    def lower_bound(self, moment: datetime) -> datetime:
+        return EPOCH + ((moment - EPOCH) // self.width) * self.width
+
+    def partition_bounds(self, partition: str) -> tuple[datetime, datetime] | None:
+        """The range a partition of this table covers, from its name; None if the name is not
+        one of ours."""
+        found = re.fullmatch(rf"{re.escape(self.name)}_p(\d{{8}})", partition)
+        if found is None:
+            return None
+        lower = datetime.strptime(found.group(1), "%Y%m%d").replace(tzinfo=UTC)
+        return lower, lower + self.width
+
+
+SAMPLES = PartitionedTable(
+    "samples", timedelta(days=1), lambda s: timedelta(days=s.raw_retention_days)
+)
+MINUTE_ROLLUPS = PartitionedTable(
+    "rollups_1m", timedelta(days=7), lambda s: timedelta(days=s.minute_rollup_retention_days)
+)
+HOUR_ROLLUPS = PartitionedTable(
+    "rollups_1h", timedelta(days=28), lambda s: timedelta(days=s.hour_rollup_retention_days)
+)
+TABLES = (SAMPLES, MINUTE_ROLLUPS, HOUR_ROLLUPS)
+
+_ENSURE = """
+SELECT created FROM (
+    SELECT ensure_time_partition($1::regclass, $2::interval, moment) AS created
+    FROM generate_series($3::timestamptz, $4::timestamptz, $2::interval) AS moment
+) AS attempts
+WHERE created IS NOT NULL
+"""
+
+_PARTITIONS = """
+SELECT child.relname AS name
+FROM pg_inherits
+JOIN pg_class AS child ON child.oid = pg_inherits.inhrelid
+WHERE pg_inherits.inhparent = $1::regclass
+ORDER BY child.relname
+"""
+
+
+async def ensure_partitions(
+    connection: Connection, table: PartitionedTable, start: datetime, end: datetime
+) -> list[str]:
+    """Create every missing partition of ``table`` that [start, end] touches; return their
+    names. Creating a partition locks its parent table until the transaction ends: call this
+    outside any long transaction."""
+    first = table.lower_bound(start)
+    rows = await connection.fetch(_ENSURE, table.name, table.width, first, end)
+    return [row["created"] for row in rows]
+
+
+async def partitions(connection: Connection, table: PartitionedTable) -> list[str]:
+    return [row["name"] for row in await connection.fetch(_PARTITIONS, table.name)]
+
+
+def expired(table: PartitionedTable, names: list[str], cutoff: datetime) -> list[str]:
+    """The partitions whose whole range lies before ``cutoff``, oldest first."""
+    old: list[str] = []
+    for name in names:
+        bounds = table.partition_bounds(name)
+        if bounds is not None and bounds[1] <= cutoff:
+            old.append(name)
+    return sorted(old)
