@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cloudmetrics.cache import RedisClient
 from cloudmetrics.database import Pool
+from cloudmetrics.metrics.series_ids import SeriesIdCache
 from cloudmetrics.settings import Settings
 
 
@@ -14,3 +15,5 @@ class Resources:
     settings: Settings
     pool: Pool
     redis: RedisClient
+    # Series ids this process has seen committed (metrics/series_ids.py).
+    series_ids: SeriesIdCache = field(default_factory=SeriesIdCache)

@@ -22,6 +22,6 @@ async def execute(url: str, sql: str, *args: object) -> None:
 
 
 async def point_count(url: str) -> int:
-    count = await fetch_value(url, "SELECT count(*) FROM points")
+    count = await fetch_value(url, "SELECT count(*) FROM samples")
     assert isinstance(count, int)
     return count

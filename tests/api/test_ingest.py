@@ -32,14 +32,16 @@ async def test_batch_is_written_and_counted(client: Client, migrated_database_ur
     )
 
     assert response.status_code == 201, response.text
-    assert response.json() == {"accepted": 3, "newMetrics": 2}
+    assert response.json() == {"accepted": 3, "newMetrics": 2, "duplicates": 0}
     assert await point_count(migrated_database_url) == 3
     tags = await fetch_value(
         migrated_database_url,
-        "SELECT p.tags FROM points p JOIN metrics m ON m.id = p.metric_id WHERE p.value = 0.5",
+        "SELECT s.tags FROM samples p JOIN series s ON s.id = p.series_id WHERE p.value = 0.5",
     )
     assert json.loads(str(tags)) == {"host": "a", "region": "eu-west-1"}
-    stored = await fetch_value(migrated_database_url, "SELECT min(ts) FROM points")
+    # Two series of cpu.load (two tag sets), one of mem.used.
+    assert await fetch_value(migrated_database_url, "SELECT count(*) FROM series") == 3
+    stored = await fetch_value(migrated_database_url, "SELECT min(ts) FROM samples")
     assert stored == at
 
 
@@ -48,9 +50,12 @@ async def test_known_metrics_are_reused_not_recreated(
 ) -> None:
     await client.post("/v1/metrics", json=batch(point("disk.free")))
 
-    again = await client.post("/v1/metrics", json=batch(point("disk.free"), point("disk.used")))
+    later = now() - timedelta(seconds=30)
+    again = await client.post(
+        "/v1/metrics", json=batch(point("disk.free", at=later), point("disk.used"))
+    )
 
-    assert again.json() == {"accepted": 2, "newMetrics": 1}
+    assert again.json() == {"accepted": 2, "newMetrics": 1, "duplicates": 0}
     assert await fetch_value(migrated_database_url, "SELECT count(*) FROM metrics") == 2
 
 
@@ -125,6 +130,7 @@ async def test_every_bad_point_is_listed_and_nothing_is_written(
     assert [(e["index"], e["field"]) for e in problem["errors"]] == [(1, "name"), (3, "value")]
     assert await point_count(migrated_database_url) == 0
     assert await fetch_value(migrated_database_url, "SELECT count(*) FROM metrics") == 0
+    assert await fetch_value(migrated_database_url, "SELECT count(*) FROM series") == 0
 
 
 @pytest.mark.parametrize(
@@ -151,17 +157,21 @@ async def test_bodies_that_are_not_a_batch_are_refused(client: Client, body: byt
 async def test_a_failure_while_writing_rolls_back_the_whole_batch(
     client: Client, migrated_database_url: str
 ) -> None:
-    """A batch whose COPY fails part-way (here: a row the database refuses) leaves no trace,
-    not even the metric names it created before the COPY."""
+    """A batch whose write fails part-way (here: a row the database refuses) leaves no trace,
+    not even the metric names and series it created before."""
     from tests.api.database import execute
 
     # A constraint the API's validation does not know about makes the last row fail.
     await execute(
         migrated_database_url,
-        "ALTER TABLE points ADD CONSTRAINT test_no_negative CHECK (value >= 0) NOT VALID",
+        "ALTER TABLE samples ADD CONSTRAINT test_no_negative CHECK (value >= 0)",
     )
     response = await client.post(
-        "/v1/metrics", json=batch(point("new.metric", value=1), point("new.metric", value=-1))
+        "/v1/metrics",
+        json=batch(
+            point("new.metric", value=1),
+            point("new.metric", value=-1, at=now() - timedelta(seconds=5)),
+        ),
     )
 
     assert response.status_code == 500
@@ -203,11 +213,18 @@ async def test_body_over_the_limit_is_413(migrated_database_url: str, redis_url:
 async def test_concurrent_batches_creating_the_same_metrics_all_succeed(
     client: Client, migrated_database_url: str
 ) -> None:
-    """Batches that race to create overlapping new names neither fail nor deadlock, and each
-    name is created once."""
+    """Batches that race to create overlapping new names (and series) neither fail nor
+    deadlock, and each name is created once."""
     names = [f"race.{letter}" for letter in "abcdef"]
+    moment = now() - timedelta(minutes=1)
     batches = [
-        batch(*(point(name) for name in names[start:] + names[:start])) for start in range(6)
+        batch(
+            *(
+                point(name, at=moment + timedelta(seconds=start))
+                for name in names[start:] + names[:start]
+            )
+        )
+        for start in range(6)
     ]
 
     responses = await asyncio.gather(*(client.post("/v1/metrics", json=b) for b in batches))
@@ -216,3 +233,4 @@ async def test_concurrent_batches_creating_the_same_metrics_all_succeed(
     assert sum(response.json()["newMetrics"] for response in responses) == 6
     assert await fetch_value(migrated_database_url, "SELECT count(*) FROM metrics") == 6
     assert await point_count(migrated_database_url) == 36
+    assert await fetch_value(migrated_database_url, "SELECT count(*) FROM series") == 6

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 
 import httpx
 import pytest
 
 from tests.api.database import point_count
 from tests.api.live import live_service
-from tests.api.points import batch, point
+from tests.api.points import batch, now, point
 
 
 @pytest.fixture
@@ -52,7 +53,8 @@ async def test_chunked_body_past_the_limit_is_413(
 async def test_chunked_body_within_the_limit_is_written(
     service_url: str, migrated_database_url: str
 ) -> None:
-    body = json.dumps(batch(point("small.batch"), point("small.batch"))).encode()
+    later = now() - timedelta(seconds=30)
+    body = json.dumps(batch(point("small.batch"), point("small.batch", at=later))).encode()
 
     response = await _post_chunked(service_url, body, 50)
 

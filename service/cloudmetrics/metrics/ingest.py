@@ -1,11 +1,21 @@
-"""Writing a validated batch: metric names upserted, points COPYed, in one transaction."""
+"""Writing a validated batch in one transaction: metric names upserted, series resolved, points
+recorded by `record_samples` (migration 0010), which also keeps the rollups exact.
+
+One value per series and timestamp: a point already stored is left alone, so a retried batch
+adds nothing (docs/adr/0016).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncpg
 
 from cloudmetrics.database import Connection
 from cloudmetrics.metrics.models import Point
+from cloudmetrics.metrics.series_ids import SeriesIdCache, SeriesKey, resolve_series
+from cloudmetrics.storage.partitions import TABLES, ensure_partitions
 
 _KNOWN = "SELECT name, id FROM metrics WHERE name = ANY($1::text[])"
 # Names arrive sorted, so concurrent batches that create the same new names lock them in the
@@ -15,34 +25,66 @@ INSERT INTO metrics (name) SELECT unnest($1::text[])
 ON CONFLICT (name) DO NOTHING
 RETURNING name, id
 """
-POINT_COLUMNS = ("metric_id", "ts", "value", "tags")
+_RECORD = "SELECT record_samples($1::bigint[], $2::timestamptz[], $3::double precision[])"
 
 
-async def write_points(connection: Connection, points: Sequence[Point]) -> list[str]:
-    """Write every point or none; return the metric names this batch created."""
+@dataclass(frozen=True, slots=True)
+class Written:
+    created_metrics: list[str]
+    # Points stored; the rest were already stored for their series and timestamp.
+    inserted: int
+    # Every series id the batch used, for the cache once the transaction has committed.
+    series: dict[SeriesKey, int]
+
+
+async def write_points(
+    connection: Connection, points: Sequence[Point], cache: SeriesIdCache
+) -> Written:
+    """Write every point or none. A point in a time no partition covers yet (maintenance has
+    not run for days) makes its partition first, then the batch is written again."""
+    try:
+        return await _write(connection, points, cache)
+    except asyncpg.CheckViolationError as error:
+        if "no partition of relation" not in str(error):
+            raise
+    stamps = [point.timestamp for point in points]
+    for table in TABLES:
+        await ensure_partitions(connection, table, min(stamps), max(stamps))
+    return await _write(connection, points, cache)
+
+
+async def _write(connection: Connection, points: Sequence[Point], cache: SeriesIdCache) -> Written:
     names = sorted({point.name for point in points})
     async with connection.transaction():
-        ids = await _metric_ids(connection, names)
-        missing = [name for name in names if name not in ids]
-        created: list[str] = []
-        if missing:
-            for row in await connection.fetch(_CREATE, missing):
-                ids[row["name"]] = row["id"]
-                created.append(row["name"])
-            # A concurrent batch may have created some of them after our statement's snapshot;
-            # its rows are committed now (ON CONFLICT waited for them), so a new read sees them.
-            if len(ids) < len(names):
-                ids.update(await _metric_ids(connection, [n for n in names if n not in ids]))
-        await connection.copy_records_to_table(
-            "points",
-            records=[
-                (ids[point.name], point.timestamp, point.value, point.tags_json) for point in points
-            ],
-            columns=POINT_COLUMNS,
+        metric_ids, created = await _metric_ids(connection, names)
+        keys = [(metric_ids[point.name], point.tags_json) for point in points]
+        series = await resolve_series(connection, cache, list(dict.fromkeys(keys)))
+        inserted = await connection.fetchval(
+            _RECORD,
+            [series[key] for key in keys],
+            [point.timestamp for point in points],
+            [point.value for point in points],
         )
-    return created
+    return Written(created_metrics=created, inserted=int(inserted), series=series)
 
 
-async def _metric_ids(connection: Connection, names: Sequence[str]) -> dict[str, int]:
+async def _metric_ids(
+    connection: Connection, names: Sequence[str]
+) -> tuple[dict[str, int], list[str]]:
+    ids = await _known(connection, names)
+    missing = [name for name in names if name not in ids]
+    created: list[str] = []
+    if missing:
+        for row in await connection.fetch(_CREATE, missing):
+            ids[row["name"]] = row["id"]
+            created.append(row["name"])
+        # A concurrent batch may have created some of them after our statement's snapshot;
+        # its rows are committed now (ON CONFLICT waited for them), so a new read sees them.
+        if len(ids) < len(names):
+            ids.update(await _known(connection, [n for n in names if n not in ids]))
+    return ids, created
+
+
+async def _known(connection: Connection, names: Sequence[str]) -> dict[str, int]:
     rows = await connection.fetch(_KNOWN, names)
     return {row["name"]: row["id"] for row in rows}

@@ -39,6 +39,9 @@ class PointError(msgspec.Struct, frozen=True):
 class IngestResult(msgspec.Struct, rename="camel", frozen=True):
     accepted: int
     new_metrics: int
+    # Points not stored because their series already had a value at their timestamp (a retried
+    # batch, or a repeated point): the first value written stays.
+    duplicates: int = 0
 
 
 class MetricSummary(msgspec.Struct, rename="camel", frozen=True):

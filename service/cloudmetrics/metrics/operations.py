@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import asyncpg
 
 from cloudmetrics.database import acquire
@@ -10,6 +12,7 @@ from cloudmetrics.metrics import catalogue, queries
 from cloudmetrics.metrics.ingest import write_points
 from cloudmetrics.metrics.models import IngestResult, MetricPage, Point, Series
 from cloudmetrics.metrics.pagination import decode_cursor
+from cloudmetrics.metrics.resolution import choose_resolution
 from cloudmetrics.metrics.rules import NAME_PATTERN, PREFIX_PATTERN, is_metric_name, is_prefix
 from cloudmetrics.metrics.series_params import SeriesQuery
 from cloudmetrics.resources import Resources
@@ -17,10 +20,15 @@ from cloudmetrics.resources import Resources
 
 async def ingest(resources: Resources, points: list[Point]) -> IngestResult:
     async with acquire(resources.pool, resources.settings.database.acquire_timeout) as connection:
-        created = await write_points(connection, points)
-    if created:
+        written = await write_points(connection, points, resources.series_ids)
+    resources.series_ids.add(written.series.items())
+    if written.created_metrics:
         await catalogue.invalidate(resources)
-    return IngestResult(accepted=len(points), new_metrics=len(created))
+    return IngestResult(
+        accepted=len(points),
+        new_metrics=len(written.created_metrics),
+        duplicates=len(points) - written.inserted,
+    )
 
 
 async def list_metrics(
@@ -43,12 +51,16 @@ async def read_series(resources: Resources, name: str, query: SeriesQuery) -> Se
         if metric is None:
             raise NotFound(f"no metric is named {name!r}")
         try:
-            points = await queries.series(connection, metric, query)
+            points = await queries.series(connection, metric, query, choose_resolution(query))
         except asyncpg.NumericValueOutOfRangeError:
-            raise InvalidRequest(
-                f"the {query.agg} of some bucket overflows double precision; "
-                "use a smaller step or another aggregate"
-            ) from None
+            points = None
+    # Rollups keep a sum past double precision as an infinity (migration 0010); raw points
+    # raise. Either way the client hears the same.
+    if points is None or not all(math.isfinite(point.value) for point in points):
+        raise InvalidRequest(
+            f"the {query.agg} of some bucket overflows double precision; "
+            "use a smaller step or another aggregate"
+        )
     return Series(
         metric=name,
         start=query.start,

@@ -1,4 +1,4 @@
-"""The SQL of the metrics domain, against the `metrics` and `points` tables."""
+"""The SQL of the metrics domain, against `metrics`, `series`, `samples` and the rollups."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import datetime
 
 from cloudmetrics.database import Connection
 from cloudmetrics.metrics.models import Aggregate, MetricSummary, SeriesPoint
+from cloudmetrics.metrics.resolution import Resolution
 from cloudmetrics.metrics.series_params import SeriesQuery
 
 # Keyset pagination on the unique index of `name`. starts_with() and `>` compare in the
@@ -20,23 +21,43 @@ LIMIT $3
 
 _METRIC_ID = "SELECT id FROM metrics WHERE name = $1"
 
-# Only these fragments ever reach the SQL text; `agg` is checked against them first.
+# Only these fragments ever reach the SQL text; `agg` is checked against them first. They combine
+# per-bucket partial aggregates (count, sum, min, max), whichever resolution those came from:
+# avg is the total sum over the total count, exactly as avg() over the points computes it.
 _AGGREGATES: dict[Aggregate, str] = {
-    "avg": "avg(value)",
-    "min": "min(value)",
-    "max": "max(value)",
-    "sum": "sum(value)",
-    "count": "count(*)::double precision",
+    "avg": "sum(part.sum) / sum(part.count)::double precision",
+    "min": "min(part.min)",
+    "max": "max(part.max)",
+    "sum": "sum(part.sum)",
+    "count": "sum(part.count)::double precision",
 }
 
-# Buckets are aligned on the query's start. `tags @> $5` uses the GIN (jsonb_path_ops) index and
-# is always true for the empty object, so one statement serves filtered and unfiltered queries.
+# Tag filters select series first (`tags @> $5` uses the dictionary's GIN index, and is always
+# true for the empty object); buckets are aligned on the query's start. Rollup rows answer
+# [start, rollup_end) and raw points the rest (resolution.py); with no rollup table the first
+# part is left out and raw points answer all of [start, end).
+_CHOSEN = "SELECT id FROM series WHERE metric_id = $1 AND tags @> $5::jsonb"
+_RAW_PART = """
+    SELECT date_bin($2::interval, ts, $3::timestamptz) AS bucket,
+        count(*) AS count, sum(value) AS sum, min(value) AS min, max(value) AS max
+    FROM samples
+    WHERE series_id IN (SELECT id FROM chosen) AND ts >= $6 AND ts < $4
+    GROUP BY 1
+"""
+_ROLLUP_PART = """
+    SELECT date_bin($2::interval, bucket, $3::timestamptz) AS bucket,
+        sum(count) AS count, sum(sum) AS sum, min(min) AS min, max(max) AS max
+    FROM {table}
+    WHERE series_id IN (SELECT id FROM chosen) AND bucket >= $3 AND bucket < $6
+    GROUP BY 1
+"""
 _SERIES = """
-SELECT date_bin($2::interval, ts, $3::timestamptz) AS bucket, {aggregate} AS value
-FROM points
-WHERE metric_id = $1 AND ts >= $3 AND ts < $4 AND tags @> $5::jsonb
-GROUP BY bucket
-ORDER BY bucket
+WITH chosen AS ({chosen}),
+part AS ({parts})
+SELECT part.bucket, {aggregate} AS value
+FROM part
+GROUP BY part.bucket
+ORDER BY part.bucket
 """
 
 
@@ -52,9 +73,23 @@ async def metric_id(connection: Connection, name: str) -> int | None:
     return found
 
 
-async def series(connection: Connection, metric: int, query: SeriesQuery) -> list[SeriesPoint]:
-    sql = _SERIES.format(aggregate=_AGGREGATES[query.agg])
-    rows = await connection.fetch(sql, metric, query.step, query.start, query.end, query.tags_json)
+async def series(
+    connection: Connection, metric: int, query: SeriesQuery, resolution: Resolution
+) -> list[SeriesPoint]:
+    """The query's buckets, from ``resolution``'s rollups and the raw points after them."""
+    parts = _RAW_PART
+    if resolution.table is not None:
+        parts = _ROLLUP_PART.format(table=resolution.table) + "    UNION ALL" + _RAW_PART
+    sql = _SERIES.format(chosen=_CHOSEN, parts=parts, aggregate=_AGGREGATES[query.agg])
+    rows = await connection.fetch(
+        sql,
+        metric,
+        query.step,
+        query.start,
+        query.end,
+        query.tags_json,
+        resolution.rollup_end(query),
+    )
     return [_point(row["bucket"], row["value"]) for row in rows]
 
 
