@@ -16,6 +16,7 @@ from cloudmetrics_infra.config import ServiceConfig, ServiceConfigArgs
 from cloudmetrics_infra.containers import container_inputs
 from cloudmetrics_infra.database import Database, DatabaseArgs
 from cloudmetrics_infra.load_balancer import LoadBalancer, LoadBalancerArgs
+from cloudmetrics_infra.maintenance import MaintenanceTask, MaintenanceTaskArgs
 from cloudmetrics_infra.migrations import MigrationTask, MigrationTaskArgs
 from cloudmetrics_infra.monitoring import Monitoring, MonitoringArgs
 from cloudmetrics_infra.network import Network, NetworkArgs
@@ -97,6 +98,19 @@ def build_estate(settings: StackSettings) -> Estate:
     migrations = MigrationTask(
         "migrations",
         MigrationTaskArgs(settings, inputs, roles.execution_role.arn, roles.task_role.arn),
+        on_aws,
+    )
+    maintenance = MaintenanceTask(
+        "maintenance",
+        MaintenanceTaskArgs(
+            settings=settings,
+            container_inputs=inputs,
+            execution_role_arn=roles.execution_role.arn,
+            task_role_arn=roles.task_role.arn,
+            cluster_arn=cluster.cluster.arn,
+            subnet_ids=network.private_subnet_ids,
+            security_group_id=groups.service.id,
+        ),
         on_aws,
     )
     Monitoring(
