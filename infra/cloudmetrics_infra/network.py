@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+from cloudmetrics_shared.iam import allow, document, service_trust_policy
 
-from cloudmetrics_infra.policies import allow, document, service_trust_policy
 from cloudmetrics_infra.settings import AVAILABILITY_ZONES, StackSettings
 
 REMOTE_ADMINISTRATION_PORTS = (22, 3389)

@@ -14,8 +14,7 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-
-from cloudmetrics_infra.policies import allow, document, service_trust_policy
+from cloudmetrics_shared.iam import allow, document, service_trust_policy
 
 # The one ECR action that has no resource-level permissions: AWS requires "*" here.
 ECR_AUTHORIZATION_ACTION = "ecr:GetAuthorizationToken"
