@@ -37,6 +37,8 @@ class Resource:
     parent: str = ""
     dependencies: tuple[str, ...] = ()
     """URNs of the resources this one was declared to depend on (depends_on)."""
+    property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: {})
+    """Input property -> URNs of the resources whose outputs it was made from."""
 
     def json(self, key: str) -> Any:
         """An input the program passed as a JSON document (policies, container definitions)."""
@@ -129,6 +131,11 @@ def _arn(args: pulumi.runtime.MockResourceArgs, region: str, account: str) -> st
         return f"arn:aws:s3:::{physical}"
     if args.typ == "aws:iam/role:Role":
         return f"arn:aws:iam::{account}:role{inputs.get('path', '/')}{args.name}"
+    if args.typ == "aws:ecs/cluster:Cluster":
+        return f"arn:aws:ecs:{region}:{account}:cluster/{physical}"
+    if args.typ == "aws:ecs/service:Service":
+        cluster = str(inputs.get("cluster", "")).rsplit("/", 1)[-1]
+        return f"arn:aws:ecs:{region}:{account}:service/{cluster}/{physical}"
     if args.typ == "aws:cloudwatch/logGroup:LogGroup":
         return f"arn:aws:logs:{region}:{account}:log-group:{physical}"
     return f"arn:aws:{service}:{region}:{account}:{args.name}/{physical}"
@@ -164,6 +171,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return resource_id, state
 
     def _computed(self, type_: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        if type_ == "random:index/randomPassword:RandomPassword":
+            return {"result": f"{name}-generated-{'x' * 40}"}
         if type_ == "aws:kms/key:Key":
             return {"keyId": f"{name}-key-id"}
         if type_ == "aws:ec2/vpc:Vpc":

@@ -66,16 +66,30 @@ def estate_config(environment: str, *, as_committed: bool = False) -> dict[str, 
     return config
 
 
+@dataclasses.dataclass(frozen=True)
+class Links:
+    parent: str
+    dependencies: tuple[str, ...]
+    property_dependencies: dict[str, tuple[str, ...]]
+
+
 class RecordingMonitor(MockMonitor):
     """The mock monitor, also keeping each registration's parent and declared dependencies."""
 
     def __init__(self, mocks: RecordingMocks) -> None:
         super().__init__(mocks)
-        self.links: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self.links: dict[str, Links] = {}
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 -- the gRPC method's name
         urn = self.make_urn(request.parent, request.type, request.name)
-        self.links[urn] = (str(request.parent), tuple(str(dep) for dep in request.dependencies))
+        self.links[urn] = Links(
+            parent=str(request.parent),
+            dependencies=tuple(str(dependency) for dependency in request.dependencies),
+            property_dependencies={
+                str(key): tuple(str(urn) for urn in value.urns)
+                for key, value in request.propertyDependencies.items()
+            },
+        )
         return super().RegisterResource(request)  # pyright: ignore[reportUnknownMemberType]
 
 
@@ -127,22 +141,26 @@ def _engine_urn(urn: str) -> str:
     return urn.replace("::pulumi:pulumi:Stack$", "::")
 
 
-def _link(snapshot: Snapshot, links: Mapping[str, tuple[str, tuple[str, ...]]]) -> None:
+def _link(snapshot: Snapshot, links: Mapping[str, Links]) -> None:
     """Give every recorded resource its URN, parent and dependencies (type and name identify it)."""
     by_identity = {
-        (urn.split("::")[2].split("$")[-1], urn.split("::")[3]): _engine_urn(urn) for urn in links
+        (urn.split("::")[2].split("$")[-1], urn.split("::")[3]): urn for urn in links
     }
     snapshot.urns.extend(_engine_urn(urn) for urn in links)
     for index, resource in enumerate(snapshot.resources):
-        urn = by_identity.get((resource.type, resource.name), "")
-        parent, dependencies = links.get(
-            next((u for u in links if _engine_urn(u) == urn), ""), ("", ())
-        )
+        urn = by_identity.get((resource.type, resource.name))
+        if urn is None:
+            continue
+        link = links[urn]
         snapshot.resources[index] = dataclasses.replace(
             resource,
-            urn=urn,
-            parent=_engine_urn(parent),
-            dependencies=tuple(_engine_urn(dependency) for dependency in dependencies),
+            urn=_engine_urn(urn),
+            parent=_engine_urn(link.parent),
+            dependencies=tuple(_engine_urn(dependency) for dependency in link.dependencies),
+            property_dependencies={
+                key: tuple(_engine_urn(urn) for urn in urns)
+                for key, urns in link.property_dependencies.items()
+            },
         )
 
 
