@@ -82,7 +82,7 @@ def run(policy: Policy, snapshot: Snapshot) -> Outcome:
                 outcome.violations.append((message, urn or name))
 
             try:
-                policy.validate(args, report)
+                policy.validate(args, report)  # pyright: ignore[reportUnknownMemberType]
             except UnknownValueError:
                 outcome.unknown.append(resource.name)
     elif isinstance(policy, StackValidationPolicy):
@@ -92,7 +92,7 @@ def run(policy: Policy, snapshot: Snapshot) -> Outcome:
             outcome.violations.append((message, urn or snapshot.environment))
 
         try:
-            policy.validate(StackValidationArgs(resources), report_stack)
+            policy.validate(StackValidationArgs(resources), report_stack)  # pyright: ignore[reportUnknownMemberType]
         except UnknownValueError:
             outcome.unknown.append(snapshot.environment)
     return outcome

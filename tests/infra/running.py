@@ -143,9 +143,7 @@ def _engine_urn(urn: str) -> str:
 
 def _link(snapshot: Snapshot, links: Mapping[str, Links]) -> None:
     """Give every recorded resource its URN, parent and dependencies (type and name identify it)."""
-    by_identity = {
-        (urn.split("::")[2].split("$")[-1], urn.split("::")[3]): urn for urn in links
-    }
+    by_identity = {(urn.split("::")[2].split("$")[-1], urn.split("::")[3]): urn for urn in links}
     snapshot.urns.extend(_engine_urn(urn) for urn in links)
     for index, resource in enumerate(snapshot.resources):
         urn = by_identity.get((resource.type, resource.name))
