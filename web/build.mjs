@@ -48,10 +48,13 @@ const cssOutput = join(dist, ".app.css");
 execFileSync(
   join(here, "node_modules/.bin/tailwindcss"),
   ["--input", join(here, "src/styles.css"), "--output", cssOutput, "--minify"],
-  { cwd: here, stdio: ["ignore", "ignore", "inherit"] },
+  // Its banner goes to stderr; a failure still shows it, through the thrown error.
+  { cwd: here, stdio: ["ignore", "ignore", "pipe"] },
 );
 emit("app.css", readFileSync(cssOutput));
 rmSync(cssOutput);
+
+emit("favicon.svg", readFileSync(join(here, "src/favicon.svg")));
 
 // Swagger UI for /schema, from the npm package rather than a CDN.
 const swagger = dirname(require.resolve("swagger-ui-dist/package.json"));
