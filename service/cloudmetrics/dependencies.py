@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import asyncpg
 
 from cloudmetrics.cache import open_redis, ping
-from cloudmetrics.errors import DEPENDENCY_FAILURES
+from cloudmetrics.errors import CONNECT_FAILURES
 from cloudmetrics.settings import CacheSettings
 
 START_POSTGRESQL = (
@@ -116,7 +116,7 @@ async def _retry_until(
     while True:
         try:
             await attempt()
-        except DEPENDENCY_FAILURES as error:
+        except CONNECT_FAILURES as error:
             if isinstance(error, final) or time.monotonic() >= deadline:
                 return error
             await asyncio.sleep(0.5)

@@ -137,6 +137,13 @@ async def test_every_bad_point_is_listed_and_nothing_is_written(
         pytest.param(b"[]", id="not an object"),
         pytest.param(b'{"points": []}', id="empty batch"),
         pytest.param(b'{"points": [], "extra": 1}', id="unknown top-level field"),
+        pytest.param(b'{"points": [{"name": "\xff\xfe", "value": 1}]}', id="not UTF-8"),
+        pytest.param(b'{"points": [{"name": "a", "tags": {"k": "\xc3"}}]}', id="cut UTF-8"),
+        pytest.param(
+            b'{"points": [{"name": "a", "tags": ' + b'{"a": ' * 1000 + b'"x"' + b"}" * 1002 + b"]}",
+            id="tags nested 1000 deep",
+        ),
+        pytest.param(b'{"points": ' + b"[" * 100_000, id="100000 open brackets"),
     ],
 )
 async def test_bodies_that_are_not_a_batch_are_refused(client: Client, body: bytes) -> None:
