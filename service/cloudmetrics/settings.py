@@ -19,6 +19,9 @@ from cloudmetrics import __version__
 # The repository's migrations/ folder, when running from a checkout. The image sets
 # MIGRATIONS_DIR=/app/migrations instead.
 _SOURCE_MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+# The front end's build output (`make assets`) in a checkout. The image sets
+# ASSETS_DIR=/app/web/dist instead.
+_SOURCE_ASSETS_DIR = Path(__file__).resolve().parents[2] / "web" / "dist"
 
 PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
 NonNegativeInt = Annotated[int, msgspec.Meta(ge=0)]
@@ -114,6 +117,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     query: QuerySettings = msgspec.field(default_factory=QuerySettings)
     rate_limit: RateLimitSettings = msgspec.field(default_factory=RateLimitSettings)
     migrations_dir: str = str(_SOURCE_MIGRATIONS_DIR)
+    assets_dir: str = str(_SOURCE_ASSETS_DIR)
     version: str = __version__
     # The git revision the build came from; reported as releaseId by the health endpoints.
     release_id: str | None = None
@@ -176,6 +180,7 @@ ENVIRONMENT: dict[str, tuple[str | None, str]] = {
     "CATALOGUE_CACHE_TTL": ("query", "catalogue_ttl_seconds"),
     "RATE_LIMIT_PER_MINUTE": ("rate_limit", "per_minute"),
     "MIGRATIONS_DIR": (None, "migrations_dir"),
+    "ASSETS_DIR": (None, "assets_dir"),
     "RELEASE_ID": (None, "release_id"),
 }
 
