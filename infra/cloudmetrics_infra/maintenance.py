@@ -14,9 +14,9 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+from cloudmetrics_shared.iam import allow, document, service_trust_policy
 
 from cloudmetrics_infra.containers import ContainerInputs, definitions_json
-from cloudmetrics_infra.policies import allow, document, service_trust_policy
 from cloudmetrics_infra.settings import StackSettings
 
 MAINTAIN_COMMAND = ("cloudmetrics", "maintain")
