@@ -49,7 +49,7 @@ async def run_maintenance(
         report = await maintain_storage(
             connection, settings, now=datetime.now(UTC), dry_run=dry_run
         )
-    except asyncpg.UndefinedFunctionError:
+    except (asyncpg.UndefinedFunctionError, asyncpg.UndefinedTableError):
         raise click.ClickException(
             "the storage schema is missing: run `cloudmetrics migrate up` first"
         ) from None
@@ -65,6 +65,8 @@ async def run_maintenance(
         echo(f"{verb[0]} {name}")
     for name in report.dropped:
         echo(f"{verb[1]} {name}")
+    for partition, rows in report.deleted.items():
+        echo(f"deleted {rows} rows from {partition} (projects with a shorter retention)")
     for reason in report.deferred:
         echo(f"left for the next run: {reason}")
     echo(

@@ -34,6 +34,8 @@ class MaintenanceReport:
     dropped: list[str] = field(default_factory=list[str])
     # Partitions left for the next run, with the reason.
     deferred: list[str] = field(default_factory=list[str])
+    # Rows deleted from partitions that stay, for projects with a shorter retention.
+    deleted: dict[str, int] = field(default_factory=dict[str, int])
     # Set when another run held the lock and this one did nothing.
     skipped: bool = False
 
@@ -48,8 +50,28 @@ def partition_window(settings: Settings, now: datetime) -> tuple[datetime, datet
     return start, end
 
 
-def retention_cutoff(table: PartitionedTable, settings: Settings, now: datetime) -> datetime:
-    return now - table.retention(settings.storage)
+_OVERRIDES = "SELECT DISTINCT {column} AS days FROM project_retention WHERE {column} IS NOT NULL"
+
+# One partition, the rows of every project whose own retention has passed them. Run per
+# partition: a day (or week) of rows at a time, never the whole table in one statement.
+_DELETE_EXPIRED = """
+DELETE FROM {partition} AS p
+USING series AS s
+JOIN metrics AS m ON m.id = s.metric_id
+LEFT JOIN project_retention AS r ON r.project_id = m.project_id
+WHERE p.series_id = s.id
+    AND p.{time_column} < $1::timestamptz - make_interval(days => coalesce(r.{column}, $2))
+"""
+
+
+async def retention_bounds(
+    connection: Connection, table: PartitionedTable, settings: Settings
+) -> tuple[timedelta, timedelta]:
+    """The shortest and the longest retention any project has for this table."""
+    days = {table.retention(settings.storage).days}
+    sql = _OVERRIDES.format(column=table.retention_column)
+    days |= {row["days"] for row in await connection.fetch(sql)}
+    return timedelta(days=min(days)), timedelta(days=max(days))
 
 
 async def maintain(
@@ -68,15 +90,39 @@ async def maintain(
                 report.created += _missing(table, await partitions(connection, table), start, end)
             else:
                 report.created += await ensure_partitions(connection, table, start, end)
-            old = expired(
-                table, await partitions(connection, table), retention_cutoff(table, settings, now)
-            )
-            for name in old:
+            shortest, longest = await retention_bounds(connection, table, settings)
+            # Partitions are shared by every project: one goes when the longest retention has
+            # passed it; projects that keep less lose their older rows from it meanwhile.
+            names = await partitions(connection, table)
+            for name in expired(table, names, now - longest):
                 await _drop(connection, name, report, dry_run=dry_run)
+            if shortest < longest and not dry_run:
+                for name in expired(table, names, now - shortest + table.width):
+                    if name not in report.dropped:
+                        await _delete_expired_rows(connection, table, name, settings, now, report)
     finally:
         await connection.execute("RESET lock_timeout")
         await connection.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
     return report
+
+
+async def _delete_expired_rows(
+    connection: Connection,
+    table: PartitionedTable,
+    partition: str,
+    settings: Settings,
+    now: datetime,
+    report: MaintenanceReport,
+) -> None:
+    sql = _DELETE_EXPIRED.format(
+        partition=_quoted(partition),
+        time_column=table.time_column,
+        column=table.retention_column,
+    )
+    status = await connection.execute(sql, now, table.retention(settings.storage).days)
+    deleted = int(status.split()[-1])
+    if deleted:
+        report.deleted[partition] = deleted
 
 
 def _missing(
@@ -98,11 +144,14 @@ async def _drop(
     if dry_run:
         report.dropped.append(name)
         return
-    # Names come from pg_class and match <table>_pYYYYMMDD; quoting is belt and braces.
-    quoted = '"' + name.replace('"', '""') + '"'
     try:
-        await connection.execute(f"DROP TABLE {quoted}")
+        await connection.execute(f"DROP TABLE {_quoted(name)}")
     except asyncpg.LockNotAvailableError:
         report.deferred.append(f"{name}: busy (lock wait over {DDL_LOCK_TIMEOUT})")
     else:
         report.dropped.append(name)
+
+
+def _quoted(name: str) -> str:
+    # Names come from pg_class and match <table>_pYYYYMMDD; quoting is belt and braces.
+    return '"' + name.replace('"', '""') + '"'

@@ -24,6 +24,10 @@ class PartitionedTable:
     name: str
     width: timedelta
     retention: Callable[[StorageSettings], timedelta]
+    # The partition key, and the column of project_retention (migration 0011) that overrides
+    # the retention for one project.
+    time_column: str
+    retention_column: str
 
     def lower_bound(self, moment: datetime) -> datetime:
         return EPOCH + ((moment - EPOCH) // self.width) * self.width
@@ -39,13 +43,25 @@ class PartitionedTable:
 
 
 SAMPLES = PartitionedTable(
-    "samples", timedelta(days=1), lambda s: timedelta(days=s.raw_retention_days)
+    "samples",
+    timedelta(days=1),
+    lambda s: timedelta(days=s.raw_retention_days),
+    time_column="ts",
+    retention_column="raw_days",
 )
 MINUTE_ROLLUPS = PartitionedTable(
-    "rollups_1m", timedelta(days=7), lambda s: timedelta(days=s.minute_rollup_retention_days)
+    "rollups_1m",
+    timedelta(days=7),
+    lambda s: timedelta(days=s.minute_rollup_retention_days),
+    time_column="bucket",
+    retention_column="minute_rollup_days",
 )
 HOUR_ROLLUPS = PartitionedTable(
-    "rollups_1h", timedelta(days=28), lambda s: timedelta(days=s.hour_rollup_retention_days)
+    "rollups_1h",
+    timedelta(days=28),
+    lambda s: timedelta(days=s.hour_rollup_retention_days),
+    time_column="bucket",
+    retention_column="hour_rollup_days",
 )
 TABLES = (SAMPLES, MINUTE_ROLLUPS, HOUR_ROLLUPS)
 
