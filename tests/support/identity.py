@@ -49,3 +49,14 @@ async def revoke(database_url: str, key_id: str) -> None:
         await connection.execute("UPDATE api_keys SET revoked_at = now() WHERE id = $1", key_id)
     finally:
         await connection.close()
+
+
+async def expire(database_url: str, key_id: str) -> None:
+    """Move a key's expiry into the past (the API refuses to create such a key)."""
+    connection: Connection = await asyncpg.connect(database_url)
+    try:
+        await connection.execute(
+            "UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1", key_id
+        )
+    finally:
+        await connection.close()
