@@ -18,6 +18,9 @@ from cloudmetrics import __version__
 # The repository's migrations/ folder, when running from a checkout. The image sets
 # MIGRATIONS_DIR=/app/migrations instead.
 _SOURCE_MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+# The front end's build output (`make assets`) in a checkout. The image sets
+# ASSETS_DIR=/app/web/dist instead.
+_SOURCE_ASSETS_DIR = Path(__file__).resolve().parents[2] / "web" / "dist"
 
 PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
 NonNegativeInt = Annotated[int, msgspec.Meta(ge=0)]
@@ -121,6 +124,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rate_limit: RateLimitSettings = msgspec.field(default_factory=RateLimitSettings)
     identity: IdentitySettings = msgspec.field(default_factory=IdentitySettings)
     migrations_dir: str = str(_SOURCE_MIGRATIONS_DIR)
+    assets_dir: str = str(_SOURCE_ASSETS_DIR)
     version: str = __version__
     # The git revision the build came from; reported as releaseId by the health endpoints.
     release_id: str | None = None
@@ -181,6 +185,7 @@ ENVIRONMENT: dict[str, tuple[str | None, str]] = {
     "API_KEY_CACHE_TTL": ("identity", "key_cache_ttl_seconds"),
     "API_KEY_CACHE_MAX_ENTRIES": ("identity", "key_cache_max_entries"),
     "MIGRATIONS_DIR": (None, "migrations_dir"),
+    "ASSETS_DIR": (None, "assets_dir"),
     "RELEASE_ID": (None, "release_id"),
 }
 
