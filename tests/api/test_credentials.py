@@ -20,11 +20,16 @@ from tests.support.identity import IssuedKey, expire, issue_key, revoke
 from tests.support.polling import eventually
 
 Client = AsyncTestClient[Litestar]
-WINDOW = {
-    "start": (now() - timedelta(hours=1)).isoformat(),
-    "end": (now() + timedelta(minutes=1)).isoformat(),
-    "step": "10m",
-}
+
+
+def _window() -> dict[str, str]:
+    return {
+        "start": (now() - timedelta(hours=1)).isoformat(),
+        "end": (now() + timedelta(minutes=1)).isoformat(),
+        "step": "10m",
+    }
+
+
 ENDPOINTS = ("ingest", "list", "series")
 
 
@@ -33,7 +38,7 @@ async def _call(client: Client, endpoint: str, headers: dict[str, str]) -> httpx
         return await client.post("/v1/metrics", json=batch(point("acme.cpu")), headers=headers)
     if endpoint == "list":
         return await client.get("/v1/metrics", headers=headers)
-    return await client.get("/v1/metrics/acme.cpu/series", params=WINDOW, headers=headers)
+    return await client.get("/v1/metrics/acme.cpu/series", params=_window(), headers=headers)
 
 
 async def _answers(client: Client, headers: dict[str, str]) -> dict[str, httpx.Response]:

@@ -13,12 +13,16 @@ from tests.api.points import batch, now, point
 from tests.support.identity import IssuedKey, issue_key
 
 Client = AsyncTestClient[Litestar]
-WINDOW = {
-    "start": (now() - timedelta(hours=1)).isoformat(),
-    "end": (now() + timedelta(minutes=1)).isoformat(),
-    "step": "2h",
-    "agg": "max",
-}
+
+
+def _window() -> dict[str, str]:
+    # Computed per call: a window fixed at import would miss points written minutes later.
+    return {
+        "start": (now() - timedelta(hours=1)).isoformat(),
+        "end": (now() + timedelta(minutes=1)).isoformat(),
+        "step": "2h",
+        "agg": "max",
+    }
 
 
 @pytest.fixture
@@ -43,7 +47,7 @@ async def _names(client: Client, key: IssuedKey) -> list[str]:
 
 
 async def _max(client: Client, key: IssuedKey, name: str) -> list[float]:
-    response = await client.get(f"/v1/metrics/{name}/series", params=WINDOW, headers=key.headers)
+    response = await client.get(f"/v1/metrics/{name}/series", params=_window(), headers=key.headers)
     assert response.status_code == 200, response.text
     return [bucket["value"] for bucket in response.json()["points"]]
 
@@ -85,10 +89,10 @@ async def test_another_project_s_metric_is_indistinguishable_from_a_missing_one(
     await _write(anonymous_client, acme, point("secret.metric"))
 
     theirs = await anonymous_client.get(
-        "/v1/metrics/secret.metric/series", params=WINDOW, headers=globex.headers
+        "/v1/metrics/secret.metric/series", params=_window(), headers=globex.headers
     )
     missing = await anonymous_client.get(
-        "/v1/metrics/never.written/series", params=WINDOW, headers=globex.headers
+        "/v1/metrics/never.written/series", params=_window(), headers=globex.headers
     )
 
     assert theirs.status_code == missing.status_code == 404

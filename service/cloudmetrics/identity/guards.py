@@ -6,7 +6,7 @@ declaration fails closed.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
@@ -21,6 +21,9 @@ SCOPE_OPT = "scope"
 def require_declared_scope(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
+    if cast("dict[str, object]", connection.scope).get("method") == "OPTIONS":
+        # Pre-flight and capability queries read nothing; the middleware let them through too.
+        return
     needed = handler.opt.get(SCOPE_OPT)
     principal = principal_in(connection.scope)
     if needed not in SCOPES or principal is None:
