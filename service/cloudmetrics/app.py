@@ -17,6 +17,7 @@ from cloudmetrics.database import open_pool
 from cloudmetrics.errors import problem_details_plugin
 from cloudmetrics.health.checks import ReadinessCheck, default_checks
 from cloudmetrics.health.routes import route_handlers as health_routes
+from cloudmetrics.http_methods import allowed_methods, http_methods_middleware
 from cloudmetrics.logs import configure_logging
 from cloudmetrics.metrics.routes import metrics_router
 from cloudmetrics.rate_limit import RateLimiting
@@ -78,7 +79,9 @@ def create_app(
     )
     # Litestar's `middleware=` runs only for matched routes; wrapping the outermost handler gives
     # 404s and 405s a request id and an access-log line too.
-    app.asgi_handler = request_context_middleware(app.asgi_handler)
+    app.asgi_handler = request_context_middleware(
+        http_methods_middleware(app.asgi_handler, allowed_methods(app.routes))
+    )
     return app
 
 

@@ -10,7 +10,8 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import asyncpg
 
 from cloudmetrics.cache import open_redis, ping
-from cloudmetrics.errors import DEPENDENCY_FAILURES
+from cloudmetrics.error_text import describe_error
+from cloudmetrics.errors import CONNECT_FAILURES
 from cloudmetrics.settings import CacheSettings
 
 START_POSTGRESQL = (
@@ -46,12 +47,12 @@ async def wait_for_postgresql(url: str, *, timeout: float) -> None:
     last_error = await _retry_until(timeout, lambda: _ping_postgresql(url), final=_REFUSALS)
     if isinstance(last_error, _REFUSALS):
         raise DependencyMissing(
-            f"PostgreSQL at {redact(url)} refused the connection ({_describe(last_error)}): "
+            f"PostgreSQL at {redact(url)} refused the connection ({describe_error(last_error)}): "
             "check the role, password and database name in DATABASE_URL"
         )
     if last_error is not None:
         raise DependencyMissing(
-            f"PostgreSQL is not reachable at {redact(url)} ({_describe(last_error)}): "
+            f"PostgreSQL is not reachable at {redact(url)} ({describe_error(last_error)}): "
             f"{START_POSTGRESQL}"
         )
 
@@ -60,7 +61,7 @@ async def wait_for_redis(url: str, *, timeout: float) -> None:
     last_error = await _retry_until(timeout, lambda: _ping_redis(url))
     if last_error is not None:
         raise DependencyMissing(
-            f"Redis is not reachable at {redact(url)} ({_describe(last_error)}): {START_REDIS}"
+            f"Redis is not reachable at {redact(url)} ({describe_error(last_error)}): {START_REDIS}"
         )
 
 
@@ -116,14 +117,9 @@ async def _retry_until(
     while True:
         try:
             await attempt()
-        except DEPENDENCY_FAILURES as error:
+        except CONNECT_FAILURES as error:
             if isinstance(error, final) or time.monotonic() >= deadline:
                 return error
             await asyncio.sleep(0.5)
         else:
             return None
-
-
-def _describe(error: Exception) -> str:
-    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__

@@ -118,6 +118,9 @@ def from_unexpected_error(error: Exception) -> ProblemDetailsException:
 
 
 # Errors that mean "PostgreSQL or Redis is unreachable or too slow", wherever they escape from.
+# Only the drivers' own errors and timeouts: a bare OSError escaping a handler is far more often
+# our bug (a missing file, a closed descriptor) than an outage, and must stay a 500 that pages
+# someone, not a 503 that tells clients to retry.
 DEPENDENCY_FAILURES: tuple[type[Exception], ...] = (
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
@@ -130,10 +133,14 @@ DEPENDENCY_FAILURES: tuple[type[Exception], ...] = (
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
     redis.exceptions.RedisClusterException,
-    ConnectionError,
+    # asyncpg's command_timeout and every asyncio.wait_for around a dependency call.
     TimeoutError,
-    OSError,
 )
+
+# What opening a connection can raise on top of those: the socket layer's own errors (refused,
+# unreachable, a name that does not resolve). Only code that is connecting at that moment
+# (database.acquire, the start-up waits) treats them as an unavailable dependency.
+CONNECT_FAILURES: tuple[type[Exception], ...] = (*DEPENDENCY_FAILURES, OSError)
 
 
 def problem_details_plugin() -> ProblemDetailsPlugin:

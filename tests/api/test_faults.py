@@ -25,11 +25,12 @@ from tests.support.tcp_proxy import Mode
 
 Client = AsyncTestClient[Litestar]
 
-WINDOW = {
-    "start": (now() - timedelta(hours=1)).isoformat(),
-    "end": now().isoformat(),
-    "step": "5m",
-}
+
+def _last_hour() -> dict[str, str]:
+    """The hour before now, computed when the request is made: a window fixed at collection
+    time would end before the points a later test writes."""
+    end = now() + timedelta(minutes=1)
+    return {"start": (end - timedelta(hours=1)).isoformat(), "end": end.isoformat(), "step": "5m"}
 
 
 def _settings(database_url: str, redis_url: str) -> Settings:
@@ -51,7 +52,7 @@ async def _each_endpoint(client: Client) -> list[tuple[str, int, str]]:
     calls = {
         "ingest": client.post("/v1/metrics", json=batch(point("cpu.load"))),
         "list": client.get("/v1/metrics"),
-        "series": client.get("/v1/metrics/cpu.load/series", params=WINDOW),
+        "series": client.get("/v1/metrics/cpu.load/series", params=_last_hour()),
     }
     answers: list[tuple[str, int, str]] = []
     for what, call in calls.items():
@@ -94,7 +95,7 @@ async def test_redis_outage_keeps_the_api_answering_uncached(proxied: Proxied, m
 
     ingest = await proxied.client.post("/v1/metrics", json=batch(point("new.metric")))
     listing = await proxied.client.get("/v1/metrics")
-    series = await proxied.client.get("/v1/metrics/new.metric/series", params=WINDOW)
+    series = await proxied.client.get("/v1/metrics/new.metric/series", params=_last_hour())
     ready = await proxied.client.get("/ready")
 
     assert ingest.status_code == 201, ingest.text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -58,34 +59,46 @@ def _too_long_name() -> str:
     return "a" * 201
 
 
-INVALID_POINTS: list[tuple[str, dict[str, Any] | Any, str, str]] = [
-    ("name missing", {"timestamp": now().isoformat(), "value": 1}, "name", "required"),
-    ("name not a string", point(name=12), "name", "must be a string"),  # type: ignore[arg-type]
-    ("name starts with a digit", point("1cpu"), "name", "must be a string matching"),
-    ("name with a space", point("cpu load"), "name", "matching"),
-    ("name too long", point(_too_long_name()), "name", "matching"),
-    ("name with trailing newline", point("cpu\n"), "name", "matching"),
-    ("value missing", {"name": "a", "timestamp": now().isoformat()}, "value", "required"),
-    ("value NaN as a string", point(value="NaN"), "value", "NaN and infinities"),
-    ("value Infinity as a string", point(value="Infinity"), "value", "NaN and infinities"),
-    ("value a boolean", point(value=True), "value", "JSON number"),
-    ("value past double range", point(value=10**400), "value", "finite"),
-    ("timestamp missing", {"name": "a", "value": 1}, "timestamp", "required"),
-    ("timestamp not RFC 3339", point(timestamp="yesterday"), "timestamp", "RFC 3339"),
-    ("timestamp as a number", point(timestamp=1700000000), "timestamp", "RFC 3339"),
-    ("timestamp without offset", point(timestamp="2025-01-01T00:00:00"), "timestamp", "offset"),
-    ("timestamp too old", point(at=now() - timedelta(days=8)), "timestamp", "before the window"),
-    ("timestamp in the future", point(at=now() + timedelta(hours=1)), "timestamp", "after"),
-    ("tags not an object", point(tags=["a"]), "tags", "object"),  # type: ignore[arg-type]
-    ("too many tags", point(tags={f"k{i}": "v" for i in range(17)}), "tags", "at most 16"),
-    ("tag key with a colon", point(tags={"a:b": "v"}), "tags", "tag key"),
-    ("tag key too long", point(tags={"k" * 65: "v"}), "tags", "tag key"),
-    ("tag value not a string", point(tags={"k": 1}), "tags", "string value"),
-    ("tag value empty", point(tags={"k": ""}), "tags", "1 to 256"),
-    ("tag value too long", point(tags={"k": "v" * 257}), "tags", "1 to 256"),
-    ("tag value with NUL", point(tags={"k": "a\x00b"}), "tags", "without NUL"),
-    ("unknown field", point(unit="ms"), "unit", "unknown field"),
-    ("point not an object", 42, "point", "JSON object"),
+# Each bad point is built when its test runs: timestamps relative to now must not date from
+# collection time.
+INVALID_POINTS: list[tuple[str, Callable[[], Any], str, str]] = [
+    ("name missing", lambda: {"timestamp": now().isoformat(), "value": 1}, "name", "required"),
+    ("name not a string", lambda: point(name=12), "name", "must be a string"),  # type: ignore[arg-type]
+    ("name starts with a digit", lambda: point("1cpu"), "name", "must be a string matching"),
+    ("name with a space", lambda: point("cpu load"), "name", "matching"),
+    ("name too long", lambda: point(_too_long_name()), "name", "matching"),
+    ("name with trailing newline", lambda: point("cpu\n"), "name", "matching"),
+    ("value missing", lambda: {"name": "a", "timestamp": now().isoformat()}, "value", "required"),
+    ("value NaN as a string", lambda: point(value="NaN"), "value", "NaN and infinities"),
+    ("value Infinity as a string", lambda: point(value="Infinity"), "value", "NaN and infinities"),
+    ("value a boolean", lambda: point(value=True), "value", "JSON number"),
+    ("value past double range", lambda: point(value=10**400), "value", "finite"),
+    ("timestamp missing", lambda: {"name": "a", "value": 1}, "timestamp", "required"),
+    ("timestamp not RFC 3339", lambda: point(timestamp="yesterday"), "timestamp", "RFC 3339"),
+    ("timestamp as a number", lambda: point(timestamp=1700000000), "timestamp", "RFC 3339"),
+    (
+        "timestamp without offset",
+        lambda: point(timestamp="2025-01-01T00:00:00"),
+        "timestamp",
+        "offset",
+    ),
+    (
+        "timestamp too old",
+        lambda: point(at=now() - timedelta(days=8)),
+        "timestamp",
+        "before the window",
+    ),
+    ("timestamp in the future", lambda: point(at=now() + timedelta(hours=1)), "timestamp", "after"),
+    ("tags not an object", lambda: point(tags=["a"]), "tags", "object"),  # type: ignore[arg-type]
+    ("too many tags", lambda: point(tags={f"k{i}": "v" for i in range(17)}), "tags", "at most 16"),
+    ("tag key with a colon", lambda: point(tags={"a:b": "v"}), "tags", "tag key"),
+    ("tag key too long", lambda: point(tags={"k" * 65: "v"}), "tags", "tag key"),
+    ("tag value not a string", lambda: point(tags={"k": 1}), "tags", "string value"),
+    ("tag value empty", lambda: point(tags={"k": ""}), "tags", "1 to 256"),
+    ("tag value too long", lambda: point(tags={"k": "v" * 257}), "tags", "1 to 256"),
+    ("tag value with NUL", lambda: point(tags={"k": "a\x00b"}), "tags", "without NUL"),
+    ("unknown field", lambda: point(unit="ms"), "unit", "unknown field"),
+    ("point not an object", lambda: 42, "point", "JSON object"),
 ]
 
 
@@ -94,9 +107,9 @@ INVALID_POINTS: list[tuple[str, dict[str, Any] | Any, str, str]] = [
     [pytest.param(bad, field, reason, id=case) for case, bad, field, reason in INVALID_POINTS],
 )
 async def test_each_rule_names_the_point_and_the_reason(
-    client: Client, migrated_database_url: str, bad: Any, field: str, reason: str
+    client: Client, migrated_database_url: str, bad: Callable[[], Any], field: str, reason: str
 ) -> None:
-    response = await client.post("/v1/metrics", json=batch(point("ok.metric"), bad))
+    response = await client.post("/v1/metrics", json=batch(point("ok.metric"), bad()))
 
     assert response.status_code == 400, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -137,6 +150,13 @@ async def test_every_bad_point_is_listed_and_nothing_is_written(
         pytest.param(b"[]", id="not an object"),
         pytest.param(b'{"points": []}', id="empty batch"),
         pytest.param(b'{"points": [], "extra": 1}', id="unknown top-level field"),
+        pytest.param(b'{"points": [{"name": "\xff\xfe", "value": 1}]}', id="not UTF-8"),
+        pytest.param(b'{"points": [{"name": "a", "tags": {"k": "\xc3"}}]}', id="cut UTF-8"),
+        pytest.param(
+            b'{"points": [{"name": "a", "tags": ' + b'{"a": ' * 1000 + b'"x"' + b"}" * 1002 + b"]}",
+            id="tags nested 1000 deep",
+        ),
+        pytest.param(b'{"points": ' + b"[" * 100_000, id="100000 open brackets"),
     ],
 )
 async def test_bodies_that_are_not_a_batch_are_refused(client: Client, body: bytes) -> None:

@@ -342,12 +342,16 @@ REFUSE_LEDGER_ROW = (
 
 
 @pytest.mark.parametrize(
-    ("no_transaction", "outcome"),
-    [(False, "rolled back"), (True, "the statements of this file stay applied")],
+    ("no_transaction", "outcome", "change_stays"),
+    [(False, "rolled back", False), (True, "the statements of this file stay applied", True)],
     ids=["transactional", "no-transaction"],
 )
 async def test_a_refused_ledger_row_names_the_file(
-    migrated_database_url: str, migrations_dir: Path, no_transaction: bool, outcome: str
+    migrated_database_url: str,
+    migrations_dir: Path,
+    no_transaction: bool,
+    outcome: str,
+    change_stays: bool,
 ) -> None:
     write_migration(
         migrations_dir, "0900_ledger_breaker", REFUSE_LEDGER_ROW, no_transaction=no_transaction
@@ -362,3 +366,16 @@ async def test_a_refused_ledger_row_names_the_file(
     )
     assert outcome in message
     assert [row[0] for row in await ledger_rows(migrated_database_url) or []] == ["0001"]
+    # The message is not enough: in a transaction the ledger row is written before COMMIT, so
+    # its failure takes the file's own change down with it. Booked after the commit instead,
+    # the constraint would stay while the ledger says the file never ran.
+    assert await _constraint_exists(migrated_database_url, "before_0900") is change_stays
+
+
+async def _constraint_exists(url: str, name: str) -> bool:
+    connection = await asyncpg.connect(url)
+    try:
+        found = await connection.fetchval("SELECT 1 FROM pg_constraint WHERE conname = $1", name)
+    finally:
+        await connection.close()
+    return found is not None

@@ -17,11 +17,19 @@ async def boom() -> None:
     raise RuntimeError("secret internal detail")
 
 
+@get("/test/missing-file")
+async def missing_file() -> None:
+    # An OSError that is our own bug, not an unreachable dependency.
+    raise FileNotFoundError("/secret/internal/path")
+
+
 @pytest.fixture
 async def client_with_failing_route(
     database_url: str, redis_url: str
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    app = create_app(make_settings(database_url, redis_url), extra_route_handlers=[boom])
+    app = create_app(
+        make_settings(database_url, redis_url), extra_route_handlers=[boom, missing_file]
+    )
     async with AsyncTestClient(app) as client:
         yield client
 
@@ -55,6 +63,17 @@ async def test_unexpected_errors_are_500_problem_details_without_internals(
     assert "secret" not in response.text
 
 
+async def test_an_oserror_from_a_handler_is_a_500_not_a_dependency_outage(
+    client_with_failing_route: AsyncTestClient[Litestar],
+) -> None:
+    response = await client_with_failing_route.get("/test/missing-file")
+
+    assert response.status_code == 500
+    assert response.json()["type"] == "about:blank"
+    assert "retry-after" not in response.headers
+    assert "secret" not in response.text
+
+
 async def test_request_id_is_generated_or_taken_from_the_caller(
     client: AsyncTestClient[Litestar],
 ) -> None:
@@ -74,3 +93,36 @@ async def test_openapi_schema_is_served(client: AsyncTestClient[Litestar]) -> No
     schema = response.json()
     assert schema["info"]["title"] == "CloudMetrics API"
     assert {"/health", "/ready"} <= set(schema["paths"])
+
+
+@pytest.mark.parametrize("path", ["/health", "/ready", "/schema/openapi.json"])
+async def test_head_answers_like_get_without_a_body(
+    client: AsyncTestClient[Litestar], path: str
+) -> None:
+    got = await client.get(path)
+    head = await client.head(path)
+
+    assert head.status_code == got.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    # What GET would send; /ready's body carries timings, so only its presence is comparable.
+    if path != "/ready":
+        assert head.headers["content-length"] == str(len(got.content))
+    assert int(head.headers["content-length"]) > 0
+
+
+@pytest.mark.parametrize(
+    ("path", "allow"),
+    [
+        ("/v1/metrics", "GET, HEAD, OPTIONS, POST"),
+        ("/v1/metrics/cpu.load/series", "GET, HEAD, OPTIONS"),
+        ("/health", "GET, HEAD, OPTIONS"),
+    ],
+)
+async def test_options_lists_every_method_of_the_path(
+    client: AsyncTestClient[Litestar], path: str, allow: str
+) -> None:
+    response = await client.options(path)
+
+    assert response.status_code == 204
+    assert response.headers["allow"] == allow

@@ -18,10 +18,22 @@ async def eventually(
     interval: float = 0.1,
 ) -> T:
     """Call ``probe`` until ``accept`` holds for its result; fail with the last result if the
-    deadline passes first."""
+    deadline passes first.
+
+    The deadline holds for the probes too: one slow probe that answers after ``within`` fails,
+    so "within two seconds" cannot pass on an answer that took ten.
+    """
     deadline = time.monotonic() + within
+    result: T | None = None
     while True:
-        result = await probe()
+        remaining = deadline - time.monotonic()
+        try:
+            result = await asyncio.wait_for(probe(), max(remaining, 0))
+        except TimeoutError:
+            raise AssertionError(
+                f"condition not met within {within}s: the probe was still running at the "
+                f"deadline; last result: {result!r}"
+            ) from None
         if accept(result):
             return result
         if time.monotonic() >= deadline:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from cloudmetrics.cli.environment import load_settings
+from cloudmetrics.error_text import describe_error
 
 if TYPE_CHECKING:
     from cloudmetrics.migrations.plan import SchemaState
@@ -190,8 +191,7 @@ def run_or_exit(work: Coroutine[Any, Any, T], runner: MigrationRunner | None = N
     except MigrationError as error:
         raise click.ClickException(str(error)) from None
     except CONNECTION_FAILURES as error:
-        first_line = (str(error).strip().splitlines() or [""])[0]
-        raise click.ClickException(f"{type(error).__name__}: {first_line}") from None
+        raise click.ClickException(describe_error(error)) from None
 
 
 async def cancelled_by_sigterm(work: Coroutine[Any, Any, T]) -> T:

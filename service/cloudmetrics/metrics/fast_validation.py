@@ -37,6 +37,11 @@ class _TypedBatch(msgspec.Struct, forbid_unknown_fields=True):
 
 
 _decoder = msgspec.json.Decoder(_TypedBatch)
+
+# What msgspec raises for a body that is not JSON at all: malformed text, bytes that are not
+# UTF-8 (UnicodeDecodeError, not a DecodeError), and nesting deeper than its recursion limit
+# (RecursionError). Every one of them is the client's mistake, never a server error.
+UNDECODABLE = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 _encode = msgspec.json.encode
 
 
@@ -45,7 +50,7 @@ def fast_parse(body: bytes, settings: IngestSettings, now: datetime) -> list[Poi
     batch); PayloadTooLarge if it holds too many."""
     try:
         batch = _decoder.decode(body)
-    except msgspec.DecodeError:
+    except UNDECODABLE:
         return None
     if len(batch.points) > settings.max_points:
         raise PayloadTooLarge(

@@ -51,6 +51,10 @@ def parse_point_by_point(body: bytes, settings: IngestSettings, moment: datetime
     except msgspec.DecodeError as error:
         # Also where NaN, Infinity and out-of-range numbers end: they are not JSON numbers.
         raise InvalidRequest(f"the body is not a valid batch: {error}") from None
+    except UnicodeDecodeError:
+        raise InvalidRequest("the body is not valid UTF-8 (RFC 8259 requires it)") from None
+    except RecursionError:
+        raise InvalidRequest("the body nests arrays or objects too deeply") from None
     if not batch.points:
         raise InvalidRequest("the batch holds no points")
     if len(batch.points) > settings.max_points:

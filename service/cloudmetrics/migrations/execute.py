@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
+from cloudmetrics.error_text import describe_error
 from cloudmetrics.migrations.errors import MigrationFailed
 from cloudmetrics.migrations.files import Migration, Part
 from cloudmetrics.migrations.invalid_indexes import (
@@ -200,10 +201,8 @@ def _failure(
     outcome: str,
     detail: str = "",
 ) -> MigrationFailed:
-    message = (str(error).strip().splitlines() or [""])[0]
     return MigrationFailed(
-        f"{migration.label} ({direction}) {where}: {type(error).__name__}: {message}{detail}; "
-        f"{outcome}"
+        f"{migration.label} ({direction}) {where}: {describe_error(error)}{detail}; {outcome}"
     )
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
+from cloudmetrics.error_text import describe_error
 from cloudmetrics.migrations.errors import MigrationError, MigrationLockTimeout
 
 if TYPE_CHECKING:
@@ -56,9 +57,8 @@ async def dedicated_connection(
     except CONNECTION_FAILURES as error:
         from cloudmetrics.dependencies import redact
 
-        first_line = (str(error).strip().splitlines() or [""])[0]
         raise MigrationError(
-            f"cannot connect to PostgreSQL at {redact(url)}: {type(error).__name__} {first_line}"
+            f"cannot connect to PostgreSQL at {redact(url)}: {describe_error(error)}"
         ) from None
     try:
         yield connection
