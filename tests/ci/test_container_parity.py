@@ -4,6 +4,7 @@ The run itself (a private network namespace, a throwaway PostgreSQL, the whole s
 is `.ci/run`'s last two steps; these check what it is built from.
 """
 
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from cloudmetrics_ci.source import SOURCE_IGNORE
 
 from scripts.parity import graph_work
 from scripts.parity.namespace import hosts_file
+from tests.ci.conftest import REPOSITORY
 
 
 @pytest.mark.parametrize(
@@ -74,3 +76,29 @@ def test_each_alias_gets_its_own_loopback_address() -> None:
     assert addresses == {"postgres": "127.0.0.2", "redis": "127.0.0.3"}
     assert "127.0.0.2\tpostgres" in text.splitlines()
     assert "127.0.0.1\tlocalhost" in text.splitlines()
+
+
+# The suite's settings (and the service's own defaults, which test_settings checks) are
+# the only places that may spell the local servers' addresses.
+ADDRESS_HOMES = {
+    "tests/support/databases.py",
+    "tests/support/addresses.py",
+    "tests/service/test_settings.py",
+    "tests/ci/test_container_parity.py",
+}
+LITERAL_ADDRESS = re.compile(r"(127\.0\.0\.1|localhost)[\"']?(:|, *)(5432|6379)\b")
+
+
+def test_no_test_spells_the_local_servers_addresses() -> None:
+    # In the check container and the parity run they are `postgres` and `redis`: a test
+    # with 127.0.0.1:5432 passes here and fails there.
+    offenders = [
+        f"{path.relative_to(REPOSITORY)}:{number}"
+        for path in sorted((REPOSITORY / "tests").rglob("*.py"))
+        if path.relative_to(REPOSITORY).as_posix() not in ADDRESS_HOMES
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if LITERAL_ADDRESS.search(line)
+    ]
+    assert offenders == []
+    assert LITERAL_ADDRESS.search('TcpProxy("127.0.0.1", 6379)')
+    assert LITERAL_ADDRESS.search("postgresql://u@127.0.0.1:5432/x")
