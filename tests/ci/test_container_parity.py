@@ -29,6 +29,7 @@ from tests.ci.conftest import REPOSITORY
         (".gitattributes", False),
         ("requirements/dev.txt", False),
         ("infra/venv/bin/python", True),
+        ("infra/policy_pack/venv/bin/python", True),
         ("infra/cloudmetrics_infra/venv.py", False),
     ],
 )
