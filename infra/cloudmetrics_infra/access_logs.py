@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+from cloudmetrics_shared.secure_bucket import SecureBucket, SecureBucketArgs
 
-from cloudmetrics_infra.policies import deny_insecure_transport, document
 from cloudmetrics_infra.settings import StackSettings
 
 ACCESS_LOG_DAYS = 90
@@ -29,73 +29,42 @@ class AccessLogs(pulumi.ComponentResource):
     ) -> None:
         super().__init__("cloudmetrics:infra:AccessLogs", name, None, opts)
         settings = args.settings
-        child = pulumi.ResourceOptions(parent=self)
-
-        self.bucket = aws.s3.Bucket(
-            f"{name}-bucket",
-            # Bucket names are global: the account id keeps ours from colliding.
-            bucket=f"{settings.name_prefix}-alb-logs-{settings.account_id}",
-            opts=child,
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=self.bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=child,
-        )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access",
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        # Load balancer log delivery supports only SSE-S3 (AES256), not KMS keys.
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=self.bucket.id,
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
-            opts=child,
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-lifecycle",
-            bucket=self.bucket.id,
-            rules=[
-                {
-                    "id": "expire-access-logs",
-                    "status": "Enabled",
-                    "filter": {"prefix": f"{LOG_PREFIX}/"},
-                    "expiration": {"days": ACCESS_LOG_DAYS},
-                }
-            ],
-            opts=child,
-        )
+        # Bucket names are global: the account id keeps ours from colliding.
+        bucket_name = f"{settings.name_prefix}-alb-logs-{settings.account_id}"
         # The regional Elastic Load Balancing account writes the logs.
         elb_account = aws.elb.get_service_account_output(
             opts=pulumi.InvokeOutputOptions(parent=self)
         )
-        policy = aws.s3.BucketPolicy(
-            f"{name}-policy",
-            bucket=self.bucket.id,
-            policy=pulumi.Output.all(self.bucket.arn, elb_account.arn).apply(
-                lambda values: document(
-                    [
-                        {
-                            "Sid": "LoadBalancerLogDelivery",
-                            "Effect": "Allow",
-                            "Principal": {"AWS": values[1]},
-                            "Action": ["s3:PutObject"],
-                            "Resource": [
-                                f"{values[0]}/{LOG_PREFIX}/AWSLogs/{settings.account_id}/*"
-                            ],
-                        },
-                        deny_insecure_transport(values[0]),
-                    ]
-                )
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
+        delivery = elb_account.arn.apply(
+            lambda elb_account_arn: [
+                {
+                    "Sid": "LoadBalancerLogDelivery",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": elb_account_arn},
+                    "Action": ["s3:PutObject"],
+                    "Resource": [
+                        f"arn:aws:s3:::{bucket_name}/{LOG_PREFIX}/AWSLogs/{settings.account_id}/*"
+                    ],
+                }
+            ]
         )
-        self.ready = [policy]
+        logs = SecureBucket(
+            name,
+            SecureBucketArgs(
+                bucket_name=bucket_name,
+                sse_algorithm="AES256",
+                lifecycle_rules=[
+                    {
+                        "id": "expire-access-logs",
+                        "status": "Enabled",
+                        "filter": {"prefix": f"{LOG_PREFIX}/"},
+                        "expiration": {"days": ACCESS_LOG_DAYS},
+                    }
+                ],
+                grants=delivery,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+        self.bucket = logs.bucket
+        self.ready = [logs.policy]
         self.register_outputs({"bucketName": self.bucket.bucket})

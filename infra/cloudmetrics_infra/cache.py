@@ -6,12 +6,15 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from cloudmetrics_infra.settings import CACHE_PORT, StackSettings
 
 ENGINE_VERSION = "7.1"
 SHARDS = 3
 PARAMETER_GROUP = "default.redis7.cluster.on"
+# ElastiCache accepts 16-128 printable characters; letters and digits avoid its forbidden ones.
+AUTH_TOKEN_LENGTH = 64
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,8 @@ class CacheArgs:
 class Cache(pulumi.ComponentResource):
     replication_group: aws.elasticache.ReplicationGroup
     endpoint: pulumi.Output[str]
+    auth_secret_arn: pulumi.Output[str]
+    """Secrets Manager secret holding the AUTH token; tasks get it as REDIS_PASSWORD."""
 
     def __init__(
         self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None
@@ -40,6 +45,25 @@ class Cache(pulumi.ComponentResource):
             subnet_ids=args.subnet_ids,
             opts=child,
         )
+        # Redis AUTH (Security Hub ElastiCache.6): a generated token, kept in Pulumi's state as a
+        # secret (encrypted with the environment's KMS key) and in Secrets Manager for the tasks.
+        token = random.RandomPassword(
+            f"{name}-auth-token", length=AUTH_TOKEN_LENGTH, special=False, opts=child
+        )
+        secret = aws.secretsmanager.Secret(
+            f"{name}-auth-secret",
+            name=f"{settings.name_prefix}/redis-auth-token",
+            description=f"AUTH token of the {settings.name_prefix} Redis replication group",
+            recovery_window_in_days=7,
+            opts=child,
+        )
+        aws.secretsmanager.SecretVersion(
+            f"{name}-auth-secret-value",
+            secret_id=secret.id,
+            secret_string=token.result,
+            opts=child,
+        )
+        self.auth_secret_arn = secret.arn
         self.replication_group = aws.elasticache.ReplicationGroup(
             f"{name}-redis",
             replication_group_id=settings.name_prefix,
@@ -57,6 +81,7 @@ class Cache(pulumi.ComponentResource):
             at_rest_encryption_enabled=True,
             transit_encryption_enabled=True,
             transit_encryption_mode="required",
+            auth_token=token.result,
             subnet_group_name=subnet_group.name,
             security_group_ids=[args.security_group_id],
             snapshot_retention_limit=settings.cache.snapshot_retention_days,
@@ -67,4 +92,6 @@ class Cache(pulumi.ComponentResource):
             opts=child,
         )
         self.endpoint = self.replication_group.configuration_endpoint_address
-        self.register_outputs({"configurationEndpoint": self.endpoint})
+        self.register_outputs(
+            {"configurationEndpoint": self.endpoint, "authSecretArn": self.auth_secret_arn}
+        )

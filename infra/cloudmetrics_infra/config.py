@@ -21,18 +21,35 @@ from cloudmetrics_infra.settings import (
     StackSettings,
 )
 
+# Where the service image keeps Amazon RDS's CA bundle (global-bundle.pem). The build copies it
+# from the build context and downloads nothing; docs/infrastructure.md says how to provide it.
+RDS_CA_BUNDLE = "/app/certs/rds-global-bundle.pem"
+
 
 def database_url(address: str) -> str:
-    # RDS refuses unencrypted sessions (rds.force_ssl=1); asyncpg honours sslmode in the URL.
+    # RDS refuses unencrypted sessions (rds.force_ssl=1). verify-full also checks that the
+    # server's certificate chains to the RDS CA and names this endpoint: "require" would
+    # encrypt to anyone answering on the address. asyncpg reads both from the URL.
     return (
         f"postgresql://{DATABASE_ADMIN_USER}@{address}:{DATABASE_PORT}/{DATABASE_NAME}"
-        "?sslmode=require"
+        f"?sslmode=verify-full&sslrootcert={RDS_CA_BUNDLE}"
     )
 
 
 def redis_url(configuration_endpoint: str) -> str:
-    # rediss: the replication group requires TLS.
+    # rediss: the replication group requires TLS; the AUTH token arrives as REDIS_PASSWORD.
     return f"rediss://{configuration_endpoint}:{CACHE_PORT}/0"
+
+
+def trusted_proxies(settings: StackSettings) -> str:
+    """FORWARDED_ALLOW_IPS: the public subnets, where the ALB's nodes live.
+
+    Uvicorn takes the client's address from X-Forwarded-For, walking from the right past trusted
+    hops. The ALB appends the address it saw on the right; anything to its left was written by
+    the client. Trusting "*" makes uvicorn take the left-most entry, which anyone can forge.
+    """
+    public, _ = settings.subnet_cidrs()
+    return ",".join(public)
 
 
 @dataclass(frozen=True)
@@ -60,9 +77,9 @@ class ServiceConfig(pulumi.ComponentResource):
             # The replication group runs with cluster mode enabled: the client must follow
             # MOVED redirects (service/cloudmetrics/cache.py).
             "REDIS_CLUSTER": "true",
-            # Tasks accept traffic only from the ALB's security group, so its X-Forwarded-For
-            # is the client's address (rate limits are per client, not per ALB node).
-            "FORWARDED_ALLOW_IPS": "*",
+            # Rate limits are per client, not per ALB node: believe X-Forwarded-For from the ALB
+            # only, so the address it appended is the one used.
+            "FORWARDED_ALLOW_IPS": trusted_proxies(settings),
         }
         self.parameter_arns = {}
         for variable, value in values.items():

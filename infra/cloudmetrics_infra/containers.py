@@ -43,6 +43,7 @@ class ContainerInputs:
     release_id: str
     parameter_arns: Mapping[str, str]
     database_secret_arn: str
+    cache_secret_arn: str
 
 
 def secrets(inputs: ContainerInputs) -> list[dict[str, str]]:
@@ -56,6 +57,8 @@ def secrets(inputs: ContainerInputs) -> list[dict[str, str]]:
             "valueFrom": secret_reference(inputs.database_secret_arn, SECRET_PASSWORD_KEY),
         }
     )
+    # The Redis AUTH token: the whole secret string.
+    injected.append({"name": "REDIS_PASSWORD", "valueFrom": inputs.cache_secret_arn})
     return injected
 
 
@@ -105,6 +108,7 @@ def container_inputs(
     log_group_name: pulumi.Input[str],
     parameter_arns: Mapping[str, pulumi.Input[str]],
     database_secret_arn: pulumi.Input[str],
+    cache_secret_arn: pulumi.Input[str],
 ) -> pulumi.Output[ContainerInputs]:
     """Resolve the resource outputs a container definition needs into one plain value."""
     names = list(parameter_arns)
@@ -112,6 +116,7 @@ def container_inputs(
         repository_url,
         log_group_name,
         database_secret_arn,
+        cache_secret_arn,
         *[parameter_arns[variable] for variable in names],
     ).apply(
         lambda values: ContainerInputs(
@@ -119,8 +124,9 @@ def container_inputs(
             region=region,
             log_group=values[1],
             release_id=image_tag,
-            parameter_arns=dict(zip(names, values[3:], strict=True)),
+            parameter_arns=dict(zip(names, values[4:], strict=True)),
             database_secret_arn=values[2],
+            cache_secret_arn=values[3],
         )
     )
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+from cloudmetrics_shared.iam import service_trust_policy
 
-from cloudmetrics_infra.policies import service_trust_policy
 from cloudmetrics_infra.settings import (
     DATABASE_ADMIN_USER,
     DATABASE_NAME,

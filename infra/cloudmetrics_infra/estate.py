@@ -21,10 +21,12 @@ from cloudmetrics_infra.monitoring import Monitoring, MonitoringArgs
 from cloudmetrics_infra.network import Network, NetworkArgs
 from cloudmetrics_infra.provider import aws_provider
 from cloudmetrics_infra.registry import Registry, RegistryArgs
+from cloudmetrics_infra.rotation import RestartOnRotation, RestartOnRotationArgs
 from cloudmetrics_infra.security_groups import SecurityGroups, SecurityGroupsArgs
-from cloudmetrics_infra.service import Service, ServiceArgs
+from cloudmetrics_infra.service import WEB_SERVICE_NAME, Service, ServiceArgs
 from cloudmetrics_infra.settings import StackSettings
 from cloudmetrics_infra.task_roles import TaskRoles, TaskRolesArgs
+from cloudmetrics_infra.waf import WebFirewall, WebFirewallArgs
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ def build_estate(settings: StackSettings) -> Estate:
             log_group_arn=cluster.log_group.arn,
             parameter_arns=config.parameter_arns,
             database_secret_arn=database.master_secret_arn,
+            cache_secret_arn=cache.auth_secret_arn,
         ),
         on_aws,
     )
@@ -70,6 +73,12 @@ def build_estate(settings: StackSettings) -> Estate:
         ),
         on_aws,
     )
+    # Its own component, so it can move in front of another entrance (e.g. a CDN) unchanged.
+    WebFirewall(
+        "waf",
+        WebFirewallArgs(settings, entrance.load_balancer.arn),
+        on_aws,
+    )
     inputs = container_inputs(
         repository_url=registry.repository.repository_url,
         image_tag=settings.image_tag,
@@ -77,6 +86,7 @@ def build_estate(settings: StackSettings) -> Estate:
         log_group_name=cluster.log_group.name,
         parameter_arns=config.parameter_arns,
         database_secret_arn=database.master_secret_arn,
+        cache_secret_arn=cache.auth_secret_arn,
     )
     service = Service(
         "web",
@@ -91,12 +101,29 @@ def build_estate(settings: StackSettings) -> Estate:
             security_group_id=groups.service.id,
             target_group_arn=entrance.target_group.arn,
             listener=entrance.https_listener,
+            execution_policy=roles.execution_policy,
+        ),
+        on_aws,
+    )
+    RestartOnRotation(
+        "rotation",
+        RestartOnRotationArgs(
+            settings=settings,
+            secret_arn=database.master_secret_arn,
+            cluster_name=settings.name_prefix,
+            service_name=WEB_SERVICE_NAME.format(prefix=settings.name_prefix),
         ),
         on_aws,
     )
     migrations = MigrationTask(
         "migrations",
-        MigrationTaskArgs(settings, inputs, roles.execution_role.arn, roles.task_role.arn),
+        MigrationTaskArgs(
+            settings,
+            inputs,
+            roles.execution_role.arn,
+            roles.task_role.arn,
+            roles.execution_policy,
+        ),
         on_aws,
     )
     Monitoring(

@@ -27,6 +27,8 @@ class MigrationTaskArgs:
     container_inputs: pulumi.Output[ContainerInputs]
     execution_role_arn: pulumi.Input[str]
     task_role_arn: pulumi.Input[str]
+    execution_policy: pulumi.Resource
+    """The execution role's permissions: the pipeline runs this task right after `up`."""
 
 
 class MigrationTask(pulumi.ComponentResource):
@@ -52,6 +54,6 @@ class MigrationTask(pulumi.ComponentResource):
                 stream_prefix="migrate",
                 serves_http=False,
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.execution_policy]),
         )
         self.register_outputs({"taskDefinitionArn": self.task_definition.arn})

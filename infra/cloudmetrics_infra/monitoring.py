@@ -14,6 +14,7 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+from cloudmetrics_shared.iam import document
 
 from cloudmetrics_infra.settings import StackSettings
 
@@ -128,6 +129,51 @@ def dashboard_body(names: _Names) -> str:
     return json.dumps({"widgets": widgets})
 
 
+# What the account's own principals may do with the alarm key, through their IAM policies: manage
+# it (Pulumi reads and updates it) and use it (an operator testing the topic). No wildcards.
+KEY_ADMINISTRATION_ACTIONS = (
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+)
+KEY_USE_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+
+
+def alarm_key_policy(account_id: str) -> str:
+    """The alarm topic's key: CloudWatch may encrypt alarm messages with it, and SNS decrypt."""
+    return document(
+        [
+            {
+                "Sid": "AccountAdministersTheKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Action": [*KEY_ADMINISTRATION_ACTIONS, *KEY_USE_ACTIONS],
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudWatchAlarmsPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": list(KEY_USE_ACTIONS),
+                "Resource": "*",
+            },
+        ]
+    )
+
+
 class Monitoring(pulumi.ComponentResource):
     dashboard: aws.cloudwatch.Dashboard
     topic: aws.sns.Topic
@@ -141,11 +187,27 @@ class Monitoring(pulumi.ComponentResource):
         self._name = name
         self._settings = settings
 
+        # Security Hub SNS.1 wants the topic encrypted; CloudWatch can publish to an encrypted
+        # topic only if the key's policy lets cloudwatch.amazonaws.com use it, which the
+        # AWS-managed alias/aws/sns never does. So the topic has a key of its own.
+        key = aws.kms.Key(
+            f"{name}-alarms-key",
+            description=f"{settings.name_prefix} alarm notifications",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=alarm_key_policy(settings.account_id),
+            opts=child,
+        )
+        aws.kms.Alias(
+            f"{name}-alarms-key-alias",
+            name=f"alias/{settings.name_prefix}-alarms",
+            target_key_id=key.key_id,
+            opts=child,
+        )
         self.topic = aws.sns.Topic(
             f"{name}-alarms",
             name=f"{settings.name_prefix}-alarms",
-            # Security Hub SNS.1: encrypted at rest (the AWS-managed key suffices for alerts).
-            kms_master_key_id="alias/aws/sns",
+            kms_master_key_id=key.arn,
             opts=child,
         )
         aws.sns.TopicSubscription(

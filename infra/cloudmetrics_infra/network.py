@@ -6,11 +6,20 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+from cloudmetrics_shared.iam import allow, document, service_trust_policy
 
-from cloudmetrics_infra.policies import allow, document, service_trust_policy
 from cloudmetrics_infra.settings import AVAILABILITY_ZONES, StackSettings
 
-REMOTE_ADMINISTRATION_PORTS = (22, 3389)
+# What AWS documents a flow-log delivery role needs (VPC User Guide, "IAM role for publishing
+# flow logs to CloudWatch Logs").
+FLOW_LOG_ACTIONS = (
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "logs:DescribeLogStreams",
+)
+# Listing log groups has no per-group resource: it is granted over this account's groups.
+FLOW_LOG_LISTING = "logs:DescribeLogGroups"
 
 
 @dataclass(frozen=True)
@@ -121,7 +130,7 @@ class Network(pulumi.ComponentResource):
             public_subnets.append(public)
             private_subnets.append(private)
 
-        self._network_acl(name, [*public_subnets, *private_subnets])
+        self._network_acls(name, settings, public_subnets, private_subnets)
         self._flow_logs(name, settings)
 
         self.public_subnet_ids = pulumi.Output.all(*[subnet.id for subnet in public_subnets])
@@ -134,15 +143,42 @@ class Network(pulumi.ComponentResource):
             }
         )
 
-    def _network_acl(self, name: str, subnets: list[aws.ec2.Subnet]) -> None:
-        """Security Hub EC2.21: remote administration ports are closed at the subnet edge too.
+    def _network_acls(
+        self,
+        name: str,
+        settings: StackSettings,
+        public: list[aws.ec2.Subnet],
+        private: list[aws.ec2.Subnet],
+    ) -> None:
+        """Security Hub EC2.21: remote administration is closed at the subnet edge too.
 
-        Security groups already admit nothing on 22/3389; the network ACL says so for every
-        subnet, whatever group a future resource brings. Everything else passes to the groups.
+        Network ACLs are stateless, so an inbound rule also judges replies to connections made
+        from inside. The ALB and the NAT gateways in the public subnets use ephemeral ports
+        1024-65535 for theirs, which include 3389: the public ACL denies only 22 (below every
+        ephemeral range), the private one 22 and 3389 (tasks are Linux, ephemeral ports
+        32768-60999). Security groups close 3389 everywhere. Everything else passes to them.
         """
+        self._network_acl(f"{name}-public-acl", settings, "public", public, (22,))
+        self._network_acl(f"{name}-private-acl", settings, "private", private, (22, 3389))
+        # Subnets all belong to the ACLs above; the default one keeps no rules at all.
+        aws.ec2.DefaultNetworkAcl(
+            f"{name}-default-acl",
+            default_network_acl_id=self.vpc.default_network_acl_id,
+            tags={"Name": f"{settings.name_prefix}-unused"},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _network_acl(
+        self,
+        name: str,
+        settings: StackSettings,
+        tier: str,
+        subnets: list[aws.ec2.Subnet],
+        denied_ports: tuple[int, ...],
+    ) -> None:
         anywhere = "0.0.0.0/0"
         denied = [
-            aws.ec2.DefaultNetworkAclIngressArgs(
+            aws.ec2.NetworkAclIngressArgs(
                 protocol="tcp",
                 rule_no=10 * (index + 1),
                 action="deny",
@@ -150,20 +186,34 @@ class Network(pulumi.ComponentResource):
                 from_port=port,
                 to_port=port,
             )
-            for index, port in enumerate(REMOTE_ADMINISTRATION_PORTS)
+            for index, port in enumerate(denied_ports)
         ]
-        allow_in = aws.ec2.DefaultNetworkAclIngressArgs(
-            protocol="-1", rule_no=100, action="allow", cidr_block=anywhere, from_port=0, to_port=0
-        )
-        allow_out = aws.ec2.DefaultNetworkAclEgressArgs(
-            protocol="-1", rule_no=100, action="allow", cidr_block=anywhere, from_port=0, to_port=0
-        )
-        aws.ec2.DefaultNetworkAcl(
-            f"{name}-default-acl",
-            default_network_acl_id=self.vpc.default_network_acl_id,
+        aws.ec2.NetworkAcl(
+            name,
+            vpc_id=self.vpc.id,
             subnet_ids=[subnet.id for subnet in subnets],
-            ingress=[*denied, allow_in],
-            egress=[allow_out],
+            ingress=[
+                *denied,
+                aws.ec2.NetworkAclIngressArgs(
+                    protocol="-1",
+                    rule_no=100,
+                    action="allow",
+                    cidr_block=anywhere,
+                    from_port=0,
+                    to_port=0,
+                ),
+            ],
+            egress=[
+                aws.ec2.NetworkAclEgressArgs(
+                    protocol="-1",
+                    rule_no=100,
+                    action="allow",
+                    cidr_block=anywhere,
+                    from_port=0,
+                    to_port=0,
+                )
+            ],
+            tags={"Name": f"{settings.name_prefix}-{tier}", "Tier": tier},
             opts=pulumi.ResourceOptions(parent=self),
         )
 
@@ -190,15 +240,11 @@ class Network(pulumi.ComponentResource):
             policy=log_group.arn.apply(
                 lambda arn: document(
                     [
+                        allow(FLOW_LOG_ACTIONS, [arn, f"{arn}:*"]),
                         allow(
-                            [
-                                "logs:CreateLogStream",
-                                "logs:PutLogEvents",
-                                "logs:DescribeLogGroups",
-                                "logs:DescribeLogStreams",
-                            ],
-                            [arn, f"{arn}:*"],
-                        )
+                            [FLOW_LOG_LISTING],
+                            [f"arn:aws:logs:{settings.region}:{settings.account_id}:log-group:*"],
+                        ),
                     ]
                 )
             ),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pulumi_aws as aws
+from cloudmetrics_shared.environments import PROJECT
 
-from cloudmetrics_infra.settings import PROJECT, StackSettings
+from cloudmetrics_infra.settings import StackSettings
 
 
 def default_tags(settings: StackSettings) -> dict[str, str]:

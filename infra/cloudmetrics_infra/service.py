@@ -19,6 +19,8 @@ from cloudmetrics_infra.settings import DEPLOYMENT_MAXIMUM_PERCENT, SERVICE_PORT
 HEALTH_CHECK_GRACE_SECONDS = 60
 SCALE_IN_COOLDOWN_SECONDS = 300
 SCALE_OUT_COOLDOWN_SECONDS = 60
+# Physical name of the ECS service; the rotation restart addresses it by name.
+WEB_SERVICE_NAME = "{prefix}-web"
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class ServiceArgs:
     security_group_id: pulumi.Input[str]
     target_group_arn: pulumi.Input[str]
     listener: pulumi.Resource
+    execution_policy: pulumi.Resource
+    """The execution role's permissions: no task may start before they exist."""
 
 
 class Service(pulumi.ComponentResource):
@@ -44,8 +48,6 @@ class Service(pulumi.ComponentResource):
     ) -> None:
         super().__init__("cloudmetrics:infra:Service", name, None, opts)
         settings = args.settings
-        child = pulumi.ResourceOptions(parent=self)
-
         self.task_definition = aws.ecs.TaskDefinition(
             f"{name}-task",
             family=f"{settings.name_prefix}-web",
@@ -59,11 +61,11 @@ class Service(pulumi.ComponentResource):
             container_definitions=definitions_json(
                 args.container_inputs, command=SERVE_COMMAND, stream_prefix="web", serves_http=True
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.execution_policy]),
         )
         self.service = aws.ecs.Service(
             f"{name}-service",
-            name=f"{settings.name_prefix}-web",
+            name=WEB_SERVICE_NAME.format(prefix=settings.name_prefix),
             cluster=args.cluster_arn,
             task_definition=self.task_definition.arn,
             launch_type="FARGATE",
@@ -94,7 +96,7 @@ class Service(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 # The target group must belong to a load balancer before a service can use it.
-                depends_on=[args.listener],
+                depends_on=[args.listener, args.execution_policy],
                 # Autoscaling owns the running count once the service exists.
                 ignore_changes=["desiredCount"],
             ),

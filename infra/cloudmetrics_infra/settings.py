@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-import pulumi
+from cloudmetrics_shared import placeholders
+from cloudmetrics_shared.environments import ENVIRONMENTS, PROJECT
+from cloudmetrics_shared.environments import iam_path as environment_iam_path
 
 from cloudmetrics_infra.sizing import (
     DATABASE_INSTANCE_MEMORY_GIB,
@@ -22,8 +24,6 @@ from cloudmetrics_infra.sizing import (
     default_max_connections,
 )
 
-PROJECT = "cloudmetrics"
-ENVIRONMENTS = ("dev", "staging", "prod")
 AVAILABILITY_ZONES = 3
 SERVICE_PORT = 8000
 DATABASE_PORT = 5432
@@ -114,7 +114,7 @@ class StackSettings:
     @property
     def iam_path(self) -> str:
         """IAM path of this environment's roles; the deploy role may manage only these."""
-        return f"/{PROJECT}/{self.environment}/"
+        return environment_iam_path(self.environment)
 
     @property
     def peak_database_connections(self) -> int:
@@ -135,6 +135,9 @@ class StackSettings:
     @staticmethod
     def from_pulumi_config() -> StackSettings:
         """Read the current stack's `cloudmetrics:*` and `aws:region` configuration."""
+        # Imported here so check_stack_config.py can validate a stack file without Pulumi.
+        import pulumi
+
         config = pulumi.Config(PROJECT)
         values: dict[str, Any] = {key: config.require(key) for key in _SCALAR_KEYS}
         values |= {key: config.require_object(key) for key in _OBJECT_KEYS}
@@ -146,6 +149,11 @@ class StackSettings:
     def from_values(environment: str, region: str, values: Mapping[str, Any]) -> StackSettings:
         if environment not in ENVIRONMENTS:
             raise SettingsError(f"stack {environment!r} is not one of {', '.join(ENVIRONMENTS)}")
+        refused = placeholders.problems(
+            {f"{PROJECT}:{key}": value for key, value in values.items()}, PLACEHOLDER_KINDS
+        )
+        if refused:
+            raise SettingsError("placeholder values must be replaced: " + "; ".join(refused))
         settings = StackSettings(
             environment=environment,
             region=region,
@@ -179,6 +187,13 @@ _SCALAR_KEYS = (
     "loadBalancerDeletionProtection",
 )
 _OBJECT_KEYS = ("service", "database", "cache")
+# What each identifying key holds, so a copied example value is recognised as one.
+PLACEHOLDER_KINDS = {
+    f"{PROJECT}:accountId": placeholders.Kind.ACCOUNT_ID,
+    f"{PROJECT}:hostedZoneId": placeholders.Kind.HOSTED_ZONE_ID,
+    f"{PROJECT}:domainName": placeholders.Kind.DOMAIN_NAME,
+    f"{PROJECT}:alarmEmail": placeholders.Kind.EMAIL,
+}
 
 
 def _section(values: Mapping[str, Any], key: str) -> Mapping[str, Any]:

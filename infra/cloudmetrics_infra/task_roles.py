@@ -14,8 +14,7 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-
-from cloudmetrics_infra.policies import allow, document, service_trust_policy
+from cloudmetrics_shared.iam import allow, document, service_trust_policy
 
 # The one ECR action that has no resource-level permissions: AWS requires "*" here.
 ECR_AUTHORIZATION_ACTION = "ecr:GetAuthorizationToken"
@@ -29,13 +28,14 @@ class TaskRolesArgs:
     log_group_arn: pulumi.Input[str]
     parameter_arns: Mapping[str, pulumi.Input[str]]
     database_secret_arn: pulumi.Input[str]
+    cache_secret_arn: pulumi.Input[str]
 
 
 def execution_policy(
     repository_arn: str,
     log_group_arn: str,
     parameter_arns: list[str],
-    database_secret_arn: str,
+    secret_arns: list[str],
 ) -> str:
     return document(
         [
@@ -50,13 +50,15 @@ def execution_policy(
             ),
             allow(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group_arn}:*"]),
             allow(["ssm:GetParameters"], sorted(parameter_arns)),
-            allow(["secretsmanager:GetSecretValue"], [database_secret_arn]),
+            allow(["secretsmanager:GetSecretValue"], sorted(secret_arns)),
         ]
     )
 
 
 class TaskRoles(pulumi.ComponentResource):
     execution_role: aws.iam.Role
+    execution_policy: aws.iam.RolePolicy
+    """Tasks must not start before it exists: ECS would fail to pull or read secrets."""
     task_role: aws.iam.Role
 
     def __init__(
@@ -70,11 +72,15 @@ class TaskRoles(pulumi.ComponentResource):
             f"{name}-execution", path=args.iam_path, assume_role_policy=trust, opts=child
         )
         parameters = pulumi.Output.all(*args.parameter_arns.values())
-        aws.iam.RolePolicy(
+        self.execution_policy = aws.iam.RolePolicy(
             f"{name}-execution-policy",
             role=self.execution_role.id,
             policy=pulumi.Output.all(
-                args.repository_arn, args.log_group_arn, parameters, args.database_secret_arn
+                args.repository_arn,
+                args.log_group_arn,
+                parameters,
+                args.database_secret_arn,
+                args.cache_secret_arn,
             ).apply(_execution_policy_from),
             opts=child,
         )
@@ -87,5 +93,7 @@ class TaskRoles(pulumi.ComponentResource):
 
 
 def _execution_policy_from(values: list[Any]) -> str:
-    repository_arn, log_group_arn, parameter_arns, secret_arn = values
-    return execution_policy(repository_arn, log_group_arn, list(parameter_arns), secret_arn)
+    repository_arn, log_group_arn, parameter_arns, database_secret, cache_secret = values
+    return execution_policy(
+        repository_arn, log_group_arn, list(parameter_arns), [database_secret, cache_secret]
+    )

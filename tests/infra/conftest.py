@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 INFRA = Path(__file__).resolve().parents[2] / "infra"
-# The Pulumi programs import their packages relative to their own directories.
-for program in (INFRA, INFRA / "bootstrap"):
-    if str(program) not in sys.path:
-        sys.path.append(str(program))
+# The Pulumi programs import their packages relative to their own directories (infra/ itself is
+# on pytest's pythonpath; the bootstrap's __main__.py adds infra/ the same way).
+if str(INFRA / "bootstrap") not in sys.path:
+    sys.path.append(str(INFRA / "bootstrap"))
 
 # A few pulumi_aws modules announce their own deprecation when first imported (the *V2 S3
 # classes, ec2.EncryptionControl), which happens lazily while our program runs. We use none of

@@ -13,8 +13,12 @@ from pathlib import Path
 from typing import Any, cast
 
 import pulumi
+from cloudmetrics_shared.environments import ENVIRONMENTS
+from pulumi.output import Unknown
+from pulumi.runtime.rpc import UNKNOWN
 
-ENVIRONMENTS = ("dev", "staging", "prod")
+__all__ = ["ENVIRONMENTS", "IMAGE_TAG", "INFRA", "RecordingMocks", "Resource", "Snapshot"]
+
 INFRA = Path(__file__).resolve().parents[2] / "infra"
 IMAGE_TAG = "3f2a9c1"
 REGION_ZONES = ["eu-west-1a", "eu-west-1b", "eu-west-1c", "eu-west-1d"]
@@ -29,6 +33,12 @@ class Resource:
     state: Mapping[str, Any]
     provider: str | None
     id: str
+    urn: str = ""
+    parent: str = ""
+    dependencies: tuple[str, ...] = ()
+    """URNs of the resources this one was declared to depend on (depends_on)."""
+    property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: {})
+    """Input property -> URNs of the resources whose outputs it was made from."""
 
     def json(self, key: str) -> Any:
         """An input the program passed as a JSON document (policies, container definitions)."""
@@ -63,6 +73,11 @@ class Snapshot:
         assert len(found) == 1, f"expected one resource with id {id_}, found {len(found)}"
         return found[0]
 
+    def by_urn(self, urn: str) -> Resource:
+        found = [resource for resource in self.resources if resource.urn == urn]
+        assert len(found) == 1, f"expected one resource with URN {urn}, found {len(found)}"
+        return found[0]
+
     def aws(self) -> Iterator[Resource]:
         """Every AWS resource (not components, not the provider itself)."""
         for resource in self.resources:
@@ -76,7 +91,13 @@ SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270"
 
 
 def _revealed(value: Any) -> Any:
-    """The value with secret markers removed (the provider marks e.g. SSM values secret)."""
+    """The value with secret markers removed (the provider marks e.g. SSM values secret).
+
+    Unknown values (a preview's outputs of resources not created yet) become the engine's
+    unknown marker, which is what a policy pack receives for them.
+    """
+    if isinstance(value, Unknown):
+        return UNKNOWN
     if isinstance(value, dict):
         entries = cast("dict[str, Any]", value)
         if entries.get(SIGNATURE_KEY) == SECRET_SIGNATURE:
@@ -110,6 +131,11 @@ def _arn(args: pulumi.runtime.MockResourceArgs, region: str, account: str) -> st
         return f"arn:aws:s3:::{physical}"
     if args.typ == "aws:iam/role:Role":
         return f"arn:aws:iam::{account}:role{inputs.get('path', '/')}{args.name}"
+    if args.typ == "aws:ecs/cluster:Cluster":
+        return f"arn:aws:ecs:{region}:{account}:cluster/{physical}"
+    if args.typ == "aws:ecs/service:Service":
+        cluster = str(inputs.get("cluster", "")).rsplit("/", 1)[-1]
+        return f"arn:aws:ecs:{region}:{account}:service/{cluster}/{physical}"
     if args.typ == "aws:cloudwatch/logGroup:LogGroup":
         return f"arn:aws:logs:{region}:{account}:log-group:{physical}"
     return f"arn:aws:{service}:{region}:{account}:{args.name}/{physical}"
@@ -118,15 +144,23 @@ def _arn(args: pulumi.runtime.MockResourceArgs, region: str, account: str) -> st
 class RecordingMocks(pulumi.runtime.Mocks):
     """Answers like AWS would, closely enough for references between resources to resolve."""
 
-    def __init__(self, snapshot: Snapshot, region: str, account: str) -> None:
+    def __init__(self, snapshot: Snapshot, region: str, account: str, preview: bool) -> None:
         self.snapshot = snapshot
         self.region = region
         self.account = account
+        self.preview = preview
 
     def new_resource(
         self, args: pulumi.runtime.MockResourceArgs
     ) -> tuple[str | None, dict[str, Any]]:
         inputs = _inputs(args)
+        if self.preview:
+            # As in a first `pulumi preview`: nothing exists, so ids and every computed output
+            # are unknown, and so is every input made from them.
+            self.snapshot.resources.append(
+                Resource(args.typ, args.name, inputs, dict(inputs), args.provider, "")
+            )
+            return None, dict(inputs)
         resource_id = f"{args.name}-id"
         state: dict[str, Any] = {**inputs, "arn": _arn(args, self.region, self.account)}
         state.setdefault("name", inputs.get("name", args.name))
@@ -137,6 +171,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return resource_id, state
 
     def _computed(self, type_: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        if type_ == "random:index/randomPassword:RandomPassword":
+            return {"result": f"{name}-generated-{'x' * 40}"}
         if type_ == "aws:kms/key:Key":
             return {"keyId": f"{name}-key-id"}
         if type_ == "aws:ec2/vpc:Vpc":

@@ -6,8 +6,10 @@ from typing import Any
 
 import yaml
 
+from tests.infra.iam_evaluation import allowed, denied
 from tests.infra.mock_cloud import ENVIRONMENTS, INFRA, Resource, Snapshot
 from tests.infra.reading import allow_statements, as_list
+from tests.infra.running import BOOTSTRAP_FILLED_IN, FILLED_IN
 
 REPOSITORY = "cloudmetrics/cloudmetrics"
 ISSUER = "token.actions.githubusercontent.com"
@@ -88,9 +90,14 @@ def test_main_stacks_use_the_bootstrapped_key_and_account(bootstraps: dict[str, 
         main = stack_file(f"Pulumi.{environment}.yaml")
         assert main["secretsprovider"] == snapshot.outputs["secretsProviders"][environment]
         bootstrap = stack_file("bootstrap", f"Pulumi.{environment}.yaml")["config"]
+        # Committed placeholders and filled-in values alike: one account per environment.
         assert (
             bootstrap["cloudmetrics-bootstrap:accountId"]
             == main["config"]["cloudmetrics:accountId"]
+        )
+        assert (
+            BOOTSTRAP_FILLED_IN[environment]["cloudmetrics-bootstrap:accountId"]
+            == FILLED_IN[environment]["cloudmetrics:accountId"]
         )
 
 
@@ -126,9 +133,7 @@ def test_deploy_policies_grant_no_wildcard_actions(bootstraps: dict[str, Snapsho
 
 def test_deploy_role_manages_only_its_environments_roles(bootstraps: dict[str, Snapshot]) -> None:
     for environment, snapshot in bootstraps.items():
-        account = stack_file("bootstrap", f"Pulumi.{environment}.yaml")["config"][
-            "cloudmetrics-bootstrap:accountId"
-        ]
+        account = BOOTSTRAP_FILLED_IN[environment]["cloudmetrics-bootstrap:accountId"]
         for statement in deploy_statements(snapshot, environment):
             actions = as_list(statement["Action"])
             if any(action.startswith("iam:") for action in actions) and actions != [
@@ -139,24 +144,65 @@ def test_deploy_role_manages_only_its_environments_roles(bootstraps: dict[str, S
                 ]
 
 
+def diy_backend_objects(bucket_arn: str, project: str, stack: str) -> list[str]:
+    """Objects Pulumi's DIY backend writes for a stack in its project-scoped layout (meta.yaml
+    version 1): pkg/backend/diy's projectReferenceStore (StackBasePath, HistoryDir, BackupDir)
+    and lockPath (locks under the fully qualified name organization/<project>/<stack>)."""
+    root = f"{bucket_arn}/.pulumi"
+    return [
+        f"{root}/stacks/{project}/{stack}.json",
+        f"{root}/stacks/{project}/{stack}.json.bak",
+        f"{root}/stacks/{project}/{stack}.json.gz",
+        f"{root}/history/{project}/{stack}/{stack}-1767225600000000000.checkpoint.json",
+        f"{root}/history/{project}/{stack}/{stack}-1767225600000000000.history.json",
+        f"{root}/backups/{project}/{stack}/{stack}.1767225600000000000.json",
+        f"{root}/locks/organization/{project}/{stack}/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0.json",
+    ]
+
+
+STATE_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+
+
+def test_deploy_role_reaches_every_state_object_of_its_own_stack(
+    bootstraps: dict[str, Snapshot],
+) -> None:
+    for environment, snapshot in bootstraps.items():
+        bucket = snapshot.named("state-bucket").state["arn"]
+        statements = deploy_statements(snapshot, environment)
+        for key in diy_backend_objects(bucket, "cloudmetrics", environment):
+            for action in STATE_ACTIONS:
+                assert allowed(statements, action, key), (environment, action, key)
+
+
 def test_roles_of_a_shared_account_reach_only_their_own_state_and_key(
     shared_account_bootstrap: Snapshot,
 ) -> None:
     snapshot = shared_account_bootstrap
+    bucket = snapshot.named("state-bucket").state["arn"]
     for environment, other in (("dev", "staging"), ("staging", "dev")):
         own_key = snapshot.named(f"secrets-{environment}-key").state["arn"]
         other_key = snapshot.named(f"secrets-{other}-key").state["arn"]
         statements = deploy_statements(snapshot, environment)
-        allowed = str([s for s in statements if s["Effect"] == "Allow"])
-        assert own_key in allowed
-        assert f"/organization/cloudmetrics/{environment}*" in allowed
-        assert other_key not in allowed
-        assert f"/cloudmetrics/{other}" not in allowed
-        # PowerUserAccess is attached too: the other environment's state and key are denied.
-        (deny,) = [s for s in statements if s["Effect"] == "Deny"]
-        assert other_key in deny["Resource"]
-        assert any(f"/organization/cloudmetrics/{other}*" in r for r in deny["Resource"])
-        assert {"kms:Decrypt", "s3:GetObject"} <= set(deny["Action"])
+        assert allowed(statements, "kms:Decrypt", own_key)
+        # PowerUserAccess is attached too, so only an explicit Deny keeps the other
+        # environment's checkpoint, history, backups and locks, and its key, out of reach.
+        assert denied(statements, "kms:Decrypt", other_key)
+        for key in diy_backend_objects(bucket, "cloudmetrics", other):
+            for action in STATE_ACTIONS:
+                assert denied(statements, action, key), (environment, action, key)
+        for key in diy_backend_objects(bucket, "cloudmetrics", environment):
+            assert not denied(statements, "s3:PutObject", key), key
+
+
+def test_deploy_roles_cannot_touch_the_bootstraps_own_state(
+    bootstraps: dict[str, Snapshot],
+) -> None:
+    for environment, snapshot in bootstraps.items():
+        bucket = snapshot.named("state-bucket").state["arn"]
+        statements = deploy_statements(snapshot, environment)
+        for key in diy_backend_objects(bucket, "cloudmetrics-bootstrap", environment):
+            for action in STATE_ACTIONS:
+                assert denied(statements, action, key), (action, key)
 
 
 def test_every_environment_of_the_account_gets_a_role(shared_account_bootstrap: Snapshot) -> None:

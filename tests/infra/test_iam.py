@@ -9,6 +9,8 @@ from tests.infra.reading import allow_statements, as_list, role_policy
 
 # Actions AWS offers no resource-level permission for: "*" is the only valid resource.
 UNSCOPABLE_ACTIONS = {"ecr:GetAuthorizationToken"}
+# Listing actions granted over this account's resources of one kind, in this region.
+LISTING_ACTIONS = {"logs:DescribeLogGroups": "arn:aws:logs:{region}:{account}:log-group:*"}
 MANAGED_POLICIES_ALLOWED = {
     # RDS enhanced monitoring (Security Hub RDS.6) needs AWS's own role policy.
     "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
@@ -25,9 +27,16 @@ def own_arns(stack: Snapshot) -> set[str]:
 
 def test_every_granted_resource_belongs_to_this_environment(stack: Snapshot) -> None:
     arns = own_arns(stack)
+    provider = stack.one("pulumi:providers:aws").inputs
+    account = str(provider["allowedAccountIds"]).strip('[]"')
     for resource, statement in allow_statements(stack):
         if resource.type == "aws:s3/bucketPolicy:BucketPolicy":
             continue  # resource policies: their Resource is the bucket itself (checked below)
+        actions = as_list(statement["Action"])
+        if len(actions) == 1 and actions[0] in LISTING_ACTIONS:
+            scope = LISTING_ACTIONS[actions[0]].format(region=provider["region"], account=account)
+            assert as_list(statement["Resource"]) == [scope], resource.name
+            continue
         for granted in as_list(statement["Resource"]):
             if granted == "*":
                 assert set(as_list(statement["Action"])) <= UNSCOPABLE_ACTIONS, resource.name

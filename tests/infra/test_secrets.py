@@ -39,7 +39,7 @@ def test_plain_environment_holds_no_configuration_and_no_secret(stack: Snapshot)
 def test_configuration_comes_from_this_environments_parameters(stack: Snapshot) -> None:
     for container in containers(stack):
         injected = {secret["name"]: secret["valueFrom"] for secret in container["secrets"]}
-        assert set(injected) == SERVICE_CONFIGURATION | {"PGPASSWORD"}
+        assert set(injected) == SERVICE_CONFIGURATION | {"PGPASSWORD", "REDIS_PASSWORD"}
         for variable in SERVICE_CONFIGURATION:
             parameter = config_parameter(stack, variable)
             assert parameter.inputs["name"] == f"/cloudmetrics/{stack.environment}/{variable}"
@@ -56,9 +56,15 @@ def test_database_password_comes_from_the_rds_managed_secret(stack: Snapshot) ->
         assert injected["PGPASSWORD"] == f"{secret_arn}:password::"
 
 
-def test_database_url_carries_no_password(stack: Snapshot) -> None:
+def test_database_url_carries_no_password_and_verifies_the_server(stack: Snapshot) -> None:
     url = config_parameter(stack, "DATABASE_URL").inputs["value"]
-    match = re.fullmatch(r"postgresql://([^@/]+)@([^/]+)/(\w+)\?sslmode=require", url)
+    # verify-full: the certificate must chain to the RDS CA bundle in the image and name the
+    # endpoint; "require" would encrypt to whoever answers.
+    match = re.fullmatch(
+        r"postgresql://([^@/]+)@([^/]+)/(\w+)"
+        r"\?sslmode=verify-full&sslrootcert=/app/certs/rds-global-bundle\.pem",
+        url,
+    )
     assert match, url
     assert ":" not in match.group(1), "a password in the URL's userinfo"
     instance = stack.one("aws:rds/instance:Instance")
@@ -78,12 +84,28 @@ def test_service_uses_a_cluster_client_for_the_cluster_mode_cache(stack: Snapsho
     assert config_parameter(stack, "REDIS_CLUSTER").inputs["value"] == "true"
 
 
-def test_forwarded_addresses_are_trusted_only_because_only_the_alb_reaches_tasks(
+def test_forwarded_addresses_are_believed_only_from_the_load_balancers_subnets(
     stack: Snapshot,
 ) -> None:
-    assert config_parameter(stack, "FORWARDED_ALLOW_IPS").inputs["value"] == "*"
-    # ... which holds only while the service's sole source is the ALB's security group.
+    # "*" would make uvicorn take the left-most X-Forwarded-For entry, which the client writes.
+    trusted = config_parameter(stack, "FORWARDED_ALLOW_IPS").inputs["value"].split(",")
+    balancer = stack.one("aws:lb/loadBalancer:LoadBalancer").inputs
+    subnets = {stack.by_id(subnet).inputs["cidrBlock"] for subnet in balancer["subnets"]}
+    assert set(trusted) == subnets
+    assert len(trusted) == 3
     assert sources(stack, "firewall-service") == {("firewall-alb-id", SERVICE_PORT)}
+
+
+def test_redis_password_is_the_auth_token_from_secrets_manager(stack: Snapshot) -> None:
+    cache = stack.one("aws:elasticache/replicationGroup:ReplicationGroup").inputs
+    token = stack.one("random:index/randomPassword:RandomPassword")
+    version = stack.one("aws:secretsmanager/secretVersion:SecretVersion").inputs
+    secret = stack.one("aws:secretsmanager/secret:Secret")
+    assert cache["authToken"] == token.state["result"] == version["secretString"]
+    assert version["secretId"] == secret.id
+    for container in containers(stack):
+        injected = {entry["name"]: entry["valueFrom"] for entry in container["secrets"]}
+        assert injected["REDIS_PASSWORD"] == secret.state["arn"]
 
 
 def test_no_parameter_holds_a_secure_string_or_a_credential(stack: Snapshot) -> None:

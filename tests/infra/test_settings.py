@@ -8,13 +8,12 @@ from typing import Any
 import pytest
 from cloudmetrics_infra.settings import SettingsError, StackSettings
 
-from tests.infra.mock_cloud import INFRA
-from tests.infra.running import build_stack, stack_config
+from tests.infra.running import build_stack, estate_config
 
 
 def values(environment: str = "dev", **changes: Any) -> dict[str, Any]:
     """The stack file's cloudmetrics:* values as the program sees them, with changes applied."""
-    flat = stack_config(INFRA / f"Pulumi.{environment}.yaml")
+    flat = estate_config(environment)
     parsed: dict[str, Any] = {
         key.removeprefix("cloudmetrics:"): json.loads(value) if value[:1] == "{" else value
         for key, value in flat.items()
@@ -96,3 +95,30 @@ def test_the_program_itself_stops_on_bad_settings() -> None:
                 )
             },
         )
+
+
+def test_the_committed_placeholders_stop_the_program_naming_each_key() -> None:
+    # The files as committed, through Pulumi's config: a first `pulumi preview` stops here.
+    with pytest.raises(SettingsError) as refused:
+        build_stack("dev", as_committed=True)
+    message = str(refused.value)
+    for key in ("accountId", "hostedZoneId", "domainName", "alarmEmail"):
+        assert f"cloudmetrics:{key}:" in message, key
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("accountId", "123456789012"),
+        ("accountId", "444444444444"),
+        ("hostedZoneId", "Z0PLACEHOLDERDEV"),
+        ("hostedZoneId", "ZEXAMPLE123"),
+        ("domainName", "api.example.com"),
+        ("domainName", "api.cloudmetrics.test"),
+        ("alarmEmail", "alerts@example.org"),
+        ("owner", "<team>"),
+    ],
+)
+def test_each_kind_of_placeholder_is_refused_by_name(key: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=f"cloudmetrics:{key}"):
+        settings(**{key: value})

@@ -5,6 +5,7 @@ import re
 from typing import Any, cast
 
 import pytest
+from cloudmetrics_shared.environments import ENVIRONMENTS
 
 from tests.workflows.conftest import REPOSITORY
 
@@ -16,7 +17,6 @@ PINNED_ACTIONS = {
     "aws-actions/configure-aws-credentials": "e6de054238d6b7531b4efff3b6587d9aade6a06c",
 }
 SETUP_ACTIONS = {"actions/checkout", "aws-actions/configure-aws-credentials"}
-ENVIRONMENTS = {"dev", "staging", "prod"}
 Workflows = dict[str, dict[str, Any]]
 
 
@@ -110,7 +110,7 @@ def test_every_environment_has_one_deploy_job_calling_deploy_for_it(
         for file, name, job in jobs(workflows)
         if environment(job) is not None
     }
-    assert set(deploys) == ENVIRONMENTS
+    assert set(deploys) == set(ENVIRONMENTS)
     for env, (file, name, job) in deploys.items():
         call = dagger_call(job)
         assert call.startswith(f"deploy --env={env} "), f"{file}:{name}: {call}"

@@ -13,9 +13,9 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+from cloudmetrics_shared.iam import allow, document
 
-from cloudmetrics_bootstrap.policies import allow, document
-from cloudmetrics_bootstrap.settings import MAIN_PROJECT, BootstrapSettings
+from cloudmetrics_bootstrap.settings import MAIN_PROJECT, PROJECT, BootstrapSettings
 
 OIDC_ISSUER = "token.actions.githubusercontent.com"
 AUDIENCE = "sts.amazonaws.com"
@@ -71,9 +71,21 @@ def trust_policy(provider_arn: str, repository: str, environment: str) -> str:
     )
 
 
-def stack_objects(bucket_arn: str, environment: str) -> str:
-    # Pulumi's DIY layout: .pulumi/{stacks,locks,history,backups}/organization/<project>/<stack>…
-    return f"{bucket_arn}/.pulumi/*/organization/{MAIN_PROJECT}/{environment}*"
+def state_objects(bucket_arn: str, project: str, stack: str) -> list[str]:
+    """Every object Pulumi's DIY backend keeps for one stack (project-scoped layout, meta.yaml v1).
+
+    Checkpoint (and its .bak / .gz siblings), update history and backups are stored per project
+    and stack; locks under the stack's fully qualified name, organization/<project>/<stack>.
+    `stack` may be "*" for every stack of the project.
+    """
+    pulumi_dir = f"{bucket_arn}/.pulumi"
+    checkpoint = f"{stack}.json*" if stack != "*" else "*"
+    return [
+        f"{pulumi_dir}/stacks/{project}/{checkpoint}",
+        f"{pulumi_dir}/history/{project}/{stack}/*",
+        f"{pulumi_dir}/backups/{project}/{stack}/*",
+        f"{pulumi_dir}/locks/organization/{project}/{stack}/*",
+    ]
 
 
 def deploy_policy(
@@ -86,7 +98,7 @@ def deploy_policy(
     statements: list[dict[str, Any]] = [
         allow(["s3:ListBucket", "s3:GetBucketLocation"], [bucket_arn]),
         allow(["s3:GetObject"], [f"{bucket_arn}/.pulumi/meta.yaml"]),
-        allow(state_actions, [stack_objects(bucket_arn, environment)]),
+        allow(state_actions, state_objects(bucket_arn, MAIN_PROJECT, environment)),
         allow(key_actions, [key_arns[environment]]),
         allow(
             ROLE_MANAGEMENT_ACTIONS,
@@ -102,17 +114,19 @@ def deploy_policy(
             },
         },
     ]
+    # PowerUserAccess (attached as well) allows every S3 and KMS action: deny this role the
+    # state of the account's other environments, their keys, and the bootstrap's own state.
+    denied_state = [
+        *(path for other in others for path in state_objects(bucket_arn, MAIN_PROJECT, other)),
+        *state_objects(bucket_arn, PROJECT, "*"),
+    ]
+    statements.append({"Effect": "Deny", "Action": state_actions, "Resource": denied_state})
     if others:
-        # PowerUserAccess would otherwise let this role read another environment's state and
-        # decrypt its secrets when two environments share an account.
         statements.append(
             {
                 "Effect": "Deny",
-                "Action": [*state_actions, *key_actions],
-                "Resource": [
-                    *(stack_objects(bucket_arn, other) for other in others),
-                    *(key_arns[other] for other in others),
-                ],
+                "Action": key_actions,
+                "Resource": [key_arns[other] for other in others],
             }
         )
     return document(statements)

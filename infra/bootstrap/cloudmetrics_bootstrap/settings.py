@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
+from cloudmetrics_shared import placeholders
+from cloudmetrics_shared.environments import ENVIRONMENTS
+from cloudmetrics_shared.environments import PROJECT as MAIN_PROJECT
+from cloudmetrics_shared.environments import iam_path as environment_iam_path
 
 PROJECT = "cloudmetrics-bootstrap"
-MAIN_PROJECT = "cloudmetrics"
-ENVIRONMENTS = ("dev", "staging", "prod")
 
 
 class SettingsError(ValueError):
@@ -38,7 +40,7 @@ class BootstrapSettings:
     @staticmethod
     def iam_path(environment: str) -> str:
         """The IAM path of the roles the cloudmetrics stack of `environment` creates."""
-        return f"/{MAIN_PROJECT}/{environment}/"
+        return environment_iam_path(environment)
 
     @staticmethod
     def from_pulumi_config() -> BootstrapSettings:
@@ -55,6 +57,15 @@ class BootstrapSettings:
     def from_values(
         *, region: str, account_id: str, github_repository: str, environments: Sequence[object]
     ) -> BootstrapSettings:
+        refused = placeholders.problems(
+            {
+                f"{PROJECT}:accountId": account_id,
+                f"{PROJECT}:githubRepository": github_repository,
+            },
+            {f"{PROJECT}:accountId": placeholders.Kind.ACCOUNT_ID},
+        )
+        if refused:
+            raise SettingsError("placeholder values must be replaced: " + "; ".join(refused))
         if not re.fullmatch(r"\d{12}", account_id):
             raise SettingsError(f"{PROJECT}:accountId must be a 12-digit AWS account id")
         if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", github_repository):

@@ -1,0 +1,124 @@
+"""The project's own rules, beyond Security Hub's controls."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any, cast
+
+from pulumi_policy import ResourceValidationArgs, StackValidationArgs
+
+from cloudmetrics_policies.building import resource_policy, stack_policy
+from cloudmetrics_policies.compute import TASK_DEFINITION, containers
+from cloudmetrics_policies.edge import INGRESS_RULE, LOAD_BALANCER
+from cloudmetrics_policies.reading import (
+    depends_through,
+    items,
+    of_type,
+    port_range,
+    statements,
+    world_open,
+)
+
+REQUIRED_TAGS = ("Project", "Environment", "Owner", "CostCentre", "ManagedBy")
+# Every property that holds an IAM policy document (identity, resource and trust policies).
+POLICY_DOCUMENTS = {
+    "aws:iam/rolePolicy:RolePolicy": "policy",
+    "aws:iam/policy:Policy": "policy",
+    "aws:iam/role:Role": "assumeRolePolicy",
+    "aws:s3/bucketPolicy:BucketPolicy": "policy",
+    "aws:kms/key:Key": "policy",
+    "aws:sns/topicPolicy:TopicPolicy": "policy",
+    "aws:secretsmanager/secretPolicy:SecretPolicy": "policy",
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": "policyDocument",
+}
+SECRET_NAMES = re.compile(r"pass|secret|token|key|credential|auth", re.IGNORECASE)
+SECRET_VALUES = re.compile(
+    r"AKIA[0-9A-Z]{16}|arn:aws:secretsmanager:|-----BEGIN|://[^/@\s]+:[^/@\s]+@", re.IGNORECASE
+)
+PUBLIC_PORTS = (80, 443)
+
+
+def no_wildcard_actions(args: ResourceValidationArgs) -> Iterator[str]:
+    for statement in statements(args.props.get(POLICY_DOCUMENTS[args.resource_type])):
+        if statement.get("Effect") != "Allow":
+            continue  # a Deny with wildcards only takes away
+        if "NotAction" in statement:
+            yield "an Allow statement uses NotAction"
+        for action in items(statement.get("Action")):
+            if "*" in action:
+                yield f"an Allow statement grants the wildcard action {action!r}"
+
+
+def no_secret_in_task_environment(args: ResourceValidationArgs) -> Iterator[str]:
+    for container in containers(args):
+        for entry in items(container.get("environment")):
+            name, value = str(entry.get("name", "")), str(entry.get("value", ""))
+            if SECRET_NAMES.search(name) or SECRET_VALUES.search(value):
+                yield (
+                    f"container {container.get('name')!r} has {name} in its plain environment; "
+                    "pass it as a secret (valueFrom)"
+                )
+
+
+def _tags(value: object) -> dict[str, str]:
+    parsed = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(parsed, Mapping):
+        return {}
+    return {str(k): str(v) for k, v in cast("Mapping[Any, Any]", parsed).items()}
+
+
+def tagged(args: ResourceValidationArgs) -> Iterator[str]:
+    if args.provider is None or not args.resource_type.startswith("aws:"):
+        return
+    # The provider's default tags land on every resource it manages; resources that cannot
+    # carry tags are held to it too, so forgetting the tagged provider never goes unnoticed.
+    defaults = _tags(args.provider.props.get("defaultTags"))
+    effective = {**_tags(defaults.get("tags")), **_tags(args.props.get("tags"))}
+    effective |= _tags(args.props.get("tagsAll"))
+    missing = [tag for tag in REQUIRED_TAGS if not effective.get(tag)]
+    if missing:
+        yield f"missing tags {', '.join(missing)} (give the resource the tagged AWS provider)"
+
+
+def world_open_only_on_the_load_balancer(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
+    balancer_groups = {
+        group.urn
+        for balancer in of_type(args.resources, LOAD_BALANCER)
+        for group in depends_through(balancer, "securityGroups")
+    }
+    for rule in of_type(args.resources, INGRESS_RULE):
+        if not world_open(rule.props):
+            continue
+        groups = {group.urn for group in depends_through(rule, "securityGroupId")}
+        low, high = port_range(rule.props)
+        if not groups & balancer_groups or low != high or low not in PUBLIC_PORTS:
+            yield "only the load balancer's group admits the world, on 80 and 443", rule.urn
+
+
+POLICIES = [
+    resource_policy(
+        "no-wildcard-iam-actions",
+        "No IAM policy document allows a wildcard action",
+        POLICY_DOCUMENTS,
+        no_wildcard_actions,
+    ),
+    resource_policy(
+        "no-secret-in-task-environment",
+        "Task definitions keep secrets out of the plain environment",
+        [TASK_DEFINITION],
+        no_secret_in_task_environment,
+    ),
+    resource_policy(
+        "tags-on-every-resource",
+        "Every AWS resource carries the project's five tags",
+        lambda resource_type: resource_type.startswith("aws:"),
+        tagged,
+    ),
+    stack_policy(
+        "world-open-only-on-the-load-balancer",
+        "No security group admits the world except the load balancer's, on 80 and 443",
+        world_open_only_on_the_load_balancer,
+    ),
+]
