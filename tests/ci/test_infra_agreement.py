@@ -48,3 +48,14 @@ def test_pulumi_cli_image_matches_the_pulumi_package_infra_pins() -> None:
     pinned = re.search(r"^pulumi==(\S+) ", lock, re.MULTILINE)
     assert pinned is not None
     assert f"pulumi/pulumi-python:{pinned.group(1)}" == images.PULUMI
+
+
+def test_the_policy_pack_and_the_stack_config_check_are_where_the_deploy_runs_them() -> None:
+    # Both belong to infra/ (the CrossGuard pack, the placeholder check); the deploy runs
+    # them from the infra directory it copies to /infra.
+    pack = pulumi.POLICY_PACK.removeprefix(pulumi.INFRA_DIR + "/")
+    assert (INFRA / pack / "PulumiPolicy.yaml").is_file()
+    check = (INFRA / pulumi.STACK_CONFIG_CHECK).read_text()
+    assert '"--stack"' in check
+    # It finds its files from its own location, not the working directory (/infra).
+    assert "Path(__file__)" in check
