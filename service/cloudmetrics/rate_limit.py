@@ -17,7 +17,6 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any, cast
 
-import structlog
 from litestar import Litestar, Request
 from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 from litestar.stores.base import Store
@@ -29,8 +28,6 @@ from cloudmetrics.cache import REDIS_FAILURES, RedisClient, guarded
 from cloudmetrics.identity.middleware import principal_in
 from cloudmetrics.resources import Resources
 from cloudmetrics.settings import Settings
-
-log = structlog.get_logger(__name__)
 
 STORE_NAME = "rate_limit"
 
@@ -59,8 +56,7 @@ class FailOpenStore(Store):
         try:
             async with guarded(self._client):
                 return await self._inner.get(key, renew_for)
-        except REDIS_FAILURES as error:
-            self._warn(error)
+        except REDIS_FAILURES:
             return None
 
     async def set(
@@ -71,8 +67,8 @@ class FailOpenStore(Store):
         try:
             async with guarded(self._client):
                 await self._inner.set(key, value, expires_in)
-        except REDIS_FAILURES as error:
-            self._warn(error)
+        except REDIS_FAILURES:
+            pass  # a miss: cache.guarded logs Redis failures, once per back-off
 
     async def delete(self, key: str) -> None:
         if self._inner is None or self._client is None:
@@ -80,8 +76,8 @@ class FailOpenStore(Store):
         try:
             async with guarded(self._client):
                 await self._inner.delete(key)
-        except REDIS_FAILURES as error:
-            self._warn(error)
+        except REDIS_FAILURES:
+            pass  # a miss: cache.guarded logs Redis failures, once per back-off
 
     async def delete_all(self) -> None:
         if self._inner is not None:
@@ -96,13 +92,8 @@ class FailOpenStore(Store):
         try:
             async with guarded(self._client):
                 return await self._inner.expires_in(key)
-        except REDIS_FAILURES as error:
-            self._warn(error)
+        except REDIS_FAILURES:
             return None
-
-    @staticmethod
-    def _warn(error: Exception) -> None:
-        log.warning("rate_limit_store_unavailable", error_type=type(error).__name__)
 
 
 def client_identity(request: Request[Any, Any, Any]) -> str:

@@ -27,7 +27,15 @@ from cloudmetrics.cli.options import HTTP_URL, SECONDS
     type=click.FloatRange(min=0, max=600),
     help="Seconds between tries.",
 )
-def smoke(url: str, timeout: float, attempts: int, retry_delay: float) -> None:
+@click.option(
+    "--expect-release",
+    metavar="REVISION",
+    default=None,
+    help="Fail unless /health reports this releaseId (the deploy passes its git revision).",
+)
+def smoke(
+    url: str, timeout: float, attempts: int, retry_delay: float, expect_release: str | None
+) -> None:
     """Check /health, /ready, the OpenAPI schema and a write-then-read round trip.
 
     The round trip authenticates with the API key in CLOUDMETRICS_API_KEY (read and write
@@ -44,5 +52,6 @@ def smoke(url: str, timeout: float, attempts: int, retry_delay: float) -> None:
         retry_delay=retry_delay,
         report=click.echo,
         api_key=api_key,
+        expect_release=expect_release,
     )
     sys.exit(0 if passed else 1)
