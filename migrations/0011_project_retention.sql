@@ -5,9 +5,9 @@
 -- migrate:up
 CREATE TABLE project_retention (
     project_id bigint PRIMARY KEY REFERENCES projects (id) ON DELETE CASCADE,
-    raw_days integer,
-    minute_rollup_days integer,
-    hour_rollup_days integer,
+    raw_days bigint,
+    minute_rollup_days bigint,
+    hour_rollup_days bigint,
     updated_at timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT project_retention_days_positive CHECK (
         raw_days > 0 AND minute_rollup_days > 0 AND hour_rollup_days > 0

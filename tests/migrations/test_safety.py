@@ -204,11 +204,12 @@ async def test_down_with_more_steps_than_applied_is_refused_cleanly(
     ledger_before = await ledger_rows(migrated_database_url)
     runner = MigrationRunner(migrated_database_url, migrations_dir)
 
+    applied = len(REPOSITORY_IDS)
     with pytest.raises(
         InvalidTarget,
-        match=rf"cannot roll back 5 migrations: only {len(REPOSITORY_IDS)} (is|are) applied",
+        match=rf"cannot roll back {applied + 4} migrations: only {applied} (is|are) applied",
     ):
-        await runner.down(steps=5)
+        await runner.down(steps=applied + 4)
     with pytest.raises(InvalidTarget, match="at least 1"):
         await runner.down(steps=0)
 

@@ -39,9 +39,14 @@ async def seed(url: str, projects: dict[str, int | None], ages_in_days: list[int
             )
             for age in ages_in_days:
                 moment = NOW - timedelta(days=age)
-                await connection.execute(
-                    "SELECT ensure_time_partition('samples', '1 day', $1)", moment
-                )
+                for table, width in (
+                    ("samples", timedelta(days=1)),
+                    ("rollups_1m", timedelta(days=7)),
+                    ("rollups_1h", timedelta(days=28)),
+                ):
+                    await connection.execute(
+                        "SELECT ensure_time_partition($1, $2, $3)", table, width, moment
+                    )
                 await connection.execute(
                     "SELECT record_samples($1, $2, $3)", [series], [moment], [float(age)]
                 )

@@ -14,6 +14,9 @@ from cloudmetrics.metrics.resolution import HOUR, MINUTE, RAW, Resolution, choos
 from cloudmetrics.metrics.series_ids import SeriesIdCache
 from cloudmetrics.metrics.series_params import SeriesQuery
 
+# The project migration 0002 creates for the metrics that predate projects.
+PROJECT = 1
+
 HOUR_MARK = datetime(2031, 1, 1, 10, tzinfo=UTC)
 
 
@@ -64,8 +67,8 @@ async def test_hourly_answers_come_from_rollups_and_the_tail_from_points(
     weekly = SeriesQuery(start=start, end=end, step=timedelta(hours=1), agg="sum", tags={})
     connection = await asyncpg.connect(migrated_database_url)
     try:
-        await write_points(connection, points, SeriesIdCache())
-        metric = await queries.metric_id(connection, "rolled")
+        await write_points(connection, PROJECT, points, SeriesIdCache())
+        metric = await queries.metric_id(connection, PROJECT, "rolled")
         assert metric is not None
         before = await queries.series(connection, metric, weekly, HOUR)
         # Behind the rollups' back: the raw points they summarise disappear.

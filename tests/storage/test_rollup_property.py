@@ -32,6 +32,9 @@ from cloudmetrics.metrics.resolution import RAW, choose_resolution
 from cloudmetrics.metrics.series_ids import SeriesIdCache
 from cloudmetrics.metrics.series_params import SeriesQuery
 
+# The project migration 0002 creates for the metrics that predate projects.
+PROJECT = 1
+
 # Two days back, on the hour: inside the partitions every migrated database has.
 BASE = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=2)
 SPAN_SECONDS = 3 * 3600
@@ -172,9 +175,9 @@ async def write_and_compare(
                 )
                 for tag_set, second, value in batch
             ]
-            written = await write_points(connection, points, cache)
+            written = await write_points(connection, PROJECT, points, cache)
             cache.add(written.series.items())
-        metric = await queries.metric_id(connection, name)
+        metric = await queries.metric_id(connection, PROJECT, name)
         assert metric is not None
         for query in checks:
             answered = await queries.series(connection, metric, query, choose_resolution(query))
