@@ -1,14 +1,15 @@
-"""Ingest throughput through HTTP beside raw asyncpg COPY, and series query latency.
+"""Ingest throughput over HTTP beside the storage layer's direct write; series query latency.
 
 In one run, against a database it creates and drops:
 
-1. the same rows (batches of 1,000 points) go into `points` twice: through `POST /v1/metrics`
-   of a real `cloudmetrics serve` process, and by raw `copy_records_to_table` on one asyncpg
-   connection, one transaction per batch, as the service does. Points/s of each and the ratio
-   (target >= 0.5) are printed. Request bodies are encoded before the clock starts: client-side
-   JSON encoding is not the service's cost.
-2. one metric gets one million points (by COPY), then `GET /v1/metrics/{name}/series` is timed
-   over the whole million (hourly buckets) and over a one-hour window; p50/p99 are printed.
+1. batches of 1,000 points are written through `POST /v1/metrics` of a real `cloudmetrics
+   serve` process, and by the storage layer's own `write_points` on asyncpg connections, one
+   transaction per batch, as the service does (each write with timestamps of its own). Points/s
+   of each and the ratio are printed. Request bodies are encoded before the clock starts:
+   client-side JSON encoding is not the service's cost.
+2. one metric gets one million points (written directly), then
+   `GET /v1/metrics/{name}/series` is timed over the whole million (hourly buckets) and over a
+   one-hour window; p50/p99 are printed.
 
     .venv/bin/python benchmarks/ingest.py [--batches 100] [--clients 4] [--queries 50]
 """
@@ -30,12 +31,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
 
 from cloudmetrics.identity.api_keys import create_key
 from cloudmetrics.identity.projects import create_project
+from cloudmetrics.metrics.ingest import write_points
+from cloudmetrics.metrics.models import Point
+from cloudmetrics.metrics.series_ids import SeriesIdCache
 from cloudmetrics.migrations.runner import MigrationRunner
 from cloudmetrics.settings import Settings
 
@@ -90,24 +95,35 @@ class Bench:
 
 
 async def _run(options: argparse.Namespace, base_url: str, database_url: str, bench: Bench) -> None:
-    batches = [_batch(index) for index in range(options.batches)]
-    bodies = [
-        json.dumps({"points": [_json_point(row) for row in batch]}).encode() for batch in batches
-    ]
+    # Points are one value per series and timestamp: every write below gets timestamps of its
+    # own (shifted by microseconds), or it would measure the path for retried batches.
+    writes = iter(range(1, 1000))
+
+    def rows(count: int) -> list[list[Row]]:
+        shift = timedelta(microseconds=next(writes))
+        return [_batch(index, shift) for index in range(count)]
+
+    def bodies(batches: list[list[Row]]) -> list[bytes]:
+        return [
+            json.dumps({"points": [_json_point(row) for row in batch]}).encode()
+            for batch in batches
+        ]
+
     total = options.batches * BATCH_SIZE
     print(f"ingest: {options.batches} batches of {BATCH_SIZE} points, {options.workers} worker(s)")
 
-    # Warm-up: metric names created, connections and caches warm on both paths.
-    await _http_ingest(base_url, bodies[:2], bench, clients=1)
-    await _copy_ingest(database_url, batches[:2], bench, connections=1)
+    # Warm-up: metric names and series created, connections and caches warm on both paths.
+    await _http_ingest(base_url, bodies(rows(2)), bench, clients=1)
+    await _copy_ingest(database_url, rows(2), bench, connections=1)
 
-    print(f"  {'':<30}{'HTTP points/s':>15}{'COPY points/s':>15}{'ratio':>7}")
+    print(f"  {'':<30}{'HTTP points/s':>15}{'direct points/s':>17}{'ratio':>7}")
     for concurrency in sorted({1, options.clients}):
+        http_bodies, direct_rows = bodies(rows(options.batches)), rows(options.batches)
         # Alternate the two, so a burst of load from elsewhere hits both alike.
-        http = total / await _http_ingest(base_url, bodies, bench, clients=concurrency)
-        copy = total / await _copy_ingest(database_url, batches, bench, connections=concurrency)
-        label = f"{concurrency} HTTP client(s) / COPY conn(s)"
-        print(f"  {label:<30}{http:>15,.0f}{copy:>15,.0f}{http / copy:>7.2f}")
+        http = total / await _http_ingest(base_url, http_bodies, bench, clients=concurrency)
+        copy = total / await _copy_ingest(database_url, direct_rows, bench, connections=concurrency)
+        label = f"{concurrency} HTTP client(s) / conn(s)"
+        print(f"  {label:<30}{http:>15,.0f}{copy:>17,.0f}{http / copy:>7.2f}")
     print("  target: ratio >= 0.5")
 
     await _load_series(database_url, bench)
@@ -150,8 +166,8 @@ async def _run(options: argparse.Namespace, base_url: str, database_url: str, be
             print(f"  {label:<34} p50 {p50:8.1f} ms   p99 {p99:8.1f} ms   ({buckets} buckets)")
 
 
-def _batch(index: int) -> list[Row]:
-    moment = datetime.now(UTC) - timedelta(hours=1)
+def _batch(index: int, shift: timedelta) -> list[Row]:
+    moment = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1) + shift
     return [
         (
             f"bench.metric.{(index + offset) % METRICS}",
@@ -194,37 +210,30 @@ async def _http_ingest(base_url: str, bodies: list[bytes], bench: Bench, *, clie
 async def _copy_ingest(
     database_url: str, batches: list[list[Row]], bench: Bench, *, connections: int
 ) -> float:
-    """Seconds to COPY every batch, one transaction per batch, over ``connections``."""
+    """Seconds to write every batch through the storage layer directly (series resolved from
+    the cache, points and rollups by `record_samples`), one transaction per batch, over
+    ``connections``: what ingest costs without HTTP and validation."""
     pool = await asyncpg.create_pool(database_url, min_size=connections, max_size=connections)
+    cache = SeriesIdCache()
     try:
-        names = sorted({row[0] for batch in batches for row in batch})
-        await pool.execute(
-            "INSERT INTO metrics (project_id, name) SELECT $1, unnest($2::text[]) "
-            "ON CONFLICT DO NOTHING",
-            bench.project_id,
-            names,
-        )
-        rows = await pool.fetch(
-            "SELECT name, id FROM metrics WHERE project_id = $1", bench.project_id
-        )
-        ids: dict[str, int] = {row["name"]: row["id"] for row in rows}
-        queue: asyncio.Queue[list[Row]] = asyncio.Queue()
+        queue: asyncio.Queue[list[Point]] = asyncio.Queue()
         for batch in batches:
-            queue.put_nowait(batch)
+            # The same preparation the service does per point: tags become JSON text.
+            queue.put_nowait(
+                [
+                    Point(name, moment, value, json.dumps(tags))
+                    for name, moment, value, tags in batch
+                ]
+            )
 
         async def worker() -> None:
-            async with pool.acquire() as connection:
+            async with pool.acquire() as proxy:
+                connection: Any = proxy
                 while not queue.empty():
-                    batch = queue.get_nowait()
-                    # The same preparation the service does per point: tags become JSON text.
-                    records = [
-                        (ids[name], moment, value, json.dumps(tags))
-                        for name, moment, value, tags in batch
-                    ]
-                    async with connection.transaction():
-                        await connection.copy_records_to_table(
-                            "points", records=records, columns=("metric_id", "ts", "value", "tags")
-                        )
+                    written = await write_points(
+                        connection, bench.project_id, queue.get_nowait(), cache
+                    )
+                    cache.add(written.series.items())
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(connections)))
@@ -235,29 +244,24 @@ async def _copy_ingest(
 
 async def _load_series(database_url: str, bench: Bench) -> None:
     connection = await asyncpg.connect(database_url)
+    cache = SeriesIdCache()
     try:
-        metric = await connection.fetchval(
-            "INSERT INTO metrics (project_id, name) VALUES ($1, $2) RETURNING id",
-            bench.project_id,
-            SERIES_METRIC,
-        )
         end = datetime.now(UTC)
         interval = SERIES_SPAN / SERIES_POINTS
-        chunk = 100_000
+        chunk = 10_000
         for first in range(0, SERIES_POINTS, chunk):
-            records = [
-                (
-                    metric,
+            points = [
+                Point(
+                    SERIES_METRIC,
                     end - (index + 1) * interval,
                     float(index % 1000),
                     f'{{"host": "h{index % 4}"}}',
                 )
                 for index in range(first, first + chunk)
             ]
-            await connection.copy_records_to_table(
-                "points", records=records, columns=("metric_id", "ts", "value", "tags")
-            )
-        await connection.execute("ANALYZE points")
+            written = await write_points(connection, bench.project_id, points, cache)
+            cache.add(written.series.items())
+        await connection.execute("ANALYZE")
     finally:
         await connection.close()
 

@@ -45,6 +45,8 @@ import asyncpg
 import httpx
 import msgspec
 
+from cloudmetrics.identity.api_keys import create_key
+from cloudmetrics.identity.projects import create_project
 from cloudmetrics.migrations.runner import MigrationRunner
 from cloudmetrics.settings import Settings
 
@@ -168,7 +170,8 @@ def _batches(size: int, end: datetime) -> Iterator[list[tuple[int, datetime, flo
 def _measure_cloudmetrics(size: int, end: datetime, queries: int) -> Figures:
     database = f"cm_peer_{uuid.uuid4().hex[:8]}"
     database_url = ADMIN_URL.rsplit("/", 1)[0] + f"/{database}"
-    asyncio.run(_create_database(database, database_url))
+    key = asyncio.run(_create_database(database, database_url))
+    headers = {"Authorization": f"Bearer {key}"}
     try:
         environment = {
             "DATABASE_URL": database_url,
@@ -194,7 +197,11 @@ def _measure_cloudmetrics(size: int, end: datetime, queries: int) -> Figures:
                 )
 
             seconds = _ingest(
-                f"{base_url}/v1/metrics", _batches(size, end), body, "application/json", 201
+                f"{base_url}/v1/metrics",
+                _batches(size, end),
+                body,
+                {**headers, "content-type": "application/json"},
+                201,
             )
             # Statistics as autovacuum would leave them after a load this size.
             asyncio.run(_analyze(database_url))
@@ -210,19 +217,28 @@ def _measure_cloudmetrics(size: int, end: datetime, queries: int) -> Figures:
                 params,
                 queries,
                 lambda body: len(_service_answer.decode(body).points),
+                headers,
             )
     finally:
         asyncio.run(_drop_database(database))
     return _figures(size, seconds, timings, buckets)
 
 
-async def _create_database(name: str, url: str) -> None:
+async def _create_database(name: str, url: str) -> str:
+    """Create and migrate the database; return a read and write key of a project of its own."""
     connection = await asyncpg.connect(ADMIN_URL)
     try:
         await connection.execute(f'CREATE DATABASE "{name}"')
     finally:
         await connection.close()
     await MigrationRunner(url, Settings().migrations_dir).up()
+    connection = await asyncpg.connect(url)
+    try:
+        project = await create_project(connection, "peer")
+        created = await create_key(connection, project.id, ["read", "write"])
+    finally:
+        await connection.close()
+    return created.text
 
 
 async def _analyze(url: str) -> None:
@@ -278,7 +294,11 @@ def _measure_victoria(binary: str, size: int, end: datetime, queries: int) -> Fi
             return "\n".join(lines).encode()
 
         seconds = _ingest(
-            f"{base_url}/write?precision=ms", _batches(size, end), body, "text/plain", 204
+            f"{base_url}/write?precision=ms",
+            _batches(size, end),
+            body,
+            {"content-type": "text/plain"},
+            204,
         )
         # Make what was just written searchable now rather than after the flush interval.
         httpx.get(f"{base_url}/internal/force_flush", timeout=60).raise_for_status()
@@ -329,7 +349,7 @@ def _ingest(
     url: str,
     batches: Iterator[list[tuple[int, datetime, float]]],
     encode: Callable[[list[tuple[int, datetime, float]]], bytes],
-    content_type: str,
+    headers: Mapping[str, str],
     expected_status: int,
 ) -> float:
     """Seconds spent in requests, one client, one batch per request."""
@@ -338,7 +358,7 @@ def _ingest(
         for batch in batches:
             content = encode(batch)
             started = time.perf_counter()
-            response = client.post(url, content=content, headers={"content-type": content_type})
+            response = client.post(url, content=content, headers=dict(headers))
             spent += time.perf_counter() - started
             if response.status_code != expected_status:
                 raise RuntimeError(f"{url} answered {response.status_code}: {response.text}")
@@ -350,10 +370,11 @@ def _time_queries(
     params: Mapping[str, str | list[str]],
     queries: int,
     count_buckets: Callable[[bytes], int],
+    headers: Mapping[str, str] | None = None,
 ) -> tuple[list[float], int]:
     timings: list[float] = []
     buckets = 0
-    with httpx.Client(timeout=120) as client:
+    with httpx.Client(timeout=120, headers=dict(headers or {})) as client:
         for _ in range(queries + 3):
             started = time.perf_counter()
             response = client.get(url, params=params)
