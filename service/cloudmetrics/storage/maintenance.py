@@ -60,7 +60,7 @@ USING series AS s
 JOIN metrics AS m ON m.id = s.metric_id
 LEFT JOIN project_retention AS r ON r.project_id = m.project_id
 WHERE p.series_id = s.id
-    AND p.{time_column} < $1::timestamptz - make_interval(days => coalesce(r.{column}, $2))
+    AND p.{time_column} < $1::timestamptz - make_interval(days => coalesce(r.{column}, $2)::integer)
 """
 
 
