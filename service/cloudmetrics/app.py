@@ -24,7 +24,10 @@ from cloudmetrics.health.routes import route_handlers as health_routes
 from cloudmetrics.http_methods import allowed_methods, http_methods_middleware
 from cloudmetrics.identity.key_authentication import KeyAuthenticator
 from cloudmetrics.identity.middleware import api_key_middleware
+from cloudmetrics.identity.routes import identity_routers
 from cloudmetrics.identity.security import security_components
+from cloudmetrics.identity.session_store import STORE_NAME as SESSION_STORE
+from cloudmetrics.identity.sessions import Sessions
 from cloudmetrics.logs import configure_logging
 from cloudmetrics.metrics.routes import metrics_router
 from cloudmetrics.rate_limit import RateLimiting
@@ -68,6 +71,7 @@ def create_app(
     # Authentication runs first, so the limit is counted per key.
     rate_limiting = RateLimiting(settings)
     authenticator = KeyAuthenticator(settings.identity)
+    sessions = Sessions(settings)
     assets = Assets.load_or_none(Path(settings.assets_dir))
     app = Litestar(
         route_handlers=[
@@ -76,11 +80,12 @@ def create_app(
                 settings,
                 middleware=[api_key_middleware(authenticator), *rate_limiting.middleware],
             ),
+            *identity_routers(sessions.middleware),
             assets.router(),
             *extra_route_handlers,
         ],
-        lifespan=[resources_lifespan, rate_limiting.lifespan],
-        stores=rate_limiting.stores,
+        lifespan=[resources_lifespan, rate_limiting.lifespan, sessions.lifespan],
+        stores={**rate_limiting.stores, SESSION_STORE: sessions.store},
         state=_initial_state(readiness_checks),
         plugins=[problem_details_plugin()],
         openapi_config=OpenAPIConfig(

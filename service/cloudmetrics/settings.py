@@ -112,6 +112,16 @@ class IdentitySettings(msgspec.Struct, frozen=True, kw_only=True):
     # working (the issue promises within 5 s on every task), so it may not exceed 5.
     key_cache_ttl_seconds: Annotated[float, msgspec.Meta(gt=0, le=5)] = 2.0
     key_cache_max_entries: PositiveInt = 10_000
+    # Signs the CSRF tokens of the sign-in and key management endpoints. Every task must share
+    # it; in AWS it reaches the task as a secret. Unset, each process makes up its own (fine for
+    # one local process, and said in a warning).
+    session_secret: str | None = None
+    # Secure cookies: on wherever the service is reached over TLS (the ALB sets it).
+    secure_cookies: bool = False
+    session_max_age_seconds: PositiveInt = 8 * 3600
+    # Sign-in attempts per account and per client address in a 15-minute window.
+    sign_in_attempts_per_account: PositiveInt = 10
+    sign_in_attempts_per_address: PositiveInt = 30
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -153,6 +163,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         """Checks msgspec's types cannot express; raise SettingsError on the first problem."""
         _require_scheme("DATABASE_URL", self.database.url, ("postgresql://", "postgres://"))
         _require_scheme("REDIS_URL", self.cache.url, ("redis://", "rediss://", "unix://"))
+        secret = self.identity.session_secret
+        if secret is not None and (len(secret) < 32 or _is_placeholder(secret)):
+            raise SettingsError("invalid SESSION_SECRET: use at least 32 random characters")
         # The drivers parse URLs only when they first connect, and then fail with a traceback
         # (asyncpg: int('notaport')); check the ports here so a typo is one line at start-up.
         _require_numeric_ports("DATABASE_URL", self.database.url)
@@ -189,6 +202,11 @@ ENVIRONMENT: dict[str, tuple[str | None, str]] = {
     "RATE_LIMIT_PER_MINUTE": ("rate_limit", "per_minute"),
     "API_KEY_CACHE_TTL": ("identity", "key_cache_ttl_seconds"),
     "API_KEY_CACHE_MAX_ENTRIES": ("identity", "key_cache_max_entries"),
+    "SESSION_SECRET": ("identity", "session_secret"),
+    "SESSION_COOKIE_SECURE": ("identity", "secure_cookies"),
+    "SESSION_MAX_AGE": ("identity", "session_max_age_seconds"),
+    "SIGN_IN_ATTEMPTS_PER_ACCOUNT": ("identity", "sign_in_attempts_per_account"),
+    "SIGN_IN_ATTEMPTS_PER_ADDRESS": ("identity", "sign_in_attempts_per_address"),
     "MIGRATIONS_DIR": (None, "migrations_dir"),
     "ASSETS_DIR": (None, "assets_dir"),
     "RELEASE_ID": (None, "release_id"),
@@ -208,6 +226,10 @@ def _explain(error: msgspec.ValidationError) -> str:
         if path == (f"{group}.{field}" if group else field):
             return f"invalid {variable}: {reason}"
     return f"invalid settings: {message}"
+
+
+def _is_placeholder(value: str) -> bool:
+    return any(marker in value.lower() for marker in _PLACEHOLDERS)
 
 
 def _require_scheme(variable: str, value: str, schemes: tuple[str, ...]) -> None:
