@@ -33,6 +33,8 @@ def open_redis(settings: CacheSettings) -> RedisClient:
     if settings.cluster:
         return RedisCluster.from_url(
             settings.url,
+            username=settings.username,
+            password=settings.password,
             socket_timeout=settings.socket_timeout,
             socket_connect_timeout=settings.socket_timeout,
             retry=Retry(NoBackoff(), retries=0),
@@ -40,6 +42,8 @@ def open_redis(settings: CacheSettings) -> RedisClient:
         )
     return Redis.from_url(  # pyright: ignore[reportUnknownMemberType]
         settings.url,
+        username=settings.username,
+        password=settings.password,
         socket_timeout=settings.socket_timeout,
         socket_connect_timeout=settings.socket_timeout,
         health_check_interval=15,

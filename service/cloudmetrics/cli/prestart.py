@@ -51,7 +51,12 @@ async def _prestart(settings: Settings, *, create_database: bool, wait_seconds: 
 
     database_url = settings.database.url
     try:
-        await wait_for_redis(settings.cache.url, timeout=wait_seconds)
+        await wait_for_redis(
+            settings.cache.url,
+            timeout=wait_seconds,
+            username=settings.cache.username,
+            password=settings.cache.password,
+        )
         if create_database:
             await wait_for_postgresql(_maintenance_url(database_url), timeout=wait_seconds)
             if await ensure_database(database_url):
