@@ -46,28 +46,46 @@ $(VENV)/.installed: $(UV) requirements/dev.txt pyproject.toml
 .PHONY: install
 install: $(VENV)/.installed ## Build .venv from the lock files
 
+# The front end (web/): `npm ci` from the committed lock (install scripts off: every native
+# binary comes as a registry package), then the fingerprinted build into web/dist/. Both are
+# no-ops until their inputs change. Tailwind reads the templates, so they are inputs too.
+WEB_SOURCES := web/build.mjs web/package.json $(shell find web/src service/cloudmetrics/dashboard/templates -type f 2>/dev/null)
+
+web/node_modules/.installed: web/package-lock.json web/package.json
+	cd web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+web/dist/manifest.json: web/node_modules/.installed $(WEB_SOURCES)
+	cd web && node build.mjs
+
+.PHONY: assets
+assets: web/dist/manifest.json ## Build the dashboard's scripts and styles into web/dist/
+
 .PHONY: up
-up: install ## Serve the API on http://127.0.0.1:8000 against local PostgreSQL and Redis
+up: install assets ## Serve the API on http://127.0.0.1:8000 against local PostgreSQL and Redis
 	$(BIN)/cloudmetrics prestart --create-database
 	exec $(BIN)/cloudmetrics serve
 
 .PHONY: test
-test: install ## Run the whole test suite
+test: install assets ## Run the whole test suite
 	$(BIN)/pytest
 
 .PHONY: lint
-lint: install ## ruff, strict type checks, migration and workflow audits
+lint: install web/node_modules/.installed ## ruff, strict type checks, migration and workflow audits, ESLint, Prettier, tsc
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pyright
 	$(BIN)/cloudmetrics migrate lint
 	$(BIN)/zizmor --offline .github/workflows
+	cd web && node_modules/.bin/eslint . && node_modules/.bin/prettier --check . \
+		&& node_modules/.bin/tsc --noEmit
 
 .PHONY: format
 format: install ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	cd web && node_modules/.bin/prettier --write --log-level=warn .
 
 .PHONY: bench
-bench: install ## Run every benchmark script and print its figures
+bench: install assets ## Run every benchmark script and print its figures
 	for script in benchmarks/[!_]*.py; do echo "== $$script"; $(BIN)/python "$$script"; done

@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import structlog
 from litestar import Litestar
+from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ControllerRouterHandler
 
 from cloudmetrics.cache import open_redis
+from cloudmetrics.dashboard.assets import Assets
+from cloudmetrics.dashboard.schema_docs import LocalSwaggerRenderPlugin
 from cloudmetrics.database import open_pool
 from cloudmetrics.errors import problem_details_plugin
 from cloudmetrics.health.checks import ReadinessCheck, default_checks
@@ -23,6 +27,7 @@ from cloudmetrics.metrics.routes import metrics_router
 from cloudmetrics.rate_limit import RateLimiting
 from cloudmetrics.request_context import request_context_middleware
 from cloudmetrics.resources import Resources
+from cloudmetrics.security_headers import security_headers_middleware
 from cloudmetrics.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -58,10 +63,12 @@ def create_app(
 
     # Only the /v1 API is rate limited: probes and the schema must always answer.
     rate_limiting = RateLimiting(settings)
+    assets = Assets.load_or_none(Path(settings.assets_dir))
     app = Litestar(
         route_handlers=[
             *health_routes(settings),
             metrics_router(settings, middleware=rate_limiting.middleware),
+            assets.router(),
             *extra_route_handlers,
         ],
         lifespan=[resources_lifespan, rate_limiting.lifespan],
@@ -73,6 +80,12 @@ def create_app(
             version=settings.version,
             description="Metric ingest and query. Errors are RFC 9457 problem details.",
             path="/schema",
+            render_plugins=[LocalSwaggerRenderPlugin(assets)],
+        ),
+        # Pages and assets travel compressed; the API and the probes are left as they were
+        # (their clients are machines on short paths, and every byte of CPU counts there).
+        compression_config=CompressionConfig(
+            backend="gzip", minimum_size=1024, exclude=["^/v1/", "^/health$", "^/ready$"]
         ),
         # Our middleware logs every request with its id; Litestar's default would log twice.
         logging_config=None,
@@ -80,7 +93,9 @@ def create_app(
     # Litestar's `middleware=` runs only for matched routes; wrapping the outermost handler gives
     # 404s and 405s a request id and an access-log line too.
     app.asgi_handler = request_context_middleware(
-        http_methods_middleware(app.asgi_handler, allowed_methods(app.routes))
+        security_headers_middleware(
+            http_methods_middleware(app.asgi_handler, allowed_methods(app.routes))
+        )
     )
     return app
 

@@ -19,6 +19,9 @@ from cloudmetrics import __version__
 # The repository's migrations/ folder, when running from a checkout. The image sets
 # MIGRATIONS_DIR=/app/migrations instead.
 _SOURCE_MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+# The front end's build output (`make assets`) in a checkout. The image sets
+# ASSETS_DIR=/app/web/dist instead.
+_SOURCE_ASSETS_DIR = Path(__file__).resolve().parents[2] / "web" / "dist"
 
 PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
 NonNegativeInt = Annotated[int, msgspec.Meta(ge=0)]
@@ -121,6 +124,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     query: QuerySettings = msgspec.field(default_factory=QuerySettings)
     rate_limit: RateLimitSettings = msgspec.field(default_factory=RateLimitSettings)
     migrations_dir: str = str(_SOURCE_MIGRATIONS_DIR)
+    assets_dir: str = str(_SOURCE_ASSETS_DIR)
     version: str = __version__
     # The git revision the build came from; reported as releaseId by the health endpoints.
     release_id: str | None = None
@@ -149,6 +153,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         _require_scheme("DATABASE_URL", self.database.url, ("postgresql://", "postgres://"))
         _require_scheme("REDIS_URL", self.cache.url, ("redis://", "rediss://", "unix://"))
         _require_root_certificate(self.database.url)
+        # The drivers parse URLs only when they first connect, and then fail with a traceback
+        # (asyncpg: int('notaport')); check the ports here so a typo is one line at start-up.
+        _require_numeric_ports("DATABASE_URL", self.database.url)
+        _require_numeric_ports("REDIS_URL", self.cache.url)
 
 
 # Environment variable -> (settings group, field). The single place that names them.
@@ -182,6 +190,7 @@ ENVIRONMENT: dict[str, tuple[str | None, str]] = {
     "CATALOGUE_CACHE_TTL": ("query", "catalogue_ttl_seconds"),
     "RATE_LIMIT_PER_MINUTE": ("rate_limit", "per_minute"),
     "MIGRATIONS_DIR": (None, "migrations_dir"),
+    "ASSETS_DIR": (None, "assets_dir"),
     "RELEASE_ID": (None, "release_id"),
 }
 
@@ -224,3 +233,15 @@ def _require_root_certificate(url: str) -> None:
             f"invalid DATABASE_URL: sslmode={mode} needs the server's CA bundle, "
             f"and {bundle} is not a file"
         )
+
+
+def _require_numeric_ports(variable: str, url: str) -> None:
+    """Every host of the URL (libpq accepts "h1:5432,h2:5433") has no port or a valid one."""
+    netloc = urlsplit(url).netloc.rpartition("@")[2]
+    for host in netloc.split(","):
+        # "[::1]:5432": the port follows the bracketed address, if anything does.
+        _, colon, port = host.rpartition("]")[2].rpartition(":")
+        if colon and not (port.isdigit() and 1 <= int(port) <= 65535):
+            raise SettingsError(
+                f"invalid {variable}: port {port!r} is not a number from 1 to 65535"
+            )

@@ -68,6 +68,14 @@ REDIS = "aws:elasticache/replicationGroup:ReplicationGroup"
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
 ALB = "aws:lb/loadBalancer:LoadBalancer"
 WORLD_SSH = {"cidrIpv4": "0.0.0.0/0", "fromPort": 22, "toPort": 22}
+ALB_INGRESS = "name=firewall-alb-in-443"
+
+
+def world(**ports: Any) -> Callable[[Props], object]:
+    """The rule opened to the whole IPv4 internet (instead of CloudFront's prefix list)."""
+    return put(cidrIpv4="0.0.0.0/0", prefixListId=None, **ports)
+
+
 BREAKAGES: dict[str, Breakage] = {
     "fsbp-acm.1": Breakage("aws:acm/certificate:Certificate", put(validationMethod="EMAIL")),
     "fsbp-acm.2": Breakage("aws:acm/certificate:Certificate", put(keyAlgorithm="RSA_1024")),
@@ -77,23 +85,25 @@ BREAKAGES: dict[str, Breakage] = {
     ),
     "fsbp-ec2.6": Breakage("aws:ec2/flowLog:FlowLog", drop=True),
     "fsbp-ec2.15": Breakage("aws:ec2/subnet:Subnet", put(mapPublicIpOnLaunch=True)),
-    "fsbp-ec2.18": Breakage("name=firewall-alb-in-443", put(fromPort=8443, toPort=8443)),
-    "fsbp-ec2.19": Breakage("name=firewall-alb-in-443", put(fromPort=5432, toPort=5432)),
+    "fsbp-ec2.18": Breakage(ALB_INGRESS, world(fromPort=8443, toPort=8443)),
+    "fsbp-ec2.19": Breakage(ALB_INGRESS, world(fromPort=5432, toPort=5432)),
     "fsbp-ec2.21": Breakage("aws:ec2/networkAcl:NetworkAcl", lambda props: props["ingress"].pop(0)),
-    "fsbp-ec2.53": Breakage("name=firewall-alb-in-443", put(**WORLD_SSH)),
-    "fsbp-ec2.54": Breakage(
-        "name=firewall-alb-in-443", put(cidrIpv6="::/0", fromPort=3389, toPort=3389)
-    ),
+    "fsbp-ec2.53": Breakage(ALB_INGRESS, put(**WORLD_SSH)),
+    "fsbp-ec2.54": Breakage(ALB_INGRESS, put(cidrIpv6="::/0", fromPort=3389, toPort=3389)),
     "fsbp-elb.1": Breakage(
-        "name=entrance-http",
-        put(defaultActions=[{"type": "forward", "targetGroupArn": "arn:tg"}]),
+        "name=entrance-https",
+        put(protocol="HTTP", defaultActions=[{"type": "forward", "targetGroupArn": "arn:tg"}]),
     ),
     "fsbp-elb.4": Breakage(ALB, put(dropInvalidHeaderFields=False)),
     "fsbp-elb.5": Breakage(ALB, put(accessLogs={"enabled": False, "bucket": "b"})),
     "fsbp-elb.6": Breakage(ALB, put(enableDeletionProtection=False), environment="prod"),
     "fsbp-elb.12": Breakage(ALB, put(desyncMitigationMode="monitor")),
     "fsbp-elb.13": Breakage(ALB, lambda props: props.update(subnets=props["subnets"][:1])),
-    "fsbp-elb.16": Breakage("aws:wafv2/webAclAssociation:WebAclAssociation", drop=True),
+    # The ALB answers anyone by default: the edge's web ACL no longer stands in front of it.
+    "fsbp-elb.16": Breakage(
+        "name=entrance-https",
+        put(defaultActions=[{"type": "forward", "targetGroupArn": "arn:tg"}]),
+    ),
     "fsbp-elb.17": Breakage("name=entrance-https", put(sslPolicy="ELBSecurityPolicy-2016-08")),
     "fsbp-waf.10": Breakage("aws:wafv2/webAcl:WebAcl", put(rules=[])),
     "fsbp-waf.11": Breakage(

@@ -1,18 +1,9 @@
-"""The web ACL in front of the ALB (Security Hub ELB.16): managed rule groups, a rate limit,
-logging without credentials."""
+"""The web ACL at the edge (Security Hub ELB.16, WAF.10-12): managed rule groups, a rate limit,
+logging without credentials. Where it is attached: test_cdn.py."""
 
 from __future__ import annotations
 
 from tests.infra.mock_cloud import Snapshot
-
-
-def test_the_web_acl_protects_the_load_balancer(stack: Snapshot) -> None:
-    association = stack.one("aws:wafv2/webAclAssociation:WebAclAssociation").inputs
-    assert association["resourceArn"] == stack.one("aws:lb/loadBalancer:LoadBalancer").state["arn"]
-    acl = stack.one("aws:wafv2/webAcl:WebAcl")
-    assert association["webAclArn"] == acl.state["arn"]
-    assert acl.inputs["scope"] == "REGIONAL"
-    assert acl.inputs["defaultAction"] == {"allow": {}}
 
 
 def test_managed_rule_groups_and_a_rate_limit(stack: Snapshot) -> None:

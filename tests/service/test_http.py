@@ -105,9 +105,11 @@ async def test_head_answers_like_get_without_a_body(
     assert head.status_code == got.status_code == 200
     assert head.content == b""
     assert head.headers["content-type"] == got.headers["content-type"]
-    # What GET would send; /ready's body carries timings, so only its presence is comparable.
+    # What GET would send (compressed, if GET's answer was); /ready's body carries timings, so
+    # only its presence is comparable.
+    assert head.headers.get("content-encoding") == got.headers.get("content-encoding")
     if path != "/ready":
-        assert head.headers["content-length"] == str(len(got.content))
+        assert head.headers["content-length"] == got.headers["content-length"]
     assert int(head.headers["content-length"]) > 0
 
 

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from cloudmetrics.app import create_app
+from tests.support.settings import make_settings
+
+
+@pytest.fixture
+async def client(
+    migrated_database_url: str, redis_url: str
+) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    app = create_app(make_settings(migrated_database_url, redis_url))
+    async with AsyncTestClient(app) as test_client:
+        yield test_client

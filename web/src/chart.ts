@@ -1,0 +1,57 @@
+// The interactive chart: uPlot over the series the server embedded, replacing its static SVG.
+import uPlot from "uplot";
+
+import { countValues, type SeriesData } from "./series";
+
+function cssVariable(name: string, fallback: string): string {
+  const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  return value || fallback;
+}
+
+function chartWidth(container: HTMLElement): number {
+  return Math.max(320, Math.floor(container.getBoundingClientRect().width));
+}
+
+/** Draws `series` into `container`, recording on it how many points the chart holds. */
+export function drawChart(container: HTMLElement, series: SeriesData): uPlot {
+  const ink = cssVariable("--cm-ink-muted", "#4b5563");
+  const line = cssVariable("--cm-line", "#d1d5db");
+  const options: uPlot.Options = {
+    width: chartWidth(container),
+    height: 320,
+    // Times are shown in UTC, as on the rest of the page.
+    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
+    scales: { x: { time: true } },
+    axes: [
+      { stroke: ink, grid: { stroke: line, width: 1 }, ticks: { stroke: line, width: 1 } },
+      { stroke: ink, grid: { stroke: line, width: 1 }, ticks: { stroke: line, width: 1 } },
+    ],
+    series: [
+      {},
+      {
+        label: `${series.agg}(${series.metric})`,
+        stroke: cssVariable("--cm-accent", "#1d4ed8"),
+        width: 1.5,
+        // Empty buckets stay gaps: never draw a line across a bucket without points.
+        spanGaps: false,
+        points: { show: (u) => countValues(u.data[1] ?? []) <= 120 },
+      },
+    ],
+    hooks: {
+      draw: [
+        (u) => {
+          const drawn = countValues(u.data[1] ?? []);
+          container.dataset.renderedPoints = String(drawn);
+          container.dataset.draws = String(Number(container.dataset.draws ?? "0") + 1);
+        },
+      ],
+    },
+  };
+  container.replaceChildren();
+  const chart = new uPlot(options, [series.timestamps, series.values], container);
+  const resize = new ResizeObserver(() => {
+    chart.setSize({ width: chartWidth(container), height: 320 });
+  });
+  resize.observe(container);
+  return chart;
+}
