@@ -37,6 +37,32 @@ def prestart(create_database: bool, wait_seconds: float) -> None:
     # The same runner and error handling as `cloudmetrics migrate up`: one line, exit 1.
     runner = migration_runner()
     run_or_exit(runner.up(), runner)
+    if asyncio.run(_nobody_can_sign_in(settings.database.url)):
+        click.echo(FIRST_STEPS)
+
+
+# Printed while the database has neither a user nor an API key: /v1 refuses every call then.
+FIRST_STEPS = """\
+No user or API key exists yet; every /v1 call will be refused (401). Create the first ones:
+  .venv/bin/cloudmetrics projects create my-project
+  .venv/bin/cloudmetrics users create you@example.com --project my-project --role owner
+  .venv/bin/cloudmetrics keys create --project my-project --scope read,write
+then call the API with `Authorization: Bearer <the key printed last>`."""
+
+
+async def _nobody_can_sign_in(database_url: str) -> bool:
+    import asyncpg
+
+    connection = await asyncpg.connect(database_url, timeout=10)
+    try:
+        found = await connection.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM api_keys)"
+        )
+    except asyncpg.UndefinedTableError:  # another MIGRATIONS_DIR: not our schema to advise on
+        return False
+    finally:
+        await connection.close()
+    return not found
 
 
 async def _prestart(settings: Settings, *, create_database: bool, wait_seconds: float) -> None:
