@@ -15,7 +15,10 @@ from litestar.openapi import OpenAPIConfig
 from litestar.types import ControllerRouterHandler
 
 from cloudmetrics.cache import open_redis
+from cloudmetrics.dashboard.accounts import Accounts
 from cloudmetrics.dashboard.assets import Assets
+from cloudmetrics.dashboard.pages import dashboard_router
+from cloudmetrics.dashboard.rendering import template_config
 from cloudmetrics.dashboard.schema_docs import LocalSwaggerRenderPlugin
 from cloudmetrics.database import open_pool
 from cloudmetrics.errors import problem_details_plugin
@@ -41,6 +44,7 @@ def create_app(
     *,
     readiness_checks: Sequence[ReadinessCheck] | None = None,
     extra_route_handlers: Sequence[ControllerRouterHandler] = (),
+    accounts: Accounts | None = None,
 ) -> Litestar:
     """Build the service. ``extra_route_handlers`` lets tests mount probes of their own."""
     configure_logging(settings.log)
@@ -69,11 +73,13 @@ def create_app(
             *health_routes(settings),
             metrics_router(settings, middleware=rate_limiting.middleware),
             assets.router(),
+            dashboard_router(),
             *extra_route_handlers,
         ],
         lifespan=[resources_lifespan, rate_limiting.lifespan],
         stores=rate_limiting.stores,
-        state=_initial_state(readiness_checks),
+        state=_initial_state(readiness_checks, accounts),
+        template_config=template_config(assets),
         plugins=[problem_details_plugin()],
         openapi_config=OpenAPIConfig(
             title="CloudMetrics API",
@@ -100,9 +106,11 @@ def create_app(
     return app
 
 
-def _initial_state(readiness_checks: Sequence[ReadinessCheck] | None) -> State:
+def _initial_state(
+    readiness_checks: Sequence[ReadinessCheck] | None, accounts: Accounts | None
+) -> State:
     checks = list(readiness_checks) if readiness_checks is not None else default_checks()
-    return State({"readiness_checks": checks})
+    return State({"readiness_checks": checks, "dashboard_accounts": accounts})
 
 
 __all__ = ["create_app"]
