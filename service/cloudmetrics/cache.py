@@ -13,12 +13,15 @@ from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from typing import TypeAlias, cast
 
+import structlog
 from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisClusterException, RedisError
 
 from cloudmetrics.settings import CacheSettings
+
+log = structlog.get_logger(__name__)
 
 # A single server locally; a cluster (through its configuration endpoint) in AWS. Both clients
 # answer the single-key commands the service uses.
@@ -80,13 +83,25 @@ _back_off_until: weakref.WeakKeyDictionary[RedisClient, float] = weakref.WeakKey
 @asynccontextmanager
 async def guarded(redis: RedisClient) -> AsyncGenerator[None]:
     """Run Redis calls unless Redis failed within BACK_OFF_SECONDS; a failure starts the
-    back-off. Either way the caller sees one of REDIS_FAILURES and treats it as a miss."""
+    back-off. Either way the caller sees one of REDIS_FAILURES and treats it as a miss.
+
+    The warning is logged here, once per back-off period: skipped calls are silent, and of the
+    requests that were all waiting on Redis when it failed only the first one warns. Logging
+    per call would write a line per request for the whole outage.
+    """
     if time.monotonic() < _back_off_until.get(redis, 0.0):
         raise RedisBackingOff("Redis failed recently; skipping it for now")
     try:
         yield
-    except REDIS_FAILURES:
-        _back_off_until[redis] = time.monotonic() + BACK_OFF_SECONDS
+    except REDIS_FAILURES as error:
+        now = time.monotonic()
+        if now >= _back_off_until.get(redis, 0.0):
+            log.warning(
+                "redis_unavailable",
+                error_type=type(error).__name__,
+                back_off_seconds=BACK_OFF_SECONDS,
+            )
+        _back_off_until[redis] = now + BACK_OFF_SECONDS
         raise
 
 

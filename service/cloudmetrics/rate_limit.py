@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import cast
 
-import structlog
 from litestar import Litestar
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.stores.base import Store
@@ -24,8 +23,6 @@ from redis.asyncio import Redis
 from cloudmetrics.cache import REDIS_FAILURES, RedisClient, guarded
 from cloudmetrics.resources import Resources
 from cloudmetrics.settings import Settings
-
-log = structlog.get_logger(__name__)
 
 STORE_NAME = "rate_limit"
 
@@ -54,8 +51,7 @@ class FailOpenStore(Store):
         try:
             async with guarded(self._client):
                 return await self._inner.get(key, renew_for)
-        except REDIS_FAILURES as error:
-            self._warn(error)
+        except REDIS_FAILURES:
             return None
 
     async def set(
@@ -66,8 +62,8 @@ class FailOpenStore(Store):
         try:
             async with guarded(self._client):
                 await self._inner.set(key, value, expires_in)
-        except REDIS_FAILURES as error:
-            self._warn(error)
+        except REDIS_FAILURES:
+            pass  # a miss: cache.guarded logs Redis failures, once per back-off
 
     async def delete(self, key: str) -> None:
         if self._inner is None or self._client is None:
@@ -75,8 +71,8 @@ class FailOpenStore(Store):
         try:
             async with guarded(self._client):
                 await self._inner.delete(key)
-        except REDIS_FAILURES as error:
-            self._warn(error)
+        except REDIS_FAILURES:
+            pass  # a miss: cache.guarded logs Redis failures, once per back-off
 
     async def delete_all(self) -> None:
         if self._inner is not None:
@@ -91,13 +87,8 @@ class FailOpenStore(Store):
         try:
             async with guarded(self._client):
                 return await self._inner.expires_in(key)
-        except REDIS_FAILURES as error:
-            self._warn(error)
+        except REDIS_FAILURES:
             return None
-
-    @staticmethod
-    def _warn(error: Exception) -> None:
-        log.warning("rate_limit_store_unavailable", error_type=type(error).__name__)
 
 
 class RateLimiting:

@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -144,6 +145,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         """Checks msgspec's types cannot express; raise SettingsError on the first problem."""
         _require_scheme("DATABASE_URL", self.database.url, ("postgresql://", "postgres://"))
         _require_scheme("REDIS_URL", self.cache.url, ("redis://", "rediss://", "unix://"))
+        # The drivers parse URLs only when they first connect, and then fail with a traceback
+        # (asyncpg: int('notaport')); check the ports here so a typo is one line at start-up.
+        _require_numeric_ports("DATABASE_URL", self.database.url)
+        _require_numeric_ports("REDIS_URL", self.cache.url)
 
 
 # Environment variable -> (settings group, field). The single place that names them.
@@ -200,3 +205,15 @@ def _require_scheme(variable: str, value: str, schemes: tuple[str, ...]) -> None
         raise SettingsError(f"invalid {variable}: must start with one of {', '.join(schemes)}")
     if any(marker in value.lower() for marker in _PLACEHOLDERS):
         raise SettingsError(f"invalid {variable}: it still holds a placeholder value")
+
+
+def _require_numeric_ports(variable: str, url: str) -> None:
+    """Every host of the URL (libpq accepts "h1:5432,h2:5433") has no port or a valid one."""
+    netloc = urlsplit(url).netloc.rpartition("@")[2]
+    for host in netloc.split(","):
+        # "[::1]:5432": the port follows the bracketed address, if anything does.
+        _, colon, port = host.rpartition("]")[2].rpartition(":")
+        if colon and not (port.isdigit() and 1 <= int(port) <= 65535):
+            raise SettingsError(
+                f"invalid {variable}: port {port!r} is not a number from 1 to 65535"
+            )

@@ -4,6 +4,7 @@ never a 500 or a hang. A TcpProxy in front of each server cuts it away on demand
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -14,8 +15,9 @@ from litestar.testing import AsyncTestClient
 
 from cloudmetrics.app import create_app
 from cloudmetrics.database import acquire
+from cloudmetrics.logs import configure_logging
 from cloudmetrics.resources import Resources
-from cloudmetrics.settings import Settings
+from cloudmetrics.settings import LogSettings, Settings
 from tests.api.conftest import api_settings
 from tests.api.points import batch, now, point
 from tests.support.polling import eventually
@@ -185,3 +187,21 @@ async def test_exhausted_pool_is_503_after_the_bounded_wait(
             lambda response: response.status_code == 201,
             within=5,
         )
+
+
+@pytest.mark.parametrize("mode", ["refuse", "blackhole"])
+async def test_a_redis_outage_warns_once_per_back_off_not_once_per_request(
+    proxied: Proxied, mode: Mode, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(LogSettings(level="WARNING"))  # into the stdout capsys watches
+    proxied.redis.set_mode(mode)
+    capsys.readouterr()
+
+    # Concurrent requests meet the failure together; later ones meet the back-off.
+    await asyncio.gather(*(proxied.client.get("/v1/metrics") for _ in range(10)))
+    for _ in range(20):
+        await proxied.client.post("/v1/metrics", json=batch(point("cpu.load")))
+
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+    warnings = [event for event in events if event["level"] == "warning"]
+    assert [event["event"] for event in warnings] == ["redis_unavailable"], warnings

@@ -175,8 +175,15 @@ def test_new_scaffolds_the_next_file(cli: CliRunnerFor) -> None:
     text = created.read_text()
     assert "-- migrate:up" in text
     assert "-- migrate:down" in text
-    # Until someone writes its up part, the scaffold cannot be applied by accident.
+    # Until someone writes its up part, the scaffold cannot be applied by accident...
     assert_one_line_error(cli("up"), "0002_add_units_to_metrics.sql: the up part is empty")
+    assert_one_line_error(cli("up", "--dry-run"), "the up part is empty")
+    # ...while every other command keeps working, `new` included.
+    status = cli("status")
+    assert status.exit_code == 0, status.output
+    assert "0002" in status.output
+    assert cli("new", "another change").exit_code == 0
+    assert (cli.migrations_dir / "0003_another_change.sql").exists()
 
 
 def test_lint_refuses_to_run_without_its_configuration(cli: CliRunnerFor) -> None:

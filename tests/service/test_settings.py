@@ -52,6 +52,9 @@ def test_environment_overrides_each_group() -> None:
         ({"WEB_CONCURRENCY": "0"}, "invalid WEB_CONCURRENCY"),
         ({"DATABASE_URL": "mysql://db/x"}, "invalid DATABASE_URL: must start with"),
         ({"DATABASE_URL": "postgresql://u:changeme@db/x"}, "placeholder"),
+        ({"DATABASE_URL": "postgresql://u@db:notaport/x"}, "DATABASE_URL: port 'notaport'"),
+        ({"DATABASE_URL": "postgresql://u@h1:5432,h2:99999/x"}, "DATABASE_URL: port '99999'"),
+        ({"REDIS_URL": "redis://cache:63a79/0"}, "REDIS_URL: port '63a79'"),
         ({"REDIS_URL": "http://cache"}, "invalid REDIS_URL"),
         ({"LOG_LEVEL": "LOUD"}, "invalid LOG_LEVEL"),
         ({"DATABASE_ACQUIRE_TIMEOUT": "-1"}, "invalid DATABASE_ACQUIRE_TIMEOUT"),
@@ -64,6 +67,32 @@ def test_invalid_values_are_refused_with_the_variable_named(
         Settings.from_environ(environ)
 
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://u@db/x",
+        "postgresql://u:p@db:6432/x",
+        "postgresql://u@h1:5432,h2/x",
+        "postgresql://u@[::1]:5432/x",
+        "postgresql://u@[::1]/x",
+        "postgresql:///x?host=/run",
+    ],
+)
+def test_database_urls_with_valid_ports_are_accepted(url: str) -> None:
+    assert Settings.from_environ({"DATABASE_URL": url}).database.url == url
+
+
+def test_migrate_stops_with_one_line_on_a_port_that_is_not_a_number() -> None:
+    result = CliRunner().invoke(
+        main, ["migrate", "status"], env={"DATABASE_URL": "postgresql://u@127.0.0.1:notaport/x"}
+    )
+
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "Error: invalid DATABASE_URL: port 'notaport' is not a number from 1 to 65535"
+    )
 
 
 @pytest.mark.parametrize("written", ["info", "INFO", "Info"])

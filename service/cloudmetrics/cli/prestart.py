@@ -25,10 +25,11 @@ from cloudmetrics.settings import Settings
     "wait_seconds",
     default=0.0,
     show_default=True,
-    help="Seconds to keep retrying PostgreSQL and Redis before giving up.",
+    help="Seconds to keep retrying PostgreSQL before giving up.",
 )
 def prestart(create_database: bool, wait_seconds: float) -> None:
-    """Check PostgreSQL and Redis, optionally create the database, apply pending migrations."""
+    """Check PostgreSQL (and Redis, which only warns), optionally create the database, apply
+    pending migrations."""
     from cloudmetrics.cli.migrate import migration_runner, run_or_exit
 
     settings = load_settings()
@@ -51,7 +52,6 @@ async def _prestart(settings: Settings, *, create_database: bool, wait_seconds: 
 
     database_url = settings.database.url
     try:
-        await wait_for_redis(settings.cache.url, timeout=wait_seconds)
         if create_database:
             await wait_for_postgresql(_maintenance_url(database_url), timeout=wait_seconds)
             if await ensure_database(database_url):
@@ -61,7 +61,16 @@ async def _prestart(settings: Settings, *, create_database: bool, wait_seconds: 
         raise click.ClickException(str(error)) from None
     except asyncpg.PostgresError as error:  # e.g. the role may not create databases
         raise click.ClickException(f"PostgreSQL refused: {type(error).__name__}: {error}") from None
-    click.echo("PostgreSQL and Redis answer")
+    # Redis holds only a cache and rate-limit counters: the API serves without it (uncached,
+    # unlimited, /ready says warn), so its absence is worth a warning, never a refusal. One
+    # attempt, no waiting: nothing that follows needs it.
+    try:
+        await wait_for_redis(settings.cache.url, timeout=0)
+    except DependencyMissing as error:
+        click.echo(f"Warning: {error}; the API serves without its cache and rate limits", err=True)
+        click.echo("PostgreSQL answers; Redis does not")
+    else:
+        click.echo("PostgreSQL and Redis answer")
 
 
 def _maintenance_url(url: str) -> str:

@@ -13,6 +13,7 @@ without it; other processes would, for at most CATALOGUE_CACHE_TTL.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import uuid
 
@@ -63,8 +64,7 @@ async def invalidate(resources: Resources) -> None:
     key = _generation_key(resources)
     try:
         await cache.set_bytes(resources.redis, key, _new_token())
-    except cache.REDIS_FAILURES as error:
-        _log_miss(error)
+    except cache.REDIS_FAILURES:
         _pending_invalidations.add(key)
     else:
         _pending_invalidations.discard(key)
@@ -83,8 +83,7 @@ async def _current_generation(resources: Resources) -> str | None:
             # NX: if another task created one first, its token wins and we read that.
             await cache.set_bytes(resources.redis, key, _new_token(), only_if_missing=True)
             token = await cache.get_bytes(resources.redis, key)
-    except cache.REDIS_FAILURES as error:
-        _log_miss(error)
+    except cache.REDIS_FAILURES:
         return None
     return token.decode() if token is not None else None
 
@@ -112,19 +111,13 @@ def _new_token() -> bytes:
 async def _get(redis: RedisClient, key: str) -> bytes | None:
     try:
         return await cache.get_bytes(redis, key)
-    except cache.REDIS_FAILURES as error:
-        _log_miss(error)
+    except cache.REDIS_FAILURES:
         return None
 
 
 async def _set(
     redis: RedisClient, key: str, value: bytes, *, ttl_seconds: int | None = None
 ) -> None:
-    try:
+    # Not cached this time: cache.guarded logs Redis failures, once per back-off.
+    with contextlib.suppress(*cache.REDIS_FAILURES):
         await cache.set_bytes(redis, key, value, ttl_seconds=ttl_seconds)
-    except cache.REDIS_FAILURES as error:
-        _log_miss(error)
-
-
-def _log_miss(error: Exception) -> None:
-    log.warning("cache_unavailable", error_type=type(error).__name__)

@@ -121,8 +121,8 @@ def parse_migration(path: Path, migration_id: str, name: str) -> Migration:
             )
     up = Part("".join(lines[up_at + 1 : down_at]), first_line=up_at + 2)
     down = Part("".join(lines[down_at + 1 :]), first_line=down_at + 2)
-    if up.is_empty:
-        raise MigrationFileError(f"{path.name}: the up part is empty")
+    # An empty up part (a fresh `migrate new` scaffold) is a valid file: status, down and new
+    # must keep working while someone writes it. Only applying it is refused (runner.py).
     for part in (up, down):
         _refuse_transaction_control(path, part)
     return Migration(

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cloudmetrics.migrations import ledger
-from cloudmetrics.migrations.errors import InvalidTarget
+from cloudmetrics.migrations.errors import InvalidTarget, MigrationFileError
 from cloudmetrics.migrations.execute import LedgerWrite, run_part
 from cloudmetrics.migrations.files import Migration, load_migrations, normalize_id
 from cloudmetrics.migrations.lock import dedicated_connection, migration_lock
@@ -215,9 +215,15 @@ def _find(migrations: list[Migration], text: str) -> Migration:
 
 
 def _pending_until(state: SchemaState, target: Migration | None) -> list[Migration]:
-    if target is None:
-        return list(state.pending)
-    return [migration for migration in state.pending if migration.id <= target.id]
+    """The pending migrations to apply; refuses the lot if one has no up part yet."""
+    selected = [m for m in state.pending if target is None or m.id <= target.id]
+    unwritten = [migration.label for migration in selected if migration.up.is_empty]
+    if unwritten:
+        raise MigrationFileError(
+            f"{', '.join(unwritten)}: the up part is empty; write the change (or delete the "
+            "file) before applying it"
+        )
+    return selected
 
 
 def _rollback_targets(state: SchemaState, *, steps: int | None, to: str | None) -> list[Migration]:
