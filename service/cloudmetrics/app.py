@@ -15,7 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.types import ControllerRouterHandler
 
 from cloudmetrics.cache import open_redis
-from cloudmetrics.dashboard.accounts import Accounts
+from cloudmetrics.dashboard.accounts import Accounts, SignInUnavailable
 from cloudmetrics.dashboard.assets import Assets
 from cloudmetrics.dashboard.pages import dashboard_router
 from cloudmetrics.dashboard.rendering import template_config
@@ -110,7 +110,9 @@ def _initial_state(
     readiness_checks: Sequence[ReadinessCheck] | None, accounts: Accounts | None
 ) -> State:
     checks = list(readiness_checks) if readiness_checks is not None else default_checks()
-    return State({"readiness_checks": checks, "dashboard_accounts": accounts})
+    return State(
+        {"readiness_checks": checks, "dashboard_accounts": accounts or SignInUnavailable()}
+    )
 
 
 __all__ = ["create_app"]

@@ -27,9 +27,10 @@ class Viewer:
 
 @dataclass(frozen=True, slots=True)
 class KeySummary:
-    id: int
+    """What may be shown about a key after its creation: never its secret."""
+
+    id: str
     name: str
-    prefix: str
     scopes: list[str]
     created_at: datetime
     last_used_at: datetime | None
@@ -63,4 +64,35 @@ class Accounts(Protocol):
         """The new key's summary and its secret, which is never shown again."""
         ...
 
-    async def revoke_key(self, request: AnyRequest, viewer: Viewer, key_id: int) -> None: ...
+    async def revoke_key(self, request: AnyRequest, viewer: Viewer, key_id: str) -> None: ...
+
+
+class SignInUnavailable:
+    """What the pages use until people and sessions exist on this server: nobody is signed in,
+    and sign-in says so plainly instead of pretending the password was wrong."""
+
+    async def viewer(self, request: AnyRequest) -> Viewer | None:
+        return None
+
+    async def sign_in(self, request: AnyRequest, email: str, password: str) -> None:
+        raise SignInRefused("Sign-in is not set up on this server yet.")
+
+    async def sign_out(self, request: AnyRequest) -> None:
+        return None
+
+    async def list_keys(self, request: AnyRequest, viewer: Viewer) -> list[KeySummary]:
+        return []
+
+    async def create_key(
+        self,
+        request: AnyRequest,
+        viewer: Viewer,
+        *,
+        name: str,
+        scopes: list[str],
+        expires_at: datetime | None,
+    ) -> tuple[KeySummary, str]:
+        raise SignInRefused("Sign-in is not set up on this server yet.")
+
+    async def revoke_key(self, request: AnyRequest, viewer: Viewer, key_id: str) -> None:
+        raise SignInRefused("Sign-in is not set up on this server yet.")

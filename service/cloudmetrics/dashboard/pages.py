@@ -113,7 +113,11 @@ async def metrics(
     error = None
     try:
         listing = await operations.list_metrics(
-            resources, prefix=prefix.strip(), cursor=cursor, limit=METRICS_PER_PAGE
+            resources,
+            viewer.project_id,
+            prefix=prefix.strip(),
+            cursor=cursor,
+            limit=METRICS_PER_PAGE,
         )
     except InvalidRequest as invalid:
         error = f"That search cannot be run: {invalid.detail}"
@@ -170,7 +174,7 @@ async def metric(
             max_tags=resources.settings.ingest.max_tags,
         )
         context["view"] = view
-        series = await operations.read_series(resources, name, view.query)
+        series = await operations.read_series(resources, viewer.project_id, name, view.query)
     except NotFound:
         return page(
             "problem.html.jinja",
@@ -254,8 +258,8 @@ def _key_form_problem(name: str, scopes: list[str], expiry: str) -> str | None:
     return None
 
 
-@post("/keys/{key_id:int}/revoke", name="dashboard:revoke-key")
-async def revoke_key(request: AnyRequest, state: State, key_id: int) -> Template | Redirect:
+@post("/keys/{key_id:str}/revoke", name="dashboard:revoke-key")
+async def revoke_key(request: AnyRequest, state: State, key_id: str) -> Template | Redirect:
     viewer = await _signed_in(request, state)
     if not viewer.is_owner:
         return _owners_only(viewer)
