@@ -161,19 +161,21 @@ def measure_loads(url: str, loads: int) -> None:
             context.close()
         browser.close()
     print(
-        f"first load of {page_url.removeprefix(url)} in headless Chromium ({loads} loads, empty cache):"
+        f"first load of {page_url.removeprefix(url)} in headless Chromium "
+        f"({loads} loads, empty cache):"
     )
     for name, size in files:
         print(f"  {size:8,d} B  {name.removeprefix(url)}")
     total = statistics.median(transferred)
     verdict = "within" if total < FIRST_LOAD_BUDGET else "OVER"
     print(
-        f"  transferred (compressed, with headers): {total / 1024:.1f} KB — {verdict} the 150 KB aim"
+        f"  transferred (compressed, with headers): {total / 1024:.1f} KB, {verdict} the 150 KB aim"
     )
     lcp = statistics.median(lcps)
     verdict = "within" if lcp < LCP_BUDGET_MS else "OVER"
     print(
-        f"  largest contentful paint: median {lcp:.0f} ms, max {max(lcps):.0f} ms — {verdict} the 500 ms aim"
+        f"  largest contentful paint: median {lcp:.0f} ms, max {max(lcps):.0f} ms, "
+        f"{verdict} the 500 ms aim"
     )
 
 
