@@ -37,7 +37,7 @@ def sample_points(now: datetime) -> list[dict[str, object]]:
             "name": "cpu.load",
             "timestamp": (now - timedelta(minutes=minutes)).isoformat(),
             "value": 1.0 + (minutes % 7) / 10,
-            "tags": {"host": "web-1" if minutes % 4 else "web-2"},
+            "tags": {"host": "web-1" if minutes % 4 == 1 else "web-2"},
         }
         for minutes in range(1, 60, 2)
         if not 20 <= minutes < 30

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -48,7 +49,9 @@ def served(database_factory: DatabaseFactory, redis_url: str) -> Iterator[Served
         await MigrationRunner(url, Settings().migrations_dir).up()
         return url, await issue_key(url, "acme")
 
-    database_url, key = asyncio.run(prepare())
+    # In a thread of its own: pytest-asyncio's loop may be running in this one.
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        database_url, key = executor.submit(asyncio.run, prepare()).result()
     with served_dashboard(database_url, redis_url, key) as running:  # pyright: ignore[reportArgumentType]
         yield running
 
@@ -87,6 +90,7 @@ def test_sign_in_page_is_served_at_the_root_and_accessible(watched: Watched) -> 
     assert watched.axe_violations() == []
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_label("Password").fill("wrong")
+    watched.expect_status(400)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("do not match")
     # Not signed in: the pages send the visitor back to sign in.

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from litestar import Request, Router, get, post
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery, QueryParameter
+from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Response, Template
 
 from cloudmetrics.dashboard.accounts import Accounts, SignInRefused, Viewer
@@ -136,12 +136,12 @@ async def metrics(
 async def metric(
     request: AnyRequest,
     state: State,
-    name: str,
-    preset: Annotated[str | None, QueryParameter(query="range")] = None,
+    name: FromPath[str],
+    preset: Annotated[str | None, QueryParameter(name="range")] = None,
     start: FromQuery[str | None] = None,
     end: FromQuery[str | None] = None,
     agg: FromQuery[str | None] = None,
-    tags: Annotated[list[str] | None, QueryParameter(query="tag")] = None,
+    tags: Annotated[list[str] | None, QueryParameter(name="tag")] = None,
 ) -> Template:
     viewer = await _signed_in(request, state)
     resources: Resources = state.resources
@@ -259,7 +259,9 @@ def _key_form_problem(name: str, scopes: list[str], expiry: str) -> str | None:
 
 
 @post("/keys/{key_id:str}/revoke", name="dashboard:revoke-key")
-async def revoke_key(request: AnyRequest, state: State, key_id: str) -> Template | Redirect:
+async def revoke_key(
+    request: AnyRequest, state: State, key_id: FromPath[str]
+) -> Template | Redirect:
     viewer = await _signed_in(request, state)
     if not viewer.is_owner:
         return _owners_only(viewer)
