@@ -31,6 +31,7 @@ $(UV):
 lock: $(UV) ## Regenerate the hash-pinned lock files from pyproject.toml
 	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) -o requirements/runtime.txt
 	$(UV) pip compile pyproject.toml --group dev $(LOCK_FLAGS) -o requirements/dev.txt
+	$(UV) pip compile requirements/build.in $(LOCK_FLAGS) -o requirements/build.txt
 	$(UV) pip compile infra/requirements.in $(LOCK_FLAGS) -o infra/requirements.txt
 	$(UV) pip compile infra/policy_pack/requirements.in $(LOCK_FLAGS) -o infra/policy_pack/requirements.txt
 	cd ci && ../$(UV) pip compile pyproject.toml --no-sources $(LOCK_FLAGS) \
@@ -49,10 +50,12 @@ install: $(VENV)/.installed ## Build .venv from the lock files
 # The front end (web/): `npm ci` from the committed lock (install scripts off: every native
 # binary comes as a registry package), then the fingerprinted build into web/dist/. Both are
 # no-ops until their inputs change. Tailwind reads the templates, so they are inputs too.
+# The check containers call npm through node (they copy no npm launcher).
+NPM ?= npm
 WEB_SOURCES := web/build.mjs web/package.json $(shell find web/src service/cloudmetrics/dashboard/templates -type f 2>/dev/null)
 
 web/node_modules/.installed: web/package-lock.json web/package.json
-	cd web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	cd web && $(NPM) ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
 web/dist/manifest.json: web/node_modules/.installed $(WEB_SOURCES)

@@ -19,7 +19,13 @@ def check(request: pytest.FixtureRequest, source: dagger.Directory) -> tuple[str
 
 def test_runs_the_make_target_last(check: tuple[str, Plan]) -> None:
     target, plan = check
-    assert plan.execs[-1] == ["make", "--old-file=.venv/.installed", target]
+    assert plan.execs[-1] == [
+        "make",
+        "--old-file=.venv/.installed",
+        "--old-file=web/node_modules/.installed",
+        "NPM=/usr/bin/node /usr/lib/node_modules/npm/bin/npm-cli.js",
+        target,
+    ]
 
 
 def test_make_target_exists_with_the_venv_stamp_the_container_skips() -> None:
@@ -61,6 +67,18 @@ def test_postgres_needs_no_password(check: tuple[str, Plan]) -> None:
 
 def test_dev_lock_is_installed_before_the_source_is_copied(check: tuple[str, Plan]) -> None:
     _, plan = check
+    synced_at = plan.exec_position("uv", "pip", "sync")
+    copied = [
+        f.args["path"] for f in plan.fields[:synced_at] if f.name in {"withFile", "withDirectory"}
+    ]
+    # uv, Node and the dev lock only: any source before the sync reinstalls on every edit.
+    assert set(copied) == {
+        "/usr/local/bin/uv",
+        "/usr/local/bin/uvx",
+        "/usr/bin/node",
+        "/usr/lib/node_modules/npm",
+        "/src/requirements/dev.txt",
+    }
     lock = plan.position("withFile", path="/src/requirements/dev.txt")
     synced = plan.exec_position("uv", "pip", "sync")
     source_copied = plan.position("withDirectory", path="/src")
@@ -121,3 +139,31 @@ async def test_ci_fails_when_either_check_fails(
     monkeypatch.setattr(dagger.Container, "stdout", failing_test)
     with pytest.RaisesGroup(dagger.DaggerError):
         await module.ci()
+
+
+def test_web_lock_is_installed_before_the_source_is_copied(check: tuple[str, Plan]) -> None:
+    _, plan = check
+    npm = ["/usr/bin/node", "/usr/lib/node_modules/npm/bin/npm-cli.js"]
+    installed = plan.exec_position(*npm, "ci")
+    (npm_ci,) = [command for command in plan.execs if command[:3] == [*npm, "ci"]]
+    assert "--ignore-scripts" in npm_ci
+    web_copies = [
+        f.args["path"]
+        for f in plan.fields[:installed]
+        if f.name == "withFile" and f.args["path"].startswith("/src/web/")
+    ]
+    assert web_copies == [
+        "/src/web/package.json",
+        "/src/web/package-lock.json",
+        "/src/web/.npmrc",
+    ]
+    assert installed < plan.position("withDirectory", path="/src")
+    # Node comes from the pinned Node image, at the paths Debian's nodejs package uses.
+    node = plan.fields[plan.position("withFile", path="/usr/bin/node")]
+    assert Plan(node.args["source"]).base_image.startswith("node:20.")
+
+
+def test_browser_tests_find_debians_chromium(check: tuple[str, Plan]) -> None:
+    _, plan = check
+    installs = [command for command in plan.execs if command[:2] == ["apt-get", "install"]]
+    assert any({"chromium", "chromium-driver"} <= set(command) for command in installs)

@@ -10,6 +10,9 @@ from typing import Final
 PYTHON: Final = "python:3.11.14-slim-bookworm"
 # The full variant brings make, git and compilers for the lint and test runs.
 PYTHON_TOOLING: Final = "python:3.11.14-bookworm"
+# The dashboard's front end is built with Node 20 (web/package.json's engines), in a stage of
+# its own; the check containers copy node and npm from the same image.
+NODE: Final = "node:20.20.2-bookworm-slim"
 # uv is copied out of its own image; the version matches the Makefile's UV_VERSION.
 UV: Final = "ghcr.io/astral-sh/uv:0.13.9"
 

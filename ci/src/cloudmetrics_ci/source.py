@@ -21,7 +21,13 @@ SOURCE_IGNORE: Final = [
     "build",
     "dist",
     "benchmarks/results",
-    "infra/venv",
+    # The front end's dependencies and build output (the containers make their own), and the
+    # browser tests' screenshots.
+    "web/node_modules",
+    "web/dist",
+    "test-results",
+    # Pulumi's virtualenvs (the program's and the policy pack's).
+    "infra/**/venv",
 ]
 
 Source = Annotated[

@@ -24,9 +24,13 @@ class Retryable(Exception):
 @dataclass(frozen=True)
 class SmokeContext:
     client: httpx.Client
+    # A key with read and write scopes (CLOUDMETRICS_API_KEY): /v1 refuses anonymous calls.
+    api_key: str | None = None
     # One metric per run: names are unique, so a stale cache or a leftover point cannot pass.
     metric: str = field(default_factory=lambda: f"smoke.{uuid.uuid4().hex}")
     value: float = 42.0
+    # The release the deployment must run (`--expect-release`): `/health` reports it.
+    expect_release: str | None = None
 
 
 Check = Callable[[SmokeContext], str]
@@ -41,8 +45,14 @@ def _request(
     params: dict[str, str] | None = None,
     json: object = None,
 ) -> httpx.Response:
+    # The key goes only where it is needed: the probes and the schema are open.
+    headers = (
+        {"Authorization": f"Bearer {context.api_key}"}
+        if context.api_key and path.startswith("/v1/")
+        else None
+    )
     try:
-        response = context.client.request(method, path, params=params, json=json)
+        response = context.client.request(method, path, params=params, json=json, headers=headers)
     except httpx.TimeoutException as error:
         raise Retryable(f"{method} {path}: no answer in time ({type(error).__name__})") from None
     except httpx.TransportError as error:
@@ -128,6 +138,11 @@ def check_health(context: SmokeContext) -> str:
     body = _expect(_request(context, "GET", "/health"), 200, _Health)
     if body.status != "pass":
         raise CheckFailed(f"GET /health -> 200 but status {body.status!r}")
+    if context.expect_release is not None and body.release_id != context.expect_release:
+        # Retryable: while a rollout drains, an old task may still answer for a moment.
+        raise Retryable(
+            f"GET /health reports release {body.release_id!r}, expected {context.expect_release!r}"
+        )
     return "GET /health -> 200 pass" + (f", release {body.release_id}" if body.release_id else "")
 
 
@@ -155,7 +170,15 @@ def check_openapi(context: SmokeContext) -> str:
     return f"GET /schema/openapi.json -> 200, OpenAPI {body.openapi}, {len(body.paths)} paths"
 
 
+MISSING_KEY = (
+    "CLOUDMETRICS_API_KEY is not set: the round trip needs an API key with the read and write "
+    "scopes (`cloudmetrics keys create --project NAME --scope read,write`)"
+)
+
+
 def check_round_trip(context: SmokeContext) -> str:
+    if not context.api_key:
+        raise CheckFailed(MISSING_KEY)
     moment = datetime.now(UTC).replace(microsecond=0)
     point = {
         "name": context.metric,
