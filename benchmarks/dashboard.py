@@ -30,13 +30,13 @@ from typing import Any
 import asyncpg
 import httpx
 import uvicorn
-from cloudmetrics.identity.api_keys import create_key
-from cloudmetrics.identity.projects import create_project
 from litestar import Request
 from playwright.sync_api import sync_playwright
 
 from cloudmetrics.app import create_app
 from cloudmetrics.dashboard.accounts import SignInUnavailable, Viewer
+from cloudmetrics.identity.api_keys import create_key
+from cloudmetrics.identity.projects import create_project
 from cloudmetrics.migrations.runner import MigrationRunner
 from cloudmetrics.settings import CacheSettings, DatabaseSettings, LogSettings, Settings
 
@@ -107,7 +107,7 @@ def ingest(url: str, key: str) -> int:
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(timeout=60) as client:
         for start in range(0, len(moments), 2000):
-            batch = [
+            batch: list[dict[str, Any]] = [
                 {
                     "name": METRIC,
                     "timestamp": moment.isoformat(),
@@ -148,6 +148,7 @@ def measure_loads(url: str, loads: int) -> None:
     page_url = f"{url}/metrics/{METRIC}?range=24h"
     lcps: list[float] = []
     transferred: list[int] = []
+    files: list[tuple[str, int]] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         for _ in range(loads):

@@ -57,7 +57,7 @@ def test_work_is_read_from_the_check_container_graph(check: str) -> None:
     kinds = [operation[0] for operation in work.operations]
     # The system layer is the machine's: only its packages are kept, to be checked.
     assert {"make", "redis-server"} <= set(work.packages)
-    assert work.mount_points == ["/src", "/src/web"]
+    assert work.mount_points == ["/src"]
     env = {op[1]: op[2] for op in work.operations if op[0] == "env"}
     assert env["TEST_POSTGRES_URL"] == "postgresql://postgres@postgres:5432/postgres"
     assert env["DEBIAN_FRONTEND"] == "noninteractive"

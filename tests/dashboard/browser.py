@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,7 +73,7 @@ class Watched:
 
 
 @contextmanager
-def watched_page(browser: Browser, base_url: str) -> Iterator[Watched]:
+def watched_page(browser: Browser, base_url: str) -> Generator[Watched]:
     context = browser.new_context(base_url=base_url, viewport={"width": 1200, "height": 900})
     context.add_init_script(_RECORD_CSP_VIOLATIONS)
     page = context.new_page()

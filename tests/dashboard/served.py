@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import uvicorn
@@ -32,7 +33,7 @@ class Served:
 
 def sample_points(now: datetime) -> list[dict[str, object]]:
     """cpu.load every 2 minutes over the last hour but for a 10-minute gap; two other metrics."""
-    points: list[dict[str, object]] = [
+    points: list[dict[str, Any]] = [
         {
             "name": "cpu.load",
             "timestamp": (now - timedelta(minutes=minutes)).isoformat(),
@@ -50,7 +51,7 @@ def sample_points(now: datetime) -> list[dict[str, object]]:
 
 
 @contextmanager
-def served_dashboard(database_url: str, redis_url: str, key: IssuedKey) -> Iterator[Served]:
+def served_dashboard(database_url: str, redis_url: str, key: IssuedKey) -> Generator[Served]:
     accounts = OnePersonAccounts(
         email=EMAIL, password=PASSWORD, project_id=key.project_id, project_name="acme"
     )

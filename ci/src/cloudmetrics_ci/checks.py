@@ -58,11 +58,12 @@ def dev_environment(source: dagger.Directory) -> dagger.Container:
     for name in WEB_LOCK_FILES:
         prepared = prepared.with_file(f"{WEB}/{name}", source.file(f"web/{name}"))
     prepared = (
-        prepared.with_workdir(WEB)
-        # --prefer-offline: packages already in npm's cache are not fetched again.
-        .with_exec([*NPM, "ci", "--ignore-scripts", "--prefer-offline", "--no-audit", "--no-fund"])
-        .with_exec(["touch", "node_modules/.installed"])
-        .with_workdir(WORKDIR)
+        # --prefer-offline: packages already in npm's cache are not fetched again. --prefix
+        # rather than a working directory of its own: /src stays the one workdir.
+        prepared.with_exec(
+            [*NPM, "ci", "--prefix", "web", "--ignore-scripts", "--prefer-offline", "--no-audit"]
+        )
+        .with_exec(["touch", "web/node_modules/.installed"])
         # Source layer.
         .with_directory(WORKDIR, source)
         .with_exec(
