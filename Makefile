@@ -31,6 +31,7 @@ $(UV):
 lock: $(UV) ## Regenerate the hash-pinned lock files from pyproject.toml
 	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) -o requirements/runtime.txt
 	$(UV) pip compile pyproject.toml --group dev $(LOCK_FLAGS) -o requirements/dev.txt
+	$(UV) pip compile requirements/build.in $(LOCK_FLAGS) -o requirements/build.txt
 	$(UV) pip compile infra/requirements.in $(LOCK_FLAGS) -o infra/requirements.txt
 	$(UV) pip compile infra/policy_pack/requirements.in $(LOCK_FLAGS) -o infra/policy_pack/requirements.txt
 	cd ci && ../$(UV) pip compile pyproject.toml --no-sources $(LOCK_FLAGS) \

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 
@@ -23,11 +22,22 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         )
 
 
+# Dropped in pytest_sessionfinish, not in the fixture's teardown: that would count against
+# the last test's timeout, and dropping a few hundred databases (a checkpoint each) takes
+# minutes on a loaded machine.
+_FACTORIES: list[DatabaseFactory] = []
+
+
 @pytest.fixture(scope="session")
-def database_factory() -> Iterator[DatabaseFactory]:
+def database_factory() -> DatabaseFactory:
     factory = DatabaseFactory()
-    yield factory
-    asyncio.run(factory.drop_all())
+    _FACTORIES.append(factory)
+    return factory
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    while _FACTORIES:
+        asyncio.run(_FACTORIES.pop().drop_all())
 
 
 @pytest.fixture

@@ -41,15 +41,20 @@ def redis_url(configuration_endpoint: str) -> str:
     return f"rediss://{configuration_endpoint}:{CACHE_PORT}/0"
 
 
-def trusted_proxies(settings: StackSettings) -> str:
-    """FORWARDED_ALLOW_IPS: the public subnets, where the ALB's nodes live.
+def trusted_proxies(settings: StackSettings, cloudfront_cidrs: list[str]) -> str:
+    """FORWARDED_ALLOW_IPS: the public subnets, where the ALB's nodes live, and CloudFront.
+
+    A request crosses two proxies: CloudFront appends the client's address to X-Forwarded-For,
+    then the ALB appends CloudFront's. Trusting both (and nobody else) makes uvicorn skip the
+    ALB peer and CloudFront's entry and take the client's, while anything a client wrote
+    further left stays ignored.
 
     Uvicorn takes the client's address from X-Forwarded-For, walking from the right past trusted
     hops. The ALB appends the address it saw on the right; anything to its left was written by
     the client. Trusting "*" makes uvicorn take the left-most entry, which anyone can forge.
     """
     public, _ = settings.subnet_cidrs()
-    return ",".join(public)
+    return ",".join([*public, *cloudfront_cidrs])
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ class ServiceConfigArgs:
     settings: StackSettings
     database_address: pulumi.Output[str]
     cache_endpoint: pulumi.Output[str]
+    cloudfront_cidrs: pulumi.Output[list[str]]
 
 
 class ServiceConfig(pulumi.ComponentResource):
@@ -78,8 +84,10 @@ class ServiceConfig(pulumi.ComponentResource):
             # MOVED redirects (service/cloudmetrics/cache.py).
             "REDIS_CLUSTER": "true",
             # Rate limits are per client, not per ALB node: believe X-Forwarded-For from the ALB
-            # only, so the address it appended is the one used.
-            "FORWARDED_ALLOW_IPS": trusted_proxies(settings),
+            # and CloudFront only, so the address CloudFront appended is the one used.
+            "FORWARDED_ALLOW_IPS": args.cloudfront_cidrs.apply(
+                lambda cidrs: trusted_proxies(settings, cidrs)
+            ),
         }
         self.parameter_arns = {}
         for variable, value in values.items():

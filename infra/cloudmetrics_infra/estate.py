@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_random as random
 
 from cloudmetrics_infra.cache import Cache, CacheArgs
+from cloudmetrics_infra.cdn import CLOUDFRONT_REGION, ContentDelivery, ContentDeliveryArgs
 from cloudmetrics_infra.cluster import Cluster, ClusterArgs
 from cloudmetrics_infra.config import ServiceConfig, ServiceConfigArgs
 from cloudmetrics_infra.containers import container_inputs
@@ -50,7 +52,9 @@ def build_estate(settings: StackSettings) -> Estate:
     )
     cache = Cache("cache", CacheArgs(settings, network.private_subnet_ids, groups.cache.id), on_aws)
     config = ServiceConfig(
-        "config", ServiceConfigArgs(settings, database.address, cache.endpoint), on_aws
+        "config",
+        ServiceConfigArgs(settings, database.address, cache.endpoint, groups.cloudfront_cidrs),
+        on_aws,
     )
     cluster = Cluster("cluster", ClusterArgs(settings), on_aws)
     roles = TaskRoles(
@@ -66,17 +70,36 @@ def build_estate(settings: StackSettings) -> Estate:
         ),
         on_aws,
     )
+    # CloudFront's certificate and web ACL must be created in us-east-1.
+    us_east_1 = aws_provider(settings, region=CLOUDFRONT_REGION)
+    # The header value only CloudFront knows and the ALB checks; kept as a secret in state.
+    origin_secret = random.RandomPassword("origin-secret", length=48, special=False)
     entrance = LoadBalancer(
         "entrance",
         LoadBalancerArgs(
-            settings, network.vpc.id, network.public_subnet_ids, groups.load_balancer.id
+            settings,
+            network.vpc.id,
+            network.public_subnet_ids,
+            groups.load_balancer.id,
+            origin_secret=origin_secret.result,
         ),
         on_aws,
     )
-    # Its own component, so it can move in front of another entrance (e.g. a CDN) unchanged.
-    WebFirewall(
+    # At the edge, where it sees every client's own address (behind CloudFront the ALB sees
+    # only CloudFront's).
+    firewall = WebFirewall(
         "waf",
-        WebFirewallArgs(settings, entrance.load_balancer.arn),
+        WebFirewallArgs(settings, scope="CLOUDFRONT"),
+        pulumi.ResourceOptions(providers=[us_east_1]),
+    )
+    edge = ContentDelivery(
+        "edge",
+        ContentDeliveryArgs(
+            settings,
+            origin_secret=origin_secret.result,
+            web_acl_arn=firewall.web_acl.arn,
+            us_east_1=us_east_1,
+        ),
         on_aws,
     )
     inputs = container_inputs(
@@ -141,7 +164,8 @@ def build_estate(settings: StackSettings) -> Estate:
     )
     return Estate(
         outputs={
-            "albUrl": entrance.url,
+            # The public address (CloudFront's); the name stays for the pipeline that reads it.
+            "albUrl": edge.url,
             "ecrRepositoryUrl": registry.repository.repository_url,
             "clusterName": cluster.cluster.name,
             "serviceName": service.service.name,

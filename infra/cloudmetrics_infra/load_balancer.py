@@ -1,4 +1,9 @@
-"""The public entrance: an ALB that speaks HTTPS (TLS 1.3 policy) and redirects HTTP to it.
+"""The origin behind CloudFront: an ALB that speaks HTTPS (TLS 1.3 policy) to CloudFront only.
+
+CloudFront (cdn.py) is the public entrance and redirects HTTP to HTTPS itself. The ALB has its
+own name (origin.<domain>) for its certificate; its HTTPS listener answers 403 unless the request
+carries the secret header CloudFront adds, and its security group admits only CloudFront's
+origin-facing addresses.
 
 The target group checks /ready (database reachable, schema at head): a task that cannot serve
 requests gets no traffic. The container's own health check is the cheaper /health, so a database
@@ -13,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from cloudmetrics_infra.access_logs import LOG_PREFIX, AccessLogs, AccessLogsArgs
+from cloudmetrics_infra.cdn import ORIGIN_VERIFY_HEADER, origin_domain
 from cloudmetrics_infra.settings import SERVICE_PORT, StackSettings
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -25,13 +31,15 @@ class LoadBalancerArgs:
     vpc_id: pulumi.Input[str]
     subnet_ids: pulumi.Input[list[str]]
     security_group_id: pulumi.Input[str]
+    origin_secret: pulumi.Input[str]
+    """The value CloudFront sends in X-Origin-Verify; without it the listener answers 403."""
 
 
 class LoadBalancer(pulumi.ComponentResource):
     load_balancer: aws.lb.LoadBalancer
     target_group: aws.lb.TargetGroup
     https_listener: aws.lb.Listener
-    url: pulumi.Output[str]
+    forward_rule: aws.lb.ListenerRule
 
     def __init__(
         self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None
@@ -78,19 +86,6 @@ class LoadBalancer(pulumi.ComponentResource):
             },
             opts=child,
         )
-        aws.lb.Listener(
-            f"{name}-http",
-            load_balancer_arn=self.load_balancer.arn,
-            port=80,
-            protocol="HTTP",
-            default_actions=[
-                {
-                    "type": "redirect",
-                    "redirect": {"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"},
-                }
-            ],
-            opts=child,
-        )
         self.https_listener = aws.lb.Listener(
             f"{name}-https",
             load_balancer_arn=self.load_balancer.arn,
@@ -98,13 +93,39 @@ class LoadBalancer(pulumi.ComponentResource):
             protocol="HTTPS",
             ssl_policy=TLS_POLICY,
             certificate_arn=certificate_arn,
-            default_actions=[{"type": "forward", "target_group_arn": self.target_group.arn}],
+            # Anyone who is not our CloudFront distribution (another distribution shares the
+            # prefix list) gets a 403 without reaching the service.
+            default_actions=[
+                {
+                    "type": "fixed-response",
+                    "fixed_response": {
+                        "content_type": "text/plain",
+                        "message_body": "Forbidden",
+                        "status_code": "403",
+                    },
+                }
+            ],
+            opts=child,
+        )
+        self.forward_rule = aws.lb.ListenerRule(
+            f"{name}-from-cloudfront",
+            listener_arn=self.https_listener.arn,
+            priority=1,
+            conditions=[
+                {
+                    "http_header": {
+                        "http_header_name": ORIGIN_VERIFY_HEADER,
+                        "values": [args.origin_secret],
+                    }
+                }
+            ],
+            actions=[{"type": "forward", "target_group_arn": self.target_group.arn}],
             opts=child,
         )
         aws.route53.Record(
             f"{name}-dns",
             zone_id=settings.hosted_zone_id,
-            name=settings.domain_name,
+            name=origin_domain(settings),
             type="A",
             aliases=[
                 {
@@ -115,15 +136,14 @@ class LoadBalancer(pulumi.ComponentResource):
             ],
             opts=child,
         )
-        self.url = pulumi.Output.from_input(f"https://{settings.domain_name}")
-        self.register_outputs({"url": self.url, "dnsName": self.load_balancer.dns_name})
+        self.register_outputs({"dnsName": self.load_balancer.dns_name})
 
     def _certificate(self, name: str, settings: StackSettings) -> pulumi.Output[str]:
-        """An ACM certificate for the domain, validated through DNS in our hosted zone."""
+        """An ACM certificate for the origin's name, validated through DNS in our hosted zone."""
         child = pulumi.ResourceOptions(parent=self)
         certificate = aws.acm.Certificate(
             f"{name}-certificate",
-            domain_name=settings.domain_name,
+            domain_name=origin_domain(settings),
             validation_method="DNS",
             key_algorithm="RSA_2048",
             opts=child,

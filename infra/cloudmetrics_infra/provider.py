@@ -18,12 +18,14 @@ def default_tags(settings: StackSettings) -> dict[str, str]:
     }
 
 
-def aws_provider(settings: StackSettings) -> aws.Provider:
+def aws_provider(settings: StackSettings, region: str | None = None) -> aws.Provider:
+    """The stack's provider, or one for another region (CloudFront's certificate and web ACL
+    live in us-east-1) with the same account pin and tags."""
     # allowed_account_ids makes a stack refuse to touch any other account, e.g. when someone
     # runs `pulumi up` for prod with dev credentials.
     return aws.Provider(
-        "aws",
-        region=settings.region,
+        "aws" if region is None else f"aws-{region}",
+        region=region or settings.region,
         allowed_account_ids=[settings.account_id],
         default_tags=aws.ProviderDefaultTagsArgs(tags=default_tags(settings)),
     )

@@ -1,6 +1,7 @@
 """Who may talk to whom: the whole traffic policy of the estate in one file.
 
-Only the load balancer accepts traffic from the internet (80 and 443). The service accepts its
+Only the load balancer accepts outside traffic, and only from CloudFront (its origin-facing
+managed prefix list, on 443: CloudFront is the public entrance). The service accepts its
 port from the load balancer only; the database and cache accept their port from the service only.
 Rules are standalone resources (not inline) so each one is visible and testable; the AWS provider
 removes the allow-all egress rule AWS adds to new groups, so a group without egress rules sends
@@ -14,10 +15,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from cloudmetrics_infra.cdn import ORIGIN_FACING_PREFIX_LIST
 from cloudmetrics_infra.settings import CACHE_PORT, DATABASE_PORT, SERVICE_PORT, StackSettings
 
 ANYWHERE_IPV4 = "0.0.0.0/0"
-HTTP_PORT = 80
 HTTPS_PORT = 443
 
 
@@ -32,6 +33,7 @@ class SecurityGroups(pulumi.ComponentResource):
     service: aws.ec2.SecurityGroup
     database: aws.ec2.SecurityGroup
     cache: aws.ec2.SecurityGroup
+    cloudfront_cidrs: pulumi.Output[list[str]]
 
     def __init__(
         self, name: str, args: SecurityGroupsArgs, opts: pulumi.ResourceOptions | None = None
@@ -46,17 +48,26 @@ class SecurityGroups(pulumi.ComponentResource):
         self.database = self._group("database", f"{prefix}-database", "PostgreSQL", args.vpc_id)
         self.cache = self._group("cache", f"{prefix}-cache", "Redis", args.vpc_id)
 
-        for port in (HTTP_PORT, HTTPS_PORT):
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-alb-in-{port}",
-                security_group_id=self.load_balancer.id,
-                description=f"Clients on {port} (80 only redirects to 443)",
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                cidr_ipv4=ANYWHERE_IPV4,
-                opts=self._child,
-            )
+        cloudfront = aws.ec2.get_managed_prefix_list_output(
+            name=ORIGIN_FACING_PREFIX_LIST, opts=pulumi.InvokeOutputOptions(parent=self)
+        )
+        # The addresses CloudFront connects from: the service trusts them to have appended the
+        # client's address to X-Forwarded-For (config.trusted_proxies).
+        self.cloudfront_cidrs = cloudfront.entries.apply(
+            lambda entries: sorted(entry.cidr for entry in entries)
+        )
+        # One rule: CloudFront's prefix list weighs ~55 entries against the group's rule quota
+        # (60 by default), so a second one (port 80) would not fit. CloudFront redirects HTTP.
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-alb-in-{HTTPS_PORT}",
+            security_group_id=self.load_balancer.id,
+            description="CloudFront (origin-facing addresses) on 443",
+            ip_protocol="tcp",
+            from_port=HTTPS_PORT,
+            to_port=HTTPS_PORT,
+            prefix_list_id=cloudfront.id,
+            opts=self._child,
+        )
         self._link("alb-to-service", self.load_balancer, self.service, SERVICE_PORT)
         self._link("service-to-database", self.service, self.database, DATABASE_PORT)
         self._link("service-to-cache", self.service, self.cache, CACHE_PORT)

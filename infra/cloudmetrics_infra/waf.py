@@ -33,8 +33,9 @@ REDACTED_HEADERS = ("authorization", "cookie", "x-api-key")
 @dataclass(frozen=True)
 class WebFirewallArgs:
     settings: StackSettings
-    resource_arn: pulumi.Input[str]
-    """What the web ACL protects (an ALB's ARN today)."""
+    resource_arn: pulumi.Input[str] | None = None
+    """What a REGIONAL web ACL protects (an ALB's ARN). A CLOUDFRONT one is named by the
+    distribution itself (its web_acl_id), so it has none."""
     scope: Literal["REGIONAL", "CLOUDFRONT"] = "REGIONAL"
 
 
@@ -88,12 +89,13 @@ class WebFirewall(pulumi.ComponentResource):
             visibility_config=_visibility(settings.name_prefix),
             opts=child,
         )
-        aws.wafv2.WebAclAssociation(
-            f"{name}-association",
-            resource_arn=args.resource_arn,
-            web_acl_arn=self.web_acl.arn,
-            opts=child,
-        )
+        if args.resource_arn is not None:
+            aws.wafv2.WebAclAssociation(
+                f"{name}-association",
+                resource_arn=args.resource_arn,
+                web_acl_arn=self.web_acl.arn,
+                opts=child,
+            )
         # WAF logs only to groups whose name starts with aws-waf-logs- (Security Hub WAF.11).
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",

@@ -11,6 +11,7 @@ from litestar.testing import AsyncTestClient
 
 from cloudmetrics.app import create_app
 from tests.api.conftest import api_settings
+from tests.support.addresses import host_port, netloc
 from tests.support.tcp_proxy import TcpProxy
 
 Client = AsyncTestClient[Litestar]
@@ -73,10 +74,10 @@ async def test_probes_and_schema_are_not_limited(two_instances: tuple[Client, Cl
 async def test_limit_fails_open_when_redis_is_down(
     migrated_database_url: str, redis_url: str
 ) -> None:
-    with TcpProxy("127.0.0.1", 6379) as redis:
+    with TcpProxy(*host_port(redis_url)) as redis:
         settings = api_settings(
             migrated_database_url,
-            redis.url_for(redis_url, "127.0.0.1:6379"),
+            redis.url_for(redis_url, netloc(redis_url)),
             rate_limit_per_minute=LIMIT,
         )
         async with AsyncTestClient(create_app(settings)) as client:

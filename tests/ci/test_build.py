@@ -1,6 +1,10 @@
 """The service image's plan: layers in cache-friendly order, runtime deps only, non-root."""
 
+import re
+import tomllib
+
 import dagger
+import pytest
 from cloudmetrics_ci import CloudmetricsCi
 
 from tests.ci.conftest import REPOSITORY
@@ -38,21 +42,65 @@ def test_final_stage_starts_from_slim_python_and_builder_brings_uv(module: Cloud
     )
 
 
-def test_dependencies_are_installed_from_the_runtime_lock_before_the_source_arrives(
+def copies_before(stage: Plan, index: int) -> list[str]:
+    """Every path copied into the stage before the call at `index`."""
+    return [f.args["path"] for f in stage.fields[:index] if f.name in {"withFile", "withDirectory"}]
+
+
+def test_dependencies_are_installed_from_the_locks_before_any_source_arrives(
     module: CloudmetricsCi,
 ) -> None:
     stage = builder(module)
-    lock_copied = stage.position("withFile", path="/build/requirements/runtime.txt")
     installed = stage.exec_position("uv", "pip", "sync")
+    # Only uv and the lock files: any source here would reinstall every dependency on
+    # every code change (a copy of the whole tree as much as a single file).
+    assert set(copies_before(stage, installed)) == {
+        "/usr/local/bin/uv",
+        "/usr/local/bin/uvx",
+        "/build/requirements/runtime.txt",
+        "/build/requirements/build.txt",
+    }
+    syncs = [c for c in stage.execs if c[:3] == ["uv", "pip", "sync"]]
+    assert sorted(c[-1] for c in syncs) == ["requirements/build.txt", "requirements/runtime.txt"]
+    last_sync = max(i for i, f in enumerate(stage.fields) if f.args.get("args") in syncs)
     first_source = min(
         stage.position("withFile", path="/build/pyproject.toml"),
         stage.position("withDirectory", path="/build/service"),
     )
     package_installed = stage.exec_position("uv", "pip", "install")
-    assert lock_copied < installed < first_source < package_installed
-    assert stage.fields[installed].args["args"][-1] == "requirements/runtime.txt"
+    assert last_sync < first_source < package_installed
     # The package goes in without re-resolving: the lock already holds its deps.
     assert "--no-deps" in stage.fields[package_installed].args["args"]
+
+
+def test_the_wheel_is_built_by_the_pinned_build_tools_not_an_isolated_download(
+    module: CloudmetricsCi,
+) -> None:
+    stage = builder(module)
+    built = stage.exec_position("/build-tools/bin/hatchling", "build")
+    install = stage.fields[stage.exec_position("uv", "pip", "install")].args["args"]
+    assert built < stage.exec_position("uv", "pip", "install")
+    # From the wheel just built, never from an index (which would build in isolation).
+    assert "--no-index" in install
+    assert install[install.index("--find-links") + 1] == "/build/dist"
+
+
+def test_build_tools_are_pinned_in_one_version_everywhere() -> None:
+    lock = (REPOSITORY / "requirements" / "build.txt").read_text()
+    (pinned,) = re.findall(r"^hatchling==(\S+) ", lock, re.MULTILINE)
+    assert "--hash=sha256:" in lock
+    project = tomllib.loads((REPOSITORY / "pyproject.toml").read_text())
+    assert project["build-system"]["requires"] == [f"hatchling=={pinned}"]
+
+
+@pytest.mark.parametrize("stage", ["builder", "final"])
+def test_both_stages_are_linux_amd64_whatever_the_engine_runs_on(
+    module: CloudmetricsCi, stage: str
+) -> None:
+    plan = builder(module) if stage == "builder" else image(module)
+    container = plan.fields[plan.position("container")]
+    assert container.args["platform"] == "linux/amd64"
+    assert plan.position("container") < plan.position("from")
 
 
 def test_builder_never_touches_the_dev_lock(module: CloudmetricsCi) -> None:

@@ -61,6 +61,12 @@ def test_postgres_needs_no_password(check: tuple[str, Plan]) -> None:
 
 def test_dev_lock_is_installed_before_the_source_is_copied(check: tuple[str, Plan]) -> None:
     _, plan = check
+    synced_at = plan.exec_position("uv", "pip", "sync")
+    copied = [
+        f.args["path"] for f in plan.fields[:synced_at] if f.name in {"withFile", "withDirectory"}
+    ]
+    # uv and the dev lock only: any source before the sync reinstalls on every edit.
+    assert set(copied) == {"/usr/local/bin/uv", "/usr/local/bin/uvx", "/src/requirements/dev.txt"}
     lock = plan.position("withFile", path="/src/requirements/dev.txt")
     synced = plan.exec_position("uv", "pip", "sync")
     source_copied = plan.position("withDirectory", path="/src")

@@ -9,7 +9,7 @@ deploy.
 import re
 
 import pytest
-from cloudmetrics_ci import deploy_plan, images
+from cloudmetrics_ci import images, pulumi
 from cloudmetrics_ci.environments import Environment
 
 from tests.ci.conftest import REPOSITORY
@@ -19,17 +19,17 @@ INFRA = REPOSITORY / "infra"
 
 def test_pulumi_project_name() -> None:
     project = (INFRA / "Pulumi.yaml").read_text()
-    assert re.search(rf"^name:\s*{deploy_plan.PULUMI_PROJECT}\s*$", project, re.MULTILINE)
+    assert re.search(rf"^name:\s*{pulumi.PULUMI_PROJECT}\s*$", project, re.MULTILINE)
 
 
 def test_migration_task_definition_urn_parts() -> None:
     component = (INFRA / "cloudmetrics_infra" / "migrations.py").read_text()
-    component_type, resource_type = deploy_plan.MIGRATION_TASK_DEFINITION_TYPE.split("$")
+    component_type, resource_type = pulumi.MIGRATION_TASK_DEFINITION_TYPE.split("$")
     assert f'"{component_type}"' in component
     assert resource_type == "aws:ecs/taskDefinition:TaskDefinition"
     assert 'aws.ecs.TaskDefinition(\n            f"{name}-task"' in component
     estate = (INFRA / "cloudmetrics_infra" / "estate.py").read_text()
-    component_name = deploy_plan.MIGRATION_TASK_DEFINITION_NAME.removesuffix("-task")
+    component_name = pulumi.MIGRATION_TASK_DEFINITION_NAME.removesuffix("-task")
     assert re.search(rf'MigrationTask\(\s*"{component_name}"', estate)
 
 
@@ -48,3 +48,14 @@ def test_pulumi_cli_image_matches_the_pulumi_package_infra_pins() -> None:
     pinned = re.search(r"^pulumi==(\S+) ", lock, re.MULTILINE)
     assert pinned is not None
     assert f"pulumi/pulumi-python:{pinned.group(1)}" == images.PULUMI
+
+
+def test_the_policy_pack_and_the_stack_config_check_are_where_the_deploy_runs_them() -> None:
+    # Both belong to infra/ (the CrossGuard pack, the placeholder check); the deploy runs
+    # them from the infra directory it copies to /infra.
+    pack = pulumi.POLICY_PACK.removeprefix(pulumi.INFRA_DIR + "/")
+    assert (INFRA / pack / "PulumiPolicy.yaml").is_file()
+    check = (INFRA / pulumi.STACK_CONFIG_CHECK).read_text()
+    assert '"--stack"' in check
+    # It finds its files from its own location, not the working directory (/infra).
+    assert "Path(__file__)" in check

@@ -69,5 +69,7 @@ def test_migration_reruns_on_every_invocation(module: CloudmetricsCi) -> None:
 def test_smoke_runs_the_cli_against_the_url(module: CloudmetricsCi) -> None:
     plan = Plan(smoke_container(module.build(), "https://dev.example.com", "run-2"))
     assert plan.execs[-1] == ["cloudmetrics", "smoke", "--url", "https://dev.example.com"]
+    checked = smoke_container(module.build(), "https://x", "run-2", expect_release="abc1234")
+    assert Plan(checked).execs[-1][-2:] == ["--expect-release", "abc1234"]
     assert plan.env[RUN_ID_VARIABLE] == "run-2"
     assert plan.base_image.startswith("python:3.11.")

@@ -60,3 +60,20 @@ def test_runs_the_same_image_as_production(module: CloudmetricsCi) -> None:
     built = Plan(module.build())
     served = stack(module)
     assert served.fields[: len(built.fields)] == built.fields
+    assert served.fields[len(built.fields)].name == "withoutDockerHealthcheck"
+
+
+def test_is_ready_when_port_8000_answers_not_after_the_image_health_check(
+    module: CloudmetricsCi,
+) -> None:
+    # Since dagger v0.20.1 a HEALTHCHECK replaces the exposed-port wait; the image's runs
+    # every 30 s. The stack drops it after the image's own, so only the port is waited on.
+    served = stack(module)
+    dropped = served.position("withoutDockerHealthcheck")
+    assert dropped > served.position("withDockerHealthcheck")
+    assert not [f for f in served.fields[dropped:] if f.name == "withDockerHealthcheck"], (
+        "a health check is set again after it was dropped"
+    )
+    exposed = [i for i, f in enumerate(served.fields) if f.name == "withExposedPort"]
+    assert max(exposed) > dropped
+    assert served.fields[max(exposed)].args["port"] == 8000

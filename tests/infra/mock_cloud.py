@@ -23,6 +23,9 @@ INFRA = Path(__file__).resolve().parents[2] / "infra"
 IMAGE_TAG = "3f2a9c1"
 REGION_ZONES = ["eu-west-1a", "eu-west-1b", "eu-west-1c", "eu-west-1d"]
 ELB_ACCOUNT_ARN = "arn:aws:iam::156460612806:root"
+# A few of the real entries of com.amazonaws.global.cloudfront.origin-facing.
+CLOUDFRONT_PREFIX_LIST_ID = "pl-4fa04526"
+CLOUDFRONT_ORIGIN_CIDRS = ["13.124.199.0/24", "130.176.0.0/18", "15.158.0.0/16", "64.252.64.0/18"]
 
 
 @dataclass(frozen=True)
@@ -223,6 +226,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
             return {"certificateArn": inputs["certificateArn"]}
         if type_ == "aws:route53/record:Record":
             return {"fqdn": inputs["name"]}
+        if type_ == "aws:cloudfront/distribution:Distribution":
+            return {"domainName": f"d{len(name)}abcdef.cloudfront.net"}
         return {}
 
     def call(
@@ -236,6 +241,20 @@ class RecordingMocks(pulumi.runtime.Mocks):
             }, []
         if args.token == "aws:elb/getServiceAccount:getServiceAccount":
             return {"arn": ELB_ACCOUNT_ARN, "id": "156460612806"}, []
+        if args.token == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
+            entries = [{"cidr": cidr, "description": ""} for cidr in CLOUDFRONT_ORIGIN_CIDRS]
+            return {
+                "id": CLOUDFRONT_PREFIX_LIST_ID,
+                "name": "com.amazonaws.global.cloudfront.origin-facing",
+                "entries": entries,
+                "addressFamily": "IPv4",
+                "maxEntries": 55,
+                "arn": f"arn:aws:ec2:{self.region}:aws:prefix-list/{CLOUDFRONT_PREFIX_LIST_ID}",
+                "ownerId": "AWS",
+                "tags": {},
+                "version": 1,
+                "filters": [],
+            }, []
         raise NotImplementedError(
             f"the program calls an invoke the mocks do not know: {args.token}"
         )

@@ -27,7 +27,7 @@ def own_arns(stack: Snapshot) -> set[str]:
 
 def test_every_granted_resource_belongs_to_this_environment(stack: Snapshot) -> None:
     arns = own_arns(stack)
-    provider = stack.one("pulumi:providers:aws").inputs
+    provider = stack.named("aws").inputs
     account = str(provider["allowedAccountIds"]).strip('[]"')
     for resource, statement in allow_statements(stack):
         if resource.type == "aws:s3/bucketPolicy:BucketPolicy":
@@ -110,7 +110,7 @@ def test_roles_live_under_this_environments_path(stack: Snapshot) -> None:
 
 
 def test_service_roles_trust_their_service_only_for_this_account(stack: Snapshot) -> None:
-    account = stack.one("pulumi:providers:aws").inputs["allowedAccountIds"]
+    account = stack.named("aws").inputs["allowedAccountIds"]
     for role in stack.of_type("aws:iam/role:Role"):
         (statement,) = role.json("assumeRolePolicy")["Statement"]
         assert set(statement["Principal"]) == {"Service"}

@@ -7,7 +7,7 @@ from typing import Any
 
 from cloudmetrics_infra.settings import SERVICE_PORT
 
-from tests.infra.mock_cloud import Snapshot
+from tests.infra.mock_cloud import CLOUDFRONT_ORIGIN_CIDRS, Snapshot
 from tests.infra.reading import config_parameter, migration_container, sources, web_container
 
 PLAIN_ENVIRONMENT = {"HOST", "PORT", "RELEASE_ID"}
@@ -84,21 +84,23 @@ def test_service_uses_a_cluster_client_for_the_cluster_mode_cache(stack: Snapsho
     assert config_parameter(stack, "REDIS_CLUSTER").inputs["value"] == "true"
 
 
-def test_forwarded_addresses_are_believed_only_from_the_load_balancers_subnets(
+def test_forwarded_addresses_are_believed_only_from_the_alb_and_cloudfront(
     stack: Snapshot,
 ) -> None:
     # "*" would make uvicorn take the left-most X-Forwarded-For entry, which the client writes.
+    # Two hops append to it: CloudFront (the client's address), then the ALB (CloudFront's).
     trusted = config_parameter(stack, "FORWARDED_ALLOW_IPS").inputs["value"].split(",")
     balancer = stack.one("aws:lb/loadBalancer:LoadBalancer").inputs
     subnets = {stack.by_id(subnet).inputs["cidrBlock"] for subnet in balancer["subnets"]}
-    assert set(trusted) == subnets
-    assert len(trusted) == 3
+    assert len(subnets) == 3
+    assert set(trusted) == subnets | set(CLOUDFRONT_ORIGIN_CIDRS)
+    assert len(trusted) == len(set(trusted))
     assert sources(stack, "firewall-service") == {("firewall-alb-id", SERVICE_PORT)}
 
 
 def test_redis_password_is_the_auth_token_from_secrets_manager(stack: Snapshot) -> None:
     cache = stack.one("aws:elasticache/replicationGroup:ReplicationGroup").inputs
-    token = stack.one("random:index/randomPassword:RandomPassword")
+    token = stack.named("cache-auth-token")
     version = stack.one("aws:secretsmanager/secretVersion:SecretVersion").inputs
     secret = stack.one("aws:secretsmanager/secret:Secret")
     assert cache["authToken"] == token.state["result"] == version["secretString"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.infra.mock_cloud import Resource, Snapshot
+from tests.infra.mock_cloud import CLOUDFRONT_PREFIX_LIST_ID, Resource, Snapshot
 from tests.infra.reading import EGRESS, INGRESS, destinations, ports, sources
 
 WORLD = ("0.0.0.0/0", "::/0")
@@ -12,13 +12,19 @@ def world_open(rule: Resource) -> bool:
     return rule.inputs.get("cidrIpv4") in WORLD or rule.inputs.get("cidrIpv6") in WORLD
 
 
-def test_no_security_group_admits_the_world_except_the_alb_on_80_and_443(stack: Snapshot) -> None:
+def test_no_security_group_admits_the_world(stack: Snapshot) -> None:
+    assert [rule.name for rule in stack.of_type(INGRESS) if world_open(rule)] == []
+
+
+def test_the_alb_admits_only_cloudfront_on_443(stack: Snapshot) -> None:
     alb = stack.named("firewall-alb")
-    open_rules = [rule for rule in stack.of_type(INGRESS) if world_open(rule)]
-    assert {(rule.inputs["securityGroupId"], ports(rule)) for rule in open_rules} == {
-        (alb.id, (80, 80)),
-        (alb.id, (443, 443)),
-    }
+    (rule,) = [rule for rule in stack.of_type(INGRESS) if rule.inputs["securityGroupId"] == alb.id]
+    assert ports(rule) == (443, 443)
+    assert rule.inputs["prefixListId"] == CLOUDFRONT_PREFIX_LIST_ID
+    assert "cidrIpv4" not in rule.inputs
+    assert "cidrIpv6" not in rule.inputs
+    looked_up = [token for token, _ in stack.invokes]
+    assert "aws:ec2/getManagedPrefixList:getManagedPrefixList" in looked_up
 
 
 def test_no_rule_opens_a_port_range_or_all_protocols(stack: Snapshot) -> None:

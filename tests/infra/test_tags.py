@@ -11,7 +11,7 @@ TAG_KEYS = {"Project", "Environment", "Owner", "CostCentre", "ManagedBy"}
 
 
 def provider_inputs(stack: Snapshot) -> dict[str, Any]:
-    provider = stack.one("pulumi:providers:aws")
+    provider = stack.named("aws")
     # Provider configuration reaches the engine as JSON strings.
     return {
         key: json.loads(value) if isinstance(value, str) and value[:1] in "[{" else value
@@ -34,17 +34,37 @@ def test_provider_refuses_any_other_account(stacks: dict[str, Snapshot]) -> None
 
 
 def test_every_aws_resource_uses_the_tagged_provider(stack: Snapshot) -> None:
-    provider = stack.one("pulumi:providers:aws")
+    # The stack's own, or its us-east-1 twin for what CloudFront needs there.
+    providers = {provider.id: provider.name for provider in stack.of_type("pulumi:providers:aws")}
+    assert sorted(providers.values()) == ["aws", "aws-us-east-1"]
     for resource in stack.aws():
         assert resource.provider is not None, resource.name
         urn, _, provider_id = resource.provider.rpartition("::")
-        assert urn.endswith("pulumi:providers:aws::aws"), resource.name
-        assert provider_id == provider.id, resource.name
+        assert urn.endswith(f"pulumi:providers:aws::{providers.get(provider_id)}"), resource.name
+
+
+def test_only_cloudfronts_certificate_and_firewall_live_in_us_east_1(stack: Snapshot) -> None:
+    twin = stack.named("aws-us-east-1")
+    assert twin.inputs["region"] == "us-east-1"
+    for key in ("allowedAccountIds", "defaultTags"):
+        assert twin.inputs[key] == stack.named("aws").inputs[key]
+    in_us_east_1 = {
+        resource.type
+        for resource in stack.aws()
+        if (resource.provider or "").endswith(f"::{twin.id}")
+    }
+    assert in_us_east_1 == {
+        "aws:acm/certificate:Certificate",
+        "aws:acm/certificateValidation:CertificateValidation",
+        "aws:wafv2/webAcl:WebAcl",
+        "aws:cloudwatch/logGroup:LogGroup",
+        "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
+    }
 
 
 def test_provider_functions_use_the_pinned_provider_too(stack: Snapshot) -> None:
     # With the default provider disabled, an invoke without our provider would fail to deploy.
-    provider = stack.one("pulumi:providers:aws")
+    provider = stack.named("aws")
     assert stack.invokes
     for token, reference in stack.invokes:
         assert reference.endswith(f"::{provider.id}"), token

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -164,13 +164,22 @@ def test_the_scaffold_refuses_an_unusable_name(tmp_path: Path) -> None:
 
 def test_git_checks_migrations_out_with_lf_line_endings() -> None:
     # Checksums cover the raw bytes: a CRLF checkout would show every applied file as drifted.
-    path = (REPOSITORY_MIGRATIONS / "0001_create_metrics_and_points.sql").resolve()
-    completed = subprocess.run(
-        ["git", "check-attr", "text", "eol", "--", path.name],
-        cwd=path.parent,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-
-    assert completed.stdout.splitlines() == [f"{path.name}: text: set", f"{path.name}: eol: lf"]
+    # Read from .gitattributes itself, not from `git check-attr`: the pipeline's containers
+    # get the source without .git, and the rule must hold there too.
+    repository = REPOSITORY_MIGRATIONS.resolve().parent
+    paths = sorted(REPOSITORY_MIGRATIONS.resolve().glob("*.sql"))
+    assert paths, "no migration files"
+    rules = [
+        line.split()
+        for line in (repository / ".gitattributes").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    for path in paths:
+        relative = path.relative_to(repository).as_posix()
+        # Later lines win in .gitattributes, as in git.
+        attributes: set[str] = set()
+        for pattern, *values in rules:
+            if fnmatch.fnmatchcase(relative, pattern):
+                attributes = set(values)
+        assert {"text", "eol=lf"} <= attributes, relative
+        assert b"\r\n" not in path.read_bytes(), relative

@@ -10,7 +10,8 @@ import asyncpg
 from click.testing import CliRunner
 
 from cloudmetrics.cli import main
-from tests.support.databases import DatabaseFactory, with_database
+from tests.support.addresses import with_user
+from tests.support.databases import ADMIN_URL, DatabaseFactory, with_database
 from tests.support.server import free_port
 
 
@@ -28,7 +29,7 @@ def test_names_an_unreachable_postgresql_and_how_to_start_it(redis_url: str) -> 
 
 
 def test_a_refused_role_is_named_as_such_not_as_an_unreachable_server(redis_url: str) -> None:
-    url = "postgresql://no_such_role@127.0.0.1:5432/postgres"
+    url = with_user(ADMIN_URL, "no_such_role")
     environment = {"DATABASE_URL": url, "REDIS_URL": redis_url}
 
     result = CliRunner().invoke(main, ["prestart", "--wait", "30"], env=environment)

@@ -11,10 +11,13 @@ from litestar.testing import AsyncTestClient
 
 from cloudmetrics.app import create_app
 from cloudmetrics.settings import Settings
+from tests.support.addresses import host_port
+from tests.support.databases import ADMIN_URL, REDIS_URL
 from tests.support.tcp_proxy import TcpProxy
 
-POSTGRES = ("127.0.0.1", 5432)
-REDIS = ("127.0.0.1", 6379)
+# The suite's own servers, wherever its settings put them.
+POSTGRES = host_port(ADMIN_URL)
+REDIS = host_port(REDIS_URL)
 
 
 @dataclass

@@ -204,3 +204,20 @@ def test_no_typed_input_reaches_a_dagger_call(workflows: Workflows) -> None:
             text = json.dumps(step["with"])
             assert "inputs." not in text, f"{file}:{name}"
             assert "github.event" not in text, f"{file}:{name}"
+
+
+def test_promotions_copy_the_previous_environment_image_and_dev_builds(
+    workflows: Workflows,
+) -> None:
+    for file, name, job in jobs(workflows):
+        env = environment(job)
+        if env is None:
+            continue
+        call = dagger_call(job)
+        flag = "--source-repository=${{ vars.SOURCE_ECR_REPOSITORY }}"
+        if env == "dev":
+            assert "--source-repository" not in call, f"{file}:{name}"
+        else:
+            # Set per GitHub environment: staging names dev's repository, prod staging's.
+            assert call.count("--source-repository") == 1, f"{file}:{name}"
+            assert flag in call, f"{file}:{name}"

@@ -30,7 +30,7 @@ class AwsCredentials:
 
 
 def aws_cli(credentials: AwsCredentials) -> dagger.Container:
-    """The pinned AWS CLI image, authenticated, printing plain text without a pager."""
+    """The pinned AWS CLI image, authenticated, printing JSON without a pager."""
     return credentials.apply(
         dag.container()
         .from_(images.AWS_CLI)

@@ -1,10 +1,16 @@
 """The service image: dependencies from the runtime lock, the package, the migrations.
 
-Two stages. The builder creates a virtual environment from requirements/runtime.txt
-(hash-checked) *before* any source is copied, so a code change reuses that layer,
-then installs the service package into it without dependencies. The final stage
-starts again from the slim Python image and takes only that environment and the
-migrations: no uv, no compiler, no dev lock, nothing from the dev toolchain.
+Two stages, both `linux/amd64` whatever the engine's own platform (the ECS task
+definitions are X86_64; an arm64 laptop must not publish an arm64 image). The builder
+creates a virtual environment from requirements/runtime.txt and the build tools from
+requirements/build.txt (both hash-checked) *before* any source is copied, so a code
+change reuses those layers; then it builds the wheel with exactly those tools and
+installs it without dependencies. The final stage starts again from the slim Python
+image and takes only that environment and the migrations: no uv, no compiler, no build
+tools, nothing from the dev toolchain.
+
+A later stage (a front-end build, say) is one more function returning a Directory that
+`service_image` copies in, like `runtime_environment`.
 """
 
 from typing import Final
@@ -23,26 +29,49 @@ SERVICE_PORT: Final = 8000
 APP_UID: Final = 10001
 APP_USER: Final = "cloudmetrics"
 SEARCH_PATH: Final = f"{VENV}/bin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+PLATFORM: Final = dagger.Platform("linux/amd64")
+BUILD_TOOLS: Final = "/build-tools"
+WHEELS: Final = "/build/dist"
 
 
 def runtime_environment(source: dagger.Directory) -> dagger.Directory:
     """The virtual environment holding the runtime lock and the service package."""
     builder = (
-        python_with_uv(images.PYTHON)
+        python_with_uv(images.PYTHON, PLATFORM)
         .with_env_variable("UV_COMPILE_BYTECODE", "1")
         .with_workdir("/build")
         .with_exec(["uv", "venv", "--python", "/usr/local/bin/python3", VENV])
-        # Dependency layer: only the lock file is in the container at this point.
+        .with_exec(["uv", "venv", "--python", "/usr/local/bin/python3", BUILD_TOOLS])
+        # Dependency layer: only the lock files are in the container at this point.
         .with_file("/build/requirements/runtime.txt", source.file("requirements/runtime.txt"))
+        .with_file("/build/requirements/build.txt", source.file("requirements/build.txt"))
         .with_exec(
             ["uv", "pip", "sync", "--python", f"{VENV}/bin/python", "requirements/runtime.txt"]
+        )
+        .with_exec(
+            ["uv", "pip", "sync", "--python", f"{BUILD_TOOLS}/bin/python", "requirements/build.txt"]
         )
         # Source layer: what the wheel of `cloudmetrics` is built from.
         .with_file("/build/pyproject.toml", source.file("pyproject.toml"))
         .with_file("/build/README.md", source.file("README.md"))
         .with_directory("/build/service", source.directory("service"))
+        # The pinned hatchling, not whatever an isolated build would download today.
         .with_exec(
-            ["uv", "pip", "install", "--python", f"{VENV}/bin/python", "--no-deps", "/build"]
+            [f"{BUILD_TOOLS}/bin/hatchling", "build", "--target", "wheel", "--directory", WHEELS]
+        )
+        .with_exec(
+            [
+                "uv",
+                "pip",
+                "install",
+                "--python",
+                f"{VENV}/bin/python",
+                "--no-deps",
+                "--no-index",
+                "--find-links",
+                WHEELS,
+                "cloudmetrics",
+            ]
         )
     )
     return builder.directory(VENV)
@@ -51,7 +80,7 @@ def runtime_environment(source: dagger.Directory) -> dagger.Directory:
 def service_image(source: dagger.Directory, revision: str) -> dagger.Container:
     """The image ECS runs, labelled with the git revision it was built from."""
     return (
-        dag.container()
+        dag.container(platform=PLATFORM)
         .from_(images.PYTHON)
         .with_exec(["groupadd", "--system", "--gid", str(APP_UID), APP_USER])
         .with_exec(

@@ -1,34 +1,63 @@
 """A deploy, step by step, in the order the project contract fixes.
 
-publish image -> pulumi up of the migration task definition -> migration task in
-the VPC (exit code 0 required) -> full pulumi up -> smoke test. The first step
-that fails stops the deploy and is named in the error; docs/runbook.md says
-what to do for each.
+check stack config -> read outputs -> publish image (dev: push the build unless the tag
+exists; staging/prod: copy the previous environment's image by digest) -> targeted
+`pulumi up` of the migration task definition -> migration task in the VPC (exit code 0
+required) -> full `pulumi up` -> verify release (the service's primary deployment runs
+this revision, rollout completed) -> smoke test (`/health` reports this revision).
+
+The first step that fails stops the deploy and is named in the error; docs/runbook.md
+says what to do for each. `run_deploy` only talks to the engine through `Engine`, so
+tests run these real steps and judges against canned results.
 """
 
-import enum
 from collections.abc import Awaitable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from dagger import dag
+import dagger
 
-from cloudmetrics_ci import ecs
-from cloudmetrics_ci.deploy_plan import ECR_PASSWORD_FILE, DeployPlan
-from cloudmetrics_ci.outputs import StackOutputs
+from cloudmetrics_ci.deploy_steps import (
+    DeployStep,
+    DeploySteps,
+    Outcome,
+    Step,
+    StepFailed,
+    password_secret,
+    published_digest,
+)
 
 T = TypeVar("T")
 
 
-class DeployStep(enum.StrEnum):
-    """The steps of a deploy, named as the runbook names them."""
+class Engine(Protocol):
+    """The four things a deploy asks of the Dagger engine."""
 
-    READ_OUTPUTS = "read stack outputs"
-    PUBLISH_IMAGE = "publish image"
-    MIGRATION_TASK_DEFINITION = "update migration task definition"
-    RUN_MIGRATIONS = "run migration task"
-    ROLL_OUT = "pulumi up"
-    SMOKE = "smoke test"
+    async def exit_code(self, container: dagger.Container) -> int: ...
+    async def stdout(self, container: dagger.Container) -> str: ...
+    async def contents(self, file: dagger.File) -> str: ...
+    async def publish(self, container: dagger.Container, address: str) -> str: ...
+
+
+class DaggerEngine:
+    """The real engine: each call awaits the lazy object's leaf."""
+
+    async def exit_code(self, container: dagger.Container) -> int:
+        """The last exec's exit code (the exec runs once; stdout reuses it)."""
+        return await container.exit_code()
+
+    async def stdout(self, container: dagger.Container) -> str:
+        """The last exec's stdout."""
+        return await container.stdout()
+
+    async def contents(self, file: dagger.File) -> str:
+        """A file's text."""
+        return await file.contents()
+
+    async def publish(self, container: dagger.Container, address: str) -> str:
+        """Push; the reference returned names the pushed digest."""
+        return await container.publish(address)
 
 
 class DeployStepError(RuntimeError):
@@ -41,93 +70,78 @@ class DeployStepError(RuntimeError):
         )
 
 
-class DeploySteps(Protocol):
-    """What a deploy does at each step; `AwsDeploySteps` does it for real."""
-
-    async def read_outputs(self) -> StackOutputs: ...
-    async def publish_image(self, outputs: StackOutputs) -> str: ...
-    async def update_migration_task_definition(self) -> None: ...
-    async def run_migrations(self, outputs: StackOutputs) -> None: ...
-    async def roll_out(self) -> None: ...
-    async def smoke(self, outputs: StackOutputs) -> None: ...
-
-
 @dataclass(frozen=True)
 class DeployReport:
     """What a finished deploy did."""
 
     image: str
     url: str
+    revision: str
 
     def summary(self) -> str:
         """One line per fact, for the function's output."""
-        return f"published {self.image}\nsmoke test passed against {self.url}"
+        return (
+            f"published {self.image}\n"
+            f"the service runs {self.revision}, rollout completed\n"
+            f"smoke test passed against {self.url}"
+        )
 
 
-async def _step(step: DeployStep, work: Awaitable[T]) -> T:
-    # Any failure inside a step (a failed exec, a bad output, a non-zero exit
-    # code) is that step's failure: name it and keep the cause chained.
+@contextmanager
+def _named(step: DeployStep):  # noqa: ANN202 - a generator-based context manager
+    # Any failure inside a step (a failed exec, a bad output, a judge's verdict) is that
+    # step's failure: name it and keep the cause chained.
     try:
-        return await work
+        yield
     except Exception as error:
         raise DeployStepError(step, error) from error
 
 
-async def run_deploy(steps: DeploySteps) -> DeployReport:
+async def _run(engine: Engine, step: Step[T]) -> T:
+    with _named(step.name):
+        exit_code = await engine.exit_code(step.container)
+        return step.judge(Outcome(exit_code=exit_code, stdout=await engine.stdout(step.container)))
+
+
+async def _awaited(step: DeployStep, work: Awaitable[T]) -> T:
+    with _named(step):
+        return await work
+
+
+async def run_deploy(steps: DeploySteps, engine: Engine) -> DeployReport:
     """Run every step in order, stopping at the first failure."""
-    outputs = await _step(DeployStep.READ_OUTPUTS, steps.read_outputs())
-    image = await _step(DeployStep.PUBLISH_IMAGE, steps.publish_image(outputs))
-    await _step(DeployStep.MIGRATION_TASK_DEFINITION, steps.update_migration_task_definition())
-    await _step(DeployStep.RUN_MIGRATIONS, steps.run_migrations(outputs))
-    await _step(DeployStep.ROLL_OUT, steps.roll_out())
-    await _step(DeployStep.SMOKE, steps.smoke(outputs))
-    return DeployReport(image=image, url=outputs.alb_url)
+    target = steps.target
+    await _run(engine, steps.check_stack_config())
+    outputs = await _run(engine, steps.read_outputs())
 
+    # publish image
+    source_digest = None
+    if target.source_repository is not None:
+        source_digest = await _run(engine, steps.image_lookup(target.source_repository))
+        if source_digest is None:
+            error = StepFailed(f"{target.revision} is not in {target.source_repository}")
+            raise DeployStepError(DeployStep.PUBLISH_IMAGE, error)
+    existing = await _run(engine, steps.image_lookup(outputs.ecr_repository_url))
+    token = await _awaited(DeployStep.PUBLISH_IMAGE, engine.contents(steps.ecr_password()))
+    with _named(DeployStep.PUBLISH_IMAGE):
+        password = password_secret(target.env, token)
+        image = steps.shipped_image(password, source_digest)
+    address = f"{outputs.ecr_repository_url}:{target.revision}"
+    if existing is not None:
+        # Tags are immutable: the one there is what ships, and a promotion's must be the source's.
+        with _named(DeployStep.PUBLISH_IMAGE):
+            digest = published_digest(f"{address}@{existing}", source_digest)
+    else:
+        publishable = image.with_registry_auth(outputs.registry, "AWS", password)
+        reference = await _awaited(DeployStep.PUBLISH_IMAGE, engine.publish(publishable, address))
+        with _named(DeployStep.PUBLISH_IMAGE):
+            digest = published_digest(reference, source_digest)
 
-class AwsDeploySteps:
-    """The steps against AWS, awaiting the containers `DeployPlan` builds."""
-
-    def __init__(self, plan: DeployPlan) -> None:
-        self._plan = plan
-
-    async def read_outputs(self) -> StackOutputs:
-        """Parse the stack outputs."""
-        return StackOutputs.from_json(await self._plan.read_outputs().stdout())
-
-    async def publish_image(self, outputs: StackOutputs) -> str:
-        """Push the image unless this revision is already in the registry."""
-        reference = self._plan.image_reference(outputs)
-        if await self._plan.image_tag_lookup(outputs).exit_code() == 0:
-            return reference
-        # Not `ecr_login().stdout()`: an exec's stdout is streamed to the progress
-        # log before `set_secret` could mask it. dagger 0.21 has no File -> Secret
-        # conversion, so the token goes through a file the log never shows; the
-        # exec carries the run id, so its layer is never reused.
-        password_file = self._plan.ecr_login().file(ECR_PASSWORD_FILE)
-        password = dag.set_secret(
-            f"ecr-password-{self._plan.target.env.value}", (await password_file.contents()).strip()
-        )
-        return await self._plan.publishable_image(outputs, password).publish(reference)
-
-    async def update_migration_task_definition(self) -> None:
-        """Targeted `pulumi up`."""
-        await self._plan.update_migration_task_definition().sync()
-
-    async def run_migrations(self, outputs: StackOutputs) -> None:
-        """Start the task, wait for it, and insist on exit code 0."""
-        task_arn = ecs.started_task_arn(await self._plan.start_migration_task(outputs).stdout())
-        described = await self._plan.wait_for_migration_task(outputs, task_arn).stdout()
-        stopped = ecs.stopped_task(described)
-        if not stopped.succeeded:
-            raise ecs.MigrationTaskError(
-                f"task {task_arn} stopped with exit codes {stopped.exit_codes}"
-                f" ({stopped.stopped_reason or 'no reason given'})"
-            )
-
-    async def roll_out(self) -> None:
-        """Full `pulumi up`; it fails if the circuit breaker rolled the service back."""
-        await self._plan.roll_out().sync()
-
-    async def smoke(self, outputs: StackOutputs) -> None:
-        """`cloudmetrics smoke` against the load balancer."""
-        await self._plan.smoke(outputs).sync()
+    await _run(engine, steps.update_migration_task_definition())
+    task_arn = await _run(engine, steps.start_migration_task(outputs))
+    await _run(engine, steps.wait_for_migration_task(outputs, task_arn))
+    await _run(engine, steps.roll_out())
+    task_definition = await _run(engine, steps.primary_deployment(outputs))
+    await _run(engine, steps.release_image(outputs, task_definition))
+    await _run(engine, steps.smoke(outputs, image))
+    return DeployReport(image=f"{address}@{digest}", url=outputs.alb_url, revision=target.revision)

@@ -13,8 +13,8 @@ from cloudmetrics_ci.aws import AwsCredentials
 from cloudmetrics_ci.build import service_image
 from cloudmetrics_ci.checks import lint_container, test_container
 from cloudmetrics_ci.decorators import check_function, service_function, uncached_function
-from cloudmetrics_ci.deploy import AwsDeploySteps, run_deploy
-from cloudmetrics_ci.deploy_plan import DeployPlan, DeployTarget
+from cloudmetrics_ci.deploy import DaggerEngine, run_deploy
+from cloudmetrics_ci.deploy_steps import DeploySteps, DeployTarget
 from cloudmetrics_ci.environments import Environment
 from cloudmetrics_ci.freshness import new_run_id
 from cloudmetrics_ci.migrate import MigrationDirection, migration_container
@@ -88,10 +88,15 @@ class CloudmetricsCi:
         self,
         url: Annotated[str, Doc("Base URL of a running deployment, e.g. https://dev.example.com")],
         revision: Revision = LOCAL_REVISION,
+        expect_release: Annotated[
+            str | None, Doc("Fail unless /health reports this releaseId (a git commit id)")
+        ] = None,
     ) -> str:
         """`cloudmetrics smoke --url` from the service image."""
         image = service_image(self.source, revision)
-        return await smoke_container(image, url, new_run_id()).stdout()
+        return await smoke_container(
+            image, url, new_run_id(), expect_release=expect_release
+        ).stdout()
 
     @service_function
     def stack(self, revision: Revision = LOCAL_REVISION) -> dagger.Service:
@@ -120,8 +125,15 @@ class CloudmetricsCi:
             str | None,
             Doc("URN of the migration task definition, if infra/ ever moves it"),
         ] = None,
+        source_repository: Annotated[
+            str | None,
+            Doc(
+                "staging and prod: the previous environment's ECR repository URL; its image"
+                " of --revision is copied by digest, never rebuilt"
+            ),
+        ] = None,
     ) -> str:
-        """Ship `revision` to `env`: publish, migrate in the VPC, roll out, smoke test."""
+        """Ship `revision` to `env`: publish, migrate in the VPC, roll out, verify, smoke test."""
         credentials = AwsCredentials(
             access_key_id=aws_access_key_id,
             secret_access_key=aws_secret_access_key,
@@ -135,7 +147,8 @@ class CloudmetricsCi:
             backend_url=pulumi_backend_url,
             run_id=new_run_id(),
             migration_target=migration_target,
+            source_repository=source_repository,
         )
-        plan = DeployPlan(self.source, service_image(self.source, revision), target)
-        report = await run_deploy(AwsDeploySteps(plan))
+        steps = DeploySteps(self.source, service_image(self.source, revision), target)
+        report = await run_deploy(steps, DaggerEngine())
         return report.summary()

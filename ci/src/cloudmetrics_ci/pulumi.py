@@ -1,6 +1,8 @@
-"""The Pulumi CLI in its pinned container, logged in to the environment's S3 state."""
+"""The Pulumi CLI in its pinned container, the commands a deploy runs, the outputs it reads."""
 
-from typing import Final
+import json
+from dataclasses import dataclass
+from typing import Any, Final, cast
 
 import dagger
 from dagger import dag
@@ -8,30 +10,35 @@ from dagger import dag
 from cloudmetrics_ci import images
 from cloudmetrics_ci.aws import AwsCredentials
 from cloudmetrics_ci.environments import Environment
-from cloudmetrics_ci.freshness import for_run
 
 INFRA_DIR: Final = "/infra"
 PIP_CACHE_VOLUME: Final = "cloudmetrics-pip"
 IMAGE_TAG_KEY: Final = "cloudmetrics:imageTag"
+# The CrossGuard policy pack (infra/policy_pack) every preview and update must pass.
+POLICY_PACK: Final = f"{INFRA_DIR}/policy_pack"
+# Refuses a stack whose Pulumi.<env>.yaml still holds placeholder values (exit != 0, key named).
+STACK_CONFIG_CHECK: Final = "check_stack_config.py"
+# Pulumi installs infra/requirements.txt into this virtualenv (infra/Pulumi.yaml).
+INFRA_PYTHON: Final = f"{INFRA_DIR}/venv/bin/python"
+
+# Where infra/ declares the migration task definition: project `cloudmetrics`
+# (infra/Pulumi.yaml), a `cloudmetrics:infra:MigrationTask` component named
+# "migrations" and its child "migrations-task" (infra/cloudmetrics_infra/).
+PULUMI_PROJECT: Final = "cloudmetrics"
+MIGRATION_TASK_DEFINITION_TYPE: Final = (
+    "cloudmetrics:infra:MigrationTask$aws:ecs/taskDefinition:TaskDefinition"
+)
+MIGRATION_TASK_DEFINITION_NAME: Final = "migrations-task"
 
 
-def pulumi_workspace(
-    source: dagger.Directory,
-    env: Environment,
-    credentials: AwsCredentials,
-    backend_url: dagger.Secret,
-    run_id: str,
-) -> dagger.Container:
-    """infra/ with its dependencies installed and the environment's stack selected.
+def infra_workspace(source: dagger.Directory) -> dagger.Container:
+    """infra/ with its dependencies installed, and no credentials at all.
 
     `pulumi install` runs on Pulumi.yaml and the lock alone, before the program
-    is copied, so an infra code change reuses the dependency layer. The stack
-    must already exist: its Pulumi.<env>.yaml names the KMS secrets provider, so
-    no passphrase is needed, and a missing stack fails here instead of being
-    created on the fly with a key nobody committed.
+    is copied, so an infra code change reuses the dependency layer.
     """
     infra = source.directory("infra")
-    installed = (
+    return (
         dag.container()
         .from_(images.PULUMI)
         .with_mounted_cache("/root/.cache/pip", dag.cache_volume(PIP_CACHE_VOLUME))
@@ -42,10 +49,29 @@ def pulumi_workspace(
         .with_exec(["pulumi", "install"])
         .with_directory(INFRA_DIR, infra)
     )
-    logged_in = credentials.apply(installed.with_secret_variable("PULUMI_BACKEND_URL", backend_url))
-    return for_run(logged_in, run_id).with_exec(
+
+
+def logged_in(
+    workspace: dagger.Container,
+    env: Environment,
+    credentials: AwsCredentials,
+    backend_url: dagger.Secret,
+) -> dagger.Container:
+    """The workspace logged in to the environment's state, its stack selected.
+
+    The stack must already exist: its Pulumi.<env>.yaml names the KMS secrets
+    provider, so no passphrase is needed, and a missing stack fails here instead
+    of being created on the fly with a key nobody committed.
+    """
+    with_state = workspace.with_secret_variable("PULUMI_BACKEND_URL", backend_url)
+    return credentials.apply(with_state).with_exec(
         ["pulumi", "stack", "select", "--non-interactive", env.stack]
     )
+
+
+def stack_config_check_command(env: Environment) -> list[str]:
+    """The placeholder check of the stack's configuration (offline, before any AWS call)."""
+    return [INFRA_PYTHON, STACK_CONFIG_CHECK, "--stack", env.stack]
 
 
 def stack_output_command(env: Environment) -> list[str]:
@@ -53,10 +79,18 @@ def stack_output_command(env: Environment) -> list[str]:
     return ["pulumi", "stack", "output", "--json", "--non-interactive", "--stack", env.stack]
 
 
+def migration_urn(env: Environment) -> str:
+    """The URN `pulumi up --target` narrows the first update to."""
+    return (
+        f"urn:pulumi:{env.stack}::{PULUMI_PROJECT}::"
+        f"{MIGRATION_TASK_DEFINITION_TYPE}::{MIGRATION_TASK_DEFINITION_NAME}"
+    )
+
+
 def up_command(
     env: Environment, image_tag: str, message: str, targets: list[str] | None = None
 ) -> list[str]:
-    """`pulumi up` for the stack with the image tag set, optionally narrowed to targets."""
+    """`pulumi up` with the policy pack and the image tag, optionally narrowed to targets."""
     command = [
         "pulumi",
         "up",
@@ -65,6 +99,8 @@ def up_command(
         "--non-interactive",
         "--stack",
         env.stack,
+        "--policy-pack",
+        POLICY_PACK,
         "--config",
         f"{IMAGE_TAG_KEY}={image_tag}",
         "--message",
@@ -73,3 +109,83 @@ def up_command(
     for target in targets or []:
         command += ["--target", target]
     return command
+
+
+class StackOutputError(ValueError):
+    """`pulumi stack output --json` did not hold what the deploy needs."""
+
+
+def _text(outputs: dict[str, Any], name: str) -> str:
+    value = outputs.get(name)
+    if not isinstance(value, str) or not value:
+        raise StackOutputError(f"stack output {name!r} is missing or not a string")
+    return value
+
+
+def _texts(outputs: dict[str, Any], name: str) -> tuple[str, ...]:
+    value = outputs.get(name)
+    if not isinstance(value, list) or not value:
+        raise StackOutputError(f"stack output {name!r} is missing or not a list")
+    items = cast(list[Any], value)
+    if not all(isinstance(item, str) and item for item in items):
+        raise StackOutputError(f"stack output {name!r} holds something other than strings")
+    return tuple(cast(list[str], items))
+
+
+@dataclass(frozen=True)
+class StackOutputs:
+    """Where the environment's pieces live (names fixed by the project contract)."""
+
+    alb_url: str
+    ecr_repository_url: str
+    cluster_name: str
+    service_name: str
+    migration_task_definition_arn: str
+    private_subnet_ids: tuple[str, ...]
+    service_security_group_id: str
+
+    @classmethod
+    def from_json(cls, text: str) -> "StackOutputs":
+        """Parse `pulumi stack output --json`."""
+        try:
+            raw: object = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise StackOutputError(f"stack outputs are not JSON: {error}") from error
+        if not isinstance(raw, dict):
+            raise StackOutputError("stack outputs are not a JSON object")
+        outputs = cast(dict[str, Any], raw)
+        return cls(
+            alb_url=_text(outputs, "albUrl"),
+            ecr_repository_url=_text(outputs, "ecrRepositoryUrl"),
+            cluster_name=_text(outputs, "clusterName"),
+            service_name=_text(outputs, "serviceName"),
+            migration_task_definition_arn=_text(outputs, "migrationTaskDefinitionArn"),
+            private_subnet_ids=_texts(outputs, "privateSubnetIds"),
+            service_security_group_id=_text(outputs, "serviceSecurityGroupId"),
+        )
+
+    @property
+    def registry(self) -> str:
+        """The registry host that publish authenticates against."""
+        return registry_of(self.ecr_repository_url)
+
+    @property
+    def repository_name(self) -> str:
+        """The ECR repository name, as `aws ecr` commands want it."""
+        return self.ecr_repository_url.split("/", 1)[1]
+
+    @property
+    def migration_task_family(self) -> str:
+        """The task definition family, without the revision.
+
+        The ARN output may still name the previous revision right after the
+        targeted update registered a new one; the family always resolves to the
+        latest active revision.
+        """
+        name = self.migration_task_definition_arn.rsplit("/", 1)[-1]
+        return name.split(":", 1)[0]
+
+
+def registry_of(repository_url: str) -> str:
+    """`<account>.dkr.ecr.<region>.amazonaws.com` of a repository URL."""
+    return repository_url.split("/", 1)[0]

@@ -21,7 +21,8 @@ SOURCE_IGNORE: Final = [
     "build",
     "dist",
     "benchmarks/results",
-    "infra/venv",
+    # Pulumi's virtualenvs (the program's and the policy pack's).
+    "infra/**/venv",
 ]
 
 Source = Annotated[

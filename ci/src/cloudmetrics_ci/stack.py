@@ -27,7 +27,12 @@ def local_stack(image: dagger.Container) -> dagger.Service:
         f"postgresql://postgres@{services.POSTGRES_ALIAS}:{services.POSTGRES_PORT}/{DATABASE_NAME}"
     )
     return (
-        image.with_service_binding(services.POSTGRES_ALIAS, services.postgres())
+        # Since dagger v0.20.1 an image HEALTHCHECK replaces the exposed-port wait, and
+        # the image's (every 30 s, for ECS-like runtimes) would hold `up` back by 30 s or
+        # more. Without it the stack is ready as soon as port 8000 answers, which happens
+        # only after prestart has migrated.
+        image.without_docker_healthcheck()
+        .with_service_binding(services.POSTGRES_ALIAS, services.postgres())
         .with_service_binding(services.REDIS_ALIAS, services.redis())
         .with_service_binding(services.KAFKA_ALIAS, services.kafka())
         .with_env_variable("DATABASE_URL", database_url)

@@ -11,9 +11,9 @@ UV_CACHE_VOLUME: Final = "cloudmetrics-uv"
 UV_CACHE_PATH: Final = "/root/.cache/uv"
 
 
-def python_with_uv(image: str) -> dagger.Container:
-    """`image` plus the uv binaries, with uv's wheel cache on a named volume."""
-    return with_uv(dag.container().from_(image))
+def python_with_uv(image: str, platform: dagger.Platform | None = None) -> dagger.Container:
+    """`image` (for `platform`, default the engine's) plus uv, its wheel cache on a volume."""
+    return with_uv(dag.container(platform=platform).from_(image))
 
 
 def with_uv(container: dagger.Container) -> dagger.Container:

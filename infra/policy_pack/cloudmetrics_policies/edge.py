@@ -31,6 +31,7 @@ NETWORK_ACLS = ("aws:ec2/networkAcl:NetworkAcl", "aws:ec2/defaultNetworkAcl:Defa
 LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
 LISTENER = "aws:lb/listener:Listener"
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
 WEB_ACL_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
 
@@ -196,6 +197,27 @@ def elb_16(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
         for association in of_type(args.resources, WEB_ACL_ASSOCIATION)
         for balancer in depends_through(association, "resourceArn")
     }
+    # Behind CloudFront the web ACL belongs at the edge (only there does it see clients' own
+    # addresses). Such an ALB counts as protected when a distribution carries a web ACL and
+    # every listener of the ALB refuses by default (requests pass only by a listener rule
+    # matching CloudFront's secret origin header).
+    if any(
+        has(distribution.props, "webAclId")
+        for distribution in of_type(args.resources, DISTRIBUTION)
+    ):
+        listeners_by_balancer: dict[str, list[Mapping[str, Any]]] = {}
+        for listener in of_type(args.resources, LISTENER):
+            for balancer in depends_through(listener, "loadBalancerArn"):
+                listeners_by_balancer.setdefault(balancer.urn, []).append(listener.props)
+        protected |= {
+            urn
+            for urn, listeners in listeners_by_balancer.items()
+            if all(
+                action.get("type") == "fixed-response"
+                for props in listeners
+                for action in items(props.get("defaultActions"))
+            )
+        }
     for balancer in of_type(args.resources, LOAD_BALANCER):
         if balancer.props.get("loadBalancerType", "application") == "application" and (
             balancer.urn not in protected
@@ -273,7 +295,11 @@ POLICIES = [
     resource_policy(
         fsbp("ELB.13"), "Load balancers span several availability zones", [LOAD_BALANCER], elb_13
     ),
-    stack_policy(fsbp("ELB.16"), "Application load balancers sit behind a WAF web ACL", elb_16),
+    stack_policy(
+        fsbp("ELB.16"),
+        "Application load balancers sit behind a WAF web ACL (theirs, or CloudFront's)",
+        elb_16,
+    ),
     resource_policy(
         fsbp("ELB.17"), "HTTPS listeners use a recommended TLS policy", [LISTENER], elb_17
     ),

@@ -26,7 +26,15 @@ from cloudmetrics.cli.options import HTTP_URL, SECONDS
     type=click.FloatRange(min=0, max=600),
     help="Seconds between tries.",
 )
-def smoke(url: str, timeout: float, attempts: int, retry_delay: float) -> None:
+@click.option(
+    "--expect-release",
+    metavar="REVISION",
+    default=None,
+    help="Fail unless /health reports this releaseId (the deploy passes its git revision).",
+)
+def smoke(
+    url: str, timeout: float, attempts: int, retry_delay: float, expect_release: str | None
+) -> None:
     """Check /health, /ready, the OpenAPI schema and a write-then-read round trip.
 
     Prints one line per check; exits 0 only when every check passed.
@@ -34,6 +42,11 @@ def smoke(url: str, timeout: float, attempts: int, retry_delay: float) -> None:
     from cloudmetrics.smoke.runner import run_smoke
 
     passed = run_smoke(
-        url, timeout=timeout, attempts=attempts, retry_delay=retry_delay, report=click.echo
+        url,
+        timeout=timeout,
+        attempts=attempts,
+        retry_delay=retry_delay,
+        report=click.echo,
+        expect_release=expect_release,
     )
     sys.exit(0 if passed else 1)

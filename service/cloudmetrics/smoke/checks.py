@@ -27,6 +27,8 @@ class SmokeContext:
     # One metric per run: names are unique, so a stale cache or a leftover point cannot pass.
     metric: str = field(default_factory=lambda: f"smoke.{uuid.uuid4().hex}")
     value: float = 42.0
+    # The release the deployment must run (`--expect-release`): `/health` reports it.
+    expect_release: str | None = None
 
 
 Check = Callable[[SmokeContext], str]
@@ -128,6 +130,11 @@ def check_health(context: SmokeContext) -> str:
     body = _expect(_request(context, "GET", "/health"), 200, _Health)
     if body.status != "pass":
         raise CheckFailed(f"GET /health -> 200 but status {body.status!r}")
+    if context.expect_release is not None and body.release_id != context.expect_release:
+        # Retryable: while a rollout drains, an old task may still answer for a moment.
+        raise Retryable(
+            f"GET /health reports release {body.release_id!r}, expected {context.expect_release!r}"
+        )
     return "GET /health -> 200 pass" + (f", release {body.release_id}" if body.release_id else "")
 
 
