@@ -27,12 +27,15 @@ import time
 import uuid
 from collections.abc import Generator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 import httpx
 
+from cloudmetrics.identity.api_keys import create_key
+from cloudmetrics.identity.projects import create_project
 from cloudmetrics.migrations.runner import MigrationRunner
 from cloudmetrics.settings import Settings
 
@@ -58,7 +61,7 @@ def main() -> None:
 
     database = f"cm_bench_{uuid.uuid4().hex[:8]}"
     database_url = ADMIN_URL.rsplit("/", 1)[0] + f"/{database}"
-    asyncio.run(_create_database(database, database_url))
+    project_id, key = asyncio.run(_create_database(database, database_url))
     try:
         environment = {
             "DATABASE_URL": database_url,
@@ -69,12 +72,24 @@ def main() -> None:
             "LOG_LEVEL": "WARNING",
         }
         with _server(environment) as base_url:
-            asyncio.run(_run(options, base_url, database_url))
+            asyncio.run(_run(options, base_url, database_url, Bench(project_id, key)))
     finally:
         asyncio.run(_drop_database(database))
 
 
-async def _run(options: argparse.Namespace, base_url: str, database_url: str) -> None:
+@dataclass(frozen=True)
+class Bench:
+    """The project the benchmark writes into, and its read and write key."""
+
+    project_id: int
+    key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+async def _run(options: argparse.Namespace, base_url: str, database_url: str, bench: Bench) -> None:
     batches = [_batch(index) for index in range(options.batches)]
     bodies = [
         json.dumps({"points": [_json_point(row) for row in batch]}).encode() for batch in batches
@@ -83,19 +98,19 @@ async def _run(options: argparse.Namespace, base_url: str, database_url: str) ->
     print(f"ingest: {options.batches} batches of {BATCH_SIZE} points, {options.workers} worker(s)")
 
     # Warm-up: metric names created, connections and caches warm on both paths.
-    await _http_ingest(base_url, bodies[:2], clients=1)
-    await _copy_ingest(database_url, batches[:2], connections=1)
+    await _http_ingest(base_url, bodies[:2], bench, clients=1)
+    await _copy_ingest(database_url, batches[:2], bench, connections=1)
 
     print(f"  {'':<30}{'HTTP points/s':>15}{'COPY points/s':>15}{'ratio':>7}")
     for concurrency in sorted({1, options.clients}):
         # Alternate the two, so a burst of load from elsewhere hits both alike.
-        http = total / await _http_ingest(base_url, bodies, clients=concurrency)
-        copy = total / await _copy_ingest(database_url, batches, connections=concurrency)
+        http = total / await _http_ingest(base_url, bodies, bench, clients=concurrency)
+        copy = total / await _copy_ingest(database_url, batches, bench, connections=concurrency)
         label = f"{concurrency} HTTP client(s) / COPY conn(s)"
         print(f"  {label:<30}{http:>15,.0f}{copy:>15,.0f}{http / copy:>7.2f}")
     print("  target: ratio >= 0.5")
 
-    await _load_series(database_url)
+    await _load_series(database_url, bench)
     end = datetime.now(UTC).replace(microsecond=0)
     shapes = {
         "1M points, 168 hourly buckets": {
@@ -119,7 +134,7 @@ async def _run(options: argparse.Namespace, base_url: str, database_url: str) ->
         },
     }
     print(f"series: {SERIES_POINTS:,} points of {SERIES_METRIC} over {SERIES_SPAN.days} days")
-    async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=base_url, timeout=60, headers=bench.headers) as client:
         for label, params in shapes.items():
             timings: list[float] = []
             buckets = 0
@@ -153,7 +168,7 @@ def _json_point(row: Row) -> dict[str, object]:
     return {"name": name, "timestamp": moment.isoformat(), "value": value, "tags": tags}
 
 
-async def _http_ingest(base_url: str, bodies: list[bytes], *, clients: int) -> float:
+async def _http_ingest(base_url: str, bodies: list[bytes], bench: Bench, *, clients: int) -> float:
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for body in bodies:
         queue.put_nowait(body)
@@ -168,21 +183,30 @@ async def _http_ingest(base_url: str, bodies: list[bytes], *, clients: int) -> f
                 raise RuntimeError(f"ingest answered {response.status_code}: {response.text}")
 
     limits = httpx.Limits(max_connections=clients)
-    async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as client:
+    async with httpx.AsyncClient(
+        base_url=base_url, timeout=60, limits=limits, headers=bench.headers
+    ) as client:
         started = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(clients)))
         return time.perf_counter() - started
 
 
-async def _copy_ingest(database_url: str, batches: list[list[Row]], *, connections: int) -> float:
+async def _copy_ingest(
+    database_url: str, batches: list[list[Row]], bench: Bench, *, connections: int
+) -> float:
     """Seconds to COPY every batch, one transaction per batch, over ``connections``."""
     pool = await asyncpg.create_pool(database_url, min_size=connections, max_size=connections)
     try:
         names = sorted({row[0] for batch in batches for row in batch})
         await pool.execute(
-            "INSERT INTO metrics (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING", names
+            "INSERT INTO metrics (project_id, name) SELECT $1, unnest($2::text[]) "
+            "ON CONFLICT DO NOTHING",
+            bench.project_id,
+            names,
         )
-        rows = await pool.fetch("SELECT name, id FROM metrics")
+        rows = await pool.fetch(
+            "SELECT name, id FROM metrics WHERE project_id = $1", bench.project_id
+        )
         ids: dict[str, int] = {row["name"]: row["id"] for row in rows}
         queue: asyncio.Queue[list[Row]] = asyncio.Queue()
         for batch in batches:
@@ -209,11 +233,13 @@ async def _copy_ingest(database_url: str, batches: list[list[Row]], *, connectio
         await pool.close()
 
 
-async def _load_series(database_url: str) -> None:
+async def _load_series(database_url: str, bench: Bench) -> None:
     connection = await asyncpg.connect(database_url)
     try:
         metric = await connection.fetchval(
-            "INSERT INTO metrics (name) VALUES ($1) RETURNING id", SERIES_METRIC
+            "INSERT INTO metrics (project_id, name) VALUES ($1, $2) RETURNING id",
+            bench.project_id,
+            SERIES_METRIC,
         )
         end = datetime.now(UTC)
         interval = SERIES_SPAN / SERIES_POINTS
@@ -263,13 +289,21 @@ def _server(environment: dict[str, str]) -> Generator[str]:
         process.wait(timeout=30)
 
 
-async def _create_database(name: str, url: str) -> None:
+async def _create_database(name: str, url: str) -> tuple[int, str]:
+    """Create and migrate the database; return the benchmark project's id and its key."""
     connection = await asyncpg.connect(ADMIN_URL)
     try:
         await connection.execute(f'CREATE DATABASE "{name}"')
     finally:
         await connection.close()
     await MigrationRunner(url, Settings().migrations_dir).up()
+    connection = await asyncpg.connect(url)
+    try:
+        project = await create_project(connection, "bench")
+        created = await create_key(connection, project.id, ["read", "write"])
+    finally:
+        await connection.close()
+    return project.id, created.text
 
 
 async def _drop_database(name: str) -> None:

@@ -23,6 +23,9 @@ from cloudmetrics.health.checks import ReadinessCheck, default_checks
 from cloudmetrics.health.probe_connection import ProbeConnection
 from cloudmetrics.health.routes import route_handlers as health_routes
 from cloudmetrics.http_methods import allowed_methods, http_methods_middleware
+from cloudmetrics.identity.key_authentication import KeyAuthenticator
+from cloudmetrics.identity.middleware import api_key_middleware
+from cloudmetrics.identity.security import security_components
 from cloudmetrics.logs import configure_logging
 from cloudmetrics.metrics.routes import metrics_router
 from cloudmetrics.rate_limit import RateLimiting
@@ -64,13 +67,18 @@ def create_app(
                 pool.terminate()
             log.info("stopped")
 
-    # Only the /v1 API is rate limited: probes and the schema must always answer.
+    # Only the /v1 API needs a key and is rate limited: probes and the schema always answer.
+    # Authentication runs first, so the limit is counted per key.
     rate_limiting = RateLimiting(settings)
+    authenticator = KeyAuthenticator(settings.identity)
     assets = Assets.load_or_none(Path(settings.assets_dir))
     app = Litestar(
         route_handlers=[
             *health_routes(settings),
-            metrics_router(settings, middleware=rate_limiting.middleware),
+            metrics_router(
+                settings,
+                middleware=[api_key_middleware(authenticator), *rate_limiting.middleware],
+            ),
             assets.router(),
             *extra_route_handlers,
         ],
@@ -81,8 +89,12 @@ def create_app(
         openapi_config=OpenAPIConfig(
             title="CloudMetrics API",
             version=settings.version,
-            description="Metric ingest and query. Errors are RFC 9457 problem details.",
+            description=(
+                "Metric ingest and query. /v1 needs an API key (`Authorization: Bearer <key>`). "
+                "Errors are RFC 9457 problem details."
+            ),
             path="/schema",
+            components=security_components(),
             render_plugins=[LocalSwaggerRenderPlugin(assets)],
         ),
         # Pages and assets travel compressed; the API and the probes are left as they were

@@ -30,10 +30,17 @@ class CloudMetricsError(Exception):
     status_code: int = HTTPStatus.BAD_REQUEST
     problem: str = "bad-request"
 
-    def __init__(self, detail: str, *, extra: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.extra = dict(extra or {})
+        self.headers = dict(headers or {})
 
 
 class DependencyUnavailable(CloudMetricsError):
@@ -51,6 +58,25 @@ class InvalidRequest(CloudMetricsError):
 class NotFound(CloudMetricsError):
     status_code = HTTPStatus.NOT_FOUND
     problem = "not-found"
+
+
+class Unauthenticated(CloudMetricsError):
+    """No credential, or one that is malformed, unknown, revoked or expired (RFC 6750)."""
+
+    status_code = HTTPStatus.UNAUTHORIZED
+    problem = "unauthenticated"
+
+
+class Forbidden(CloudMetricsError):
+    """A valid credential that does not grant what the request needs."""
+
+    status_code = HTTPStatus.FORBIDDEN
+    problem = "forbidden"
+
+
+class Conflict(CloudMetricsError):
+    status_code = HTTPStatus.CONFLICT
+    problem = "conflict"
 
 
 class PayloadTooLarge(CloudMetricsError):
@@ -84,7 +110,13 @@ def _problem(
 
 
 def from_domain_error(error: CloudMetricsError) -> ProblemDetailsException:
-    return _problem(error.status_code, error.detail, problem=error.problem, extra=error.extra)
+    return _problem(
+        error.status_code,
+        error.detail,
+        problem=error.problem,
+        extra=error.extra,
+        headers=error.headers,
+    )
 
 
 def from_http_exception(error: HTTPException) -> ProblemDetailsException:

@@ -1,5 +1,9 @@
 """Rate limiting shared by every task of the service: Litestar's middleware, counted in Redis.
 
+The limit is counted per API key (the principal the authentication middleware resolved before
+this one runs), so clients behind one NAT do not share a budget and one key cannot multiply its
+budget by changing address. A request without a principal is counted per client address.
+
 Litestar's RateLimitMiddleware lets store errors escape, which would turn a Redis outage into a
 503 for every request. The store here swallows them instead: with Redis down each request is
 admitted (fail open), because the limit protects the service, and refusing all traffic would be
@@ -11,16 +15,17 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 
-from litestar import Litestar
-from litestar.middleware.rate_limit import RateLimitConfig
+from litestar import Litestar, Request
+from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 from litestar.stores.base import Store
 from litestar.stores.redis import RedisStore
 from litestar.types import Middleware
 from redis.asyncio import Redis
 
 from cloudmetrics.cache import REDIS_FAILURES, RedisClient, guarded
+from cloudmetrics.identity.middleware import principal_in
 from cloudmetrics.resources import Resources
 from cloudmetrics.settings import Settings
 
@@ -91,6 +96,13 @@ class FailOpenStore(Store):
             return None
 
 
+def client_identity(request: Request[Any, Any, Any]) -> str:
+    principal = principal_in(request.scope)
+    if principal is not None:
+        return f"key:{principal.key_id}"
+    return f"address:{get_remote_address(request)}"
+
+
 class RateLimiting:
     """The middleware for the routes to limit, the store for the app, and the lifespan hook
     that connects the store to the app's Redis client."""
@@ -99,7 +111,9 @@ class RateLimiting:
         self.enabled = settings.rate_limit.per_minute > 0
         self.store = FailOpenStore(namespace=f"{settings.cache.key_prefix}rate-limit")
         self._config = RateLimitConfig(
-            rate_limit=("minute", max(settings.rate_limit.per_minute, 1)), store=STORE_NAME
+            rate_limit=("minute", max(settings.rate_limit.per_minute, 1)),
+            store=STORE_NAME,
+            identifier_for_request=client_identity,
         )
 
     @property

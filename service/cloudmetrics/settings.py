@@ -106,9 +106,16 @@ class QuerySettings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class RateLimitSettings(msgspec.Struct, frozen=True, kw_only=True):
-    # Requests per client address per minute on /v1, counted in Redis across all tasks;
+    # Requests per API key per minute on /v1, counted in Redis across all tasks;
     # 0 turns rate limiting off.
     per_minute: NonNegativeInt = 1200
+
+
+class IdentitySettings(msgspec.Struct, frozen=True, kw_only=True):
+    # Each task remembers a key's lookup this long. It bounds how long a revoked key keeps
+    # working (the issue promises within 5 s on every task), so it may not exceed 5.
+    key_cache_ttl_seconds: Annotated[float, msgspec.Meta(gt=0, le=5)] = 2.0
+    key_cache_max_entries: PositiveInt = 10_000
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -120,6 +127,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ingest: IngestSettings = msgspec.field(default_factory=IngestSettings)
     query: QuerySettings = msgspec.field(default_factory=QuerySettings)
     rate_limit: RateLimitSettings = msgspec.field(default_factory=RateLimitSettings)
+    identity: IdentitySettings = msgspec.field(default_factory=IdentitySettings)
     migrations_dir: str = str(_SOURCE_MIGRATIONS_DIR)
     assets_dir: str = str(_SOURCE_ASSETS_DIR)
     version: str = __version__
@@ -183,6 +191,8 @@ ENVIRONMENT: dict[str, tuple[str | None, str]] = {
     "QUERY_MAX_BUCKETS": ("query", "max_buckets"),
     "CATALOGUE_CACHE_TTL": ("query", "catalogue_ttl_seconds"),
     "RATE_LIMIT_PER_MINUTE": ("rate_limit", "per_minute"),
+    "API_KEY_CACHE_TTL": ("identity", "key_cache_ttl_seconds"),
+    "API_KEY_CACHE_MAX_ENTRIES": ("identity", "key_cache_max_entries"),
     "MIGRATIONS_DIR": (None, "migrations_dir"),
     "ASSETS_DIR": (None, "assets_dir"),
     "RELEASE_ID": (None, "release_id"),

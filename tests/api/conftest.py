@@ -1,7 +1,8 @@
 """An app on a migrated throwaway database, with Redis keys of its own.
 
 Every app gets its own Redis key prefix: apps of different tests share one Redis, and a
-catalogue cached for one database must never answer for another.
+catalogue cached for one database must never answer for another. The `client` sends a read and
+write key of the project "acme"; `anonymous_client` sends none.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from litestar.testing import AsyncTestClient
 
 from cloudmetrics.app import create_app
 from cloudmetrics.settings import RateLimitSettings, Settings
+from tests.support.identity import IssuedKey, issue_key
 from tests.support.settings import make_settings
 
 
@@ -42,6 +44,21 @@ async def settings(migrated_database_url: str, redis_url: str) -> Settings:
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
+async def api_key(migrated_database_url: str) -> IssuedKey:
+    """A read and write key of the project "acme"."""
+    return await issue_key(migrated_database_url)
+
+
+@pytest.fixture
+async def client(
+    settings: Settings, api_key: IssuedKey
+) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(create_app(settings)) as test_client:
+        test_client.headers.update(api_key.headers)
+        yield test_client
+
+
+@pytest.fixture
+async def anonymous_client(settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(create_app(settings)) as test_client:
         yield test_client

@@ -9,6 +9,7 @@ from litestar.testing import AsyncTestClient
 from cloudmetrics.metrics.pagination import encode_cursor
 from tests.api.database import execute
 from tests.api.points import batch, point
+from tests.support.identity import IssuedKey
 
 Client = AsyncTestClient[Litestar]
 
@@ -86,14 +87,17 @@ async def test_bad_parameters_are_400(client: Client, params: dict[str, str | in
     assert response.headers["content-type"].startswith("application/problem+json")
 
 
+HIDDEN_METRIC = "INSERT INTO metrics (project_id, name) VALUES ($1, 'hidden.metric')"
+
+
 async def test_cached_list_shows_a_new_metric_at_once(
-    client: Client, migrated_database_url: str
+    client: Client, migrated_database_url: str, api_key: IssuedKey
 ) -> None:
     await _ingest(client, "cpu.load")
     assert await _names(client) == ["cpu.load"]
     # Written behind the API's back: the cached page does not know about it, which proves
     # that the list above is being served from the cache.
-    await execute(migrated_database_url, "INSERT INTO metrics (name) VALUES ('hidden.metric')")
+    await execute(migrated_database_url, HIDDEN_METRIC, api_key.project_id)
     assert await _names(client) == ["cpu.load"]
 
     await _ingest(client, "disk.free")
@@ -103,11 +107,11 @@ async def test_cached_list_shows_a_new_metric_at_once(
 
 
 async def test_ingest_of_known_metrics_keeps_the_cache(
-    client: Client, migrated_database_url: str
+    client: Client, migrated_database_url: str, api_key: IssuedKey
 ) -> None:
     await _ingest(client, "cpu.load")
     assert await _names(client) == ["cpu.load"]
-    await execute(migrated_database_url, "INSERT INTO metrics (name) VALUES ('hidden.metric')")
+    await execute(migrated_database_url, HIDDEN_METRIC, api_key.project_id)
 
     await _ingest(client, "cpu.load")
 

@@ -20,6 +20,7 @@ from cloudmetrics.resources import Resources
 from cloudmetrics.settings import LogSettings, Settings
 from tests.api.conftest import api_settings
 from tests.api.points import batch, now, point
+from tests.support.identity import issue_key
 from tests.support.polling import eventually
 from tests.support.proxied_app import ProxiedApp as Proxied
 from tests.support.proxied_app import proxied_app
@@ -42,7 +43,9 @@ def _settings(database_url: str, redis_url: str) -> Settings:
 
 @pytest.fixture
 async def proxied(migrated_database_url: str, redis_url: str) -> AsyncIterator[Proxied]:
+    key = await issue_key(migrated_database_url)
     async with proxied_app(migrated_database_url, redis_url, _settings) as app:
+        app.client.headers.update(key.headers)
         response = await app.client.post("/v1/metrics", json=batch(point("cpu.load")))
         assert response.status_code == 201
         yield app
@@ -167,6 +170,7 @@ async def hold_connection(state: State) -> None:
 async def test_exhausted_pool_is_503_after_the_bounded_wait(
     migrated_database_url: str, redis_url: str
 ) -> None:
+    key = await issue_key(migrated_database_url)
     settings = api_settings(
         migrated_database_url,
         redis_url,
@@ -174,6 +178,7 @@ async def test_exhausted_pool_is_503_after_the_bounded_wait(
     )
     app = create_app(settings, extra_route_handlers=[hold_connection])
     async with AsyncTestClient(app) as client:
+        client.headers.update(key.headers)
         assert (await client.get("/test/hold-connection")).status_code == 200
 
         answers = await _each_endpoint(client)

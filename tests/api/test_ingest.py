@@ -17,6 +17,7 @@ from cloudmetrics.settings import IngestSettings
 from tests.api.conftest import api_settings
 from tests.api.database import fetch_value, point_count
 from tests.api.points import batch, now, point
+from tests.support.identity import IssuedKey
 
 Client = AsyncTestClient[Litestar]
 
@@ -189,9 +190,12 @@ async def test_a_failure_while_writing_rolls_back_the_whole_batch(
     assert await fetch_value(migrated_database_url, "SELECT count(*) FROM metrics") == 0
 
 
-async def test_too_many_points_is_413(migrated_database_url: str, redis_url: str) -> None:
+async def test_too_many_points_is_413(
+    migrated_database_url: str, redis_url: str, api_key: IssuedKey
+) -> None:
     settings = api_settings(migrated_database_url, redis_url, ingest=IngestSettings(max_points=3))
     async with AsyncTestClient(create_app(settings)) as client:
+        client.headers.update(api_key.headers)
         response = await client.post("/v1/metrics", json=batch(*[point() for _ in range(4)]))
         accepted = await client.post("/v1/metrics", json=batch(*[point() for _ in range(3)]))
 
@@ -201,7 +205,9 @@ async def test_too_many_points_is_413(migrated_database_url: str, redis_url: str
     assert accepted.status_code == 201
 
 
-async def test_body_over_the_limit_is_413(migrated_database_url: str, redis_url: str) -> None:
+async def test_body_over_the_limit_is_413(
+    migrated_database_url: str, redis_url: str, api_key: IssuedKey
+) -> None:
     settings = api_settings(
         migrated_database_url, redis_url, ingest=IngestSettings(max_body_bytes=1000)
     )
@@ -210,7 +216,9 @@ async def test_body_over_the_limit_is_413(migrated_database_url: str, redis_url:
 
     async with AsyncTestClient(create_app(settings)) as client:
         response = await client.post(
-            "/v1/metrics", content=big, headers={"content-type": "application/json"}
+            "/v1/metrics",
+            content=big,
+            headers={"content-type": "application/json", **api_key.headers},
         )
 
     # A chunked body without Content-Length is covered against a real server (tests/smoke).

@@ -12,6 +12,7 @@ import pytest
 from tests.api.database import point_count
 from tests.api.live import live_service
 from tests.api.points import batch, point
+from tests.support.identity import IssuedKey
 
 
 @pytest.fixture
@@ -25,22 +26,22 @@ async def _chunks(body: bytes, size: int = 300) -> AsyncIterator[bytes]:
         yield body[start : start + size]
 
 
-async def _post_chunked(url: str, body: bytes, size: int) -> httpx.Response:
+async def _post_chunked(url: str, body: bytes, size: int, key: IssuedKey) -> httpx.Response:
     async with httpx.AsyncClient(timeout=10) as client:
         return await client.post(
             f"{url}/v1/metrics",
             content=_chunks(body, size),
-            headers={"content-type": "application/json"},
+            headers={"content-type": "application/json", **key.headers},
         )
 
 
 async def test_chunked_body_past_the_limit_is_413(
-    service_url: str, migrated_database_url: str
+    service_url: str, migrated_database_url: str, api_key: IssuedKey
 ) -> None:
     body = json.dumps(batch(*[point("big.batch") for _ in range(40)])).encode()
     assert len(body) > 2000
 
-    response = await _post_chunked(service_url, body, 300)
+    response = await _post_chunked(service_url, body, 300, api_key)
 
     assert "content-length" not in response.request.headers
     assert response.request.headers["transfer-encoding"] == "chunked"
@@ -50,11 +51,11 @@ async def test_chunked_body_past_the_limit_is_413(
 
 
 async def test_chunked_body_within_the_limit_is_written(
-    service_url: str, migrated_database_url: str
+    service_url: str, migrated_database_url: str, api_key: IssuedKey
 ) -> None:
     body = json.dumps(batch(point("small.batch"), point("small.batch"))).encode()
 
-    response = await _post_chunked(service_url, body, 50)
+    response = await _post_chunked(service_url, body, 50, api_key)
 
     assert response.status_code == 201, response.text
     assert await point_count(migrated_database_url) == 2

@@ -19,9 +19,9 @@ async def _schema(client: Client) -> dict[str, Any]:
 async def test_metrics_errors_are_documented_as_problem_details(client: Client) -> None:
     paths = (await _schema(client))["paths"]
     expected = {
-        ("/v1/metrics", "post"): {"400", "413", "429", "503"},
-        ("/v1/metrics", "get"): {"400", "429", "503"},
-        ("/v1/metrics/{name}/series", "get"): {"400", "404", "429", "503"},
+        ("/v1/metrics", "post"): {"400", "401", "403", "413", "429", "503"},
+        ("/v1/metrics", "get"): {"400", "401", "403", "429", "503"},
+        ("/v1/metrics/{name}/series", "get"): {"400", "401", "403", "404", "429", "503"},
     }
     for (path, method), statuses in expected.items():
         responses = paths[path][method]["responses"]
@@ -36,3 +36,14 @@ async def test_readiness_documents_its_503_report(client: Client) -> None:
     ready = (await _schema(client))["paths"]["/ready"]["get"]["responses"]
 
     assert set(ready["503"]["content"]) == {"application/health+json"}
+
+
+async def test_the_api_declares_bearer_key_security(client: Client) -> None:
+    schema = await _schema(client)
+
+    scheme = schema["components"]["securitySchemes"]["apiKey"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            secured = operation.get("security") == [{"apiKey": []}]
+            assert secured is path.startswith("/v1/"), (path, method)

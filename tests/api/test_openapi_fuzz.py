@@ -37,8 +37,11 @@ from cloudmetrics.migrations.runner import MigrationRunner
 from cloudmetrics.settings import Settings
 from tests.api.live import live_service
 from tests.support.databases import DatabaseFactory
+from tests.support.identity import issue_key
 
 EXAMPLES_PER_OPERATION = 30
+# The module server's read and write key, sent with every generated request.
+_KEY_HEADERS: dict[str, str] = {}
 SEEDED_METRIC = "cpu.load"
 
 # Every operation of the schema, and whether invalid input can be generated for it.
@@ -54,24 +57,27 @@ OPERATIONS = {
 @pytest.fixture(scope="module")
 def api_schema(database_factory: DatabaseFactory, redis_url: str) -> Iterator[OpenApiSchema]:
     """One server for the module, with a metric that has points, so that generated series
-    queries reach the database rather than stopping at a 404."""
+    queries reach the database rather than stopping at a 404. Every generated request carries
+    a read and write key (schemathesis sends the headers given to the schema)."""
 
-    async def migrated() -> str:
+    async def migrated() -> tuple[str, dict[str, str]]:
         url = await database_factory.create("fuzz")
         await MigrationRunner(url, Settings().migrations_dir).up()
-        return url
+        return url, (await issue_key(url)).headers
 
-    database_url = asyncio.run(migrated())
+    database_url, headers = asyncio.run(migrated())
     with live_service(database_url, redis_url, RATE_LIMIT_PER_MINUTE="0") as url:
-        _seed(url)
-        yield schemathesis.openapi.from_url(f"{url}/schema/openapi.json")
+        _seed(url, headers)
+        schema = schemathesis.openapi.from_url(f"{url}/schema/openapi.json")
+        _KEY_HEADERS.update(headers)
+        yield schema
 
 
 def _operations(schema: OpenApiSchema) -> list[Any]:
     return [result.ok() for result in schema.get_all_operations()]  # pyright: ignore[reportAttributeAccessIssue]
 
 
-def _seed(url: str) -> None:
+def _seed(url: str, headers: dict[str, str]) -> None:
     moment = datetime.now(UTC)
     points: list[dict[str, Any]] = [
         {
@@ -82,7 +88,7 @@ def _seed(url: str) -> None:
         }
         for minutes in range(120)
     ]
-    response = httpx.post(f"{url}/v1/metrics", json={"points": points}, timeout=10)
+    response = httpx.post(f"{url}/v1/metrics", json={"points": points}, headers=headers, timeout=10)
     assert response.status_code == 201, response.text
 
 
@@ -105,12 +111,13 @@ def _run(
     )
     def conforms(case: Case[Any]) -> None:
         case.call_and_validate(
+            headers=_KEY_HEADERS,
             checks=[
                 not_a_server_error,
                 status_code_conformance,
                 content_type_conformance,
                 response_schema_conformance,
-            ]
+            ],
         )
 
     conforms()

@@ -1,4 +1,5 @@
-"""Rate limiting counted in Redis: shared by every instance, open when Redis is away."""
+"""Rate limiting counted in Redis per API key: shared by every instance, open when Redis is
+away."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from litestar.testing import AsyncTestClient
 from cloudmetrics.app import create_app
 from tests.api.conftest import api_settings
 from tests.support.addresses import host_port, netloc
+from tests.support.identity import IssuedKey, issue_key
 from tests.support.tcp_proxy import TcpProxy
 
 Client = AsyncTestClient[Litestar]
@@ -20,7 +22,7 @@ LIMIT = 3
 
 @pytest.fixture
 async def two_instances(
-    migrated_database_url: str, redis_url: str
+    migrated_database_url: str, redis_url: str, api_key: IssuedKey
 ) -> AsyncIterator[tuple[Client, Client]]:
     """Two apps, as two tasks of one service: same database, same Redis, same key prefix."""
     shared_prefix = f"test-{uuid.uuid4().hex[:12]}:"
@@ -31,6 +33,8 @@ async def two_instances(
         AsyncTestClient(create_app(settings)) as first,
         AsyncTestClient(create_app(settings)) as second,
     ):
+        first.headers.update(api_key.headers)
+        second.headers.update(api_key.headers)
         yield first, second
 
 
@@ -71,8 +75,26 @@ async def test_probes_and_schema_are_not_limited(two_instances: tuple[Client, Cl
     assert (await first.get("/v1/metrics")).status_code == 429
 
 
+async def test_each_key_has_a_budget_of_its_own(
+    two_instances: tuple[Client, Client], migrated_database_url: str
+) -> None:
+    first, _ = two_instances
+    for _ in range(LIMIT):
+        await first.get("/v1/metrics")
+    assert (await first.get("/v1/metrics")).status_code == 429
+
+    # Same client, same address, same project: another key still has its whole budget.
+    other = await issue_key(migrated_database_url, "acme", ["read"])
+    statuses = [
+        (await first.get("/v1/metrics", headers=other.headers)).status_code
+        for _ in range(LIMIT + 1)
+    ]
+
+    assert statuses == [200] * LIMIT + [429]
+
+
 async def test_limit_fails_open_when_redis_is_down(
-    migrated_database_url: str, redis_url: str
+    migrated_database_url: str, redis_url: str, api_key: IssuedKey
 ) -> None:
     with TcpProxy(*host_port(redis_url)) as redis:
         settings = api_settings(
@@ -81,6 +103,7 @@ async def test_limit_fails_open_when_redis_is_down(
             rate_limit_per_minute=LIMIT,
         )
         async with AsyncTestClient(create_app(settings)) as client:
+            client.headers.update(api_key.headers)
             redis.set_mode("refuse")
 
             statuses = {(await client.get("/v1/metrics")).status_code for _ in range(LIMIT + 3)}

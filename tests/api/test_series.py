@@ -14,6 +14,7 @@ from cloudmetrics.settings import QuerySettings
 from tests.api.conftest import api_settings
 from tests.api.database import execute
 from tests.api.points import batch, now, point
+from tests.support.identity import IssuedKey
 
 Client = AsyncTestClient[Litestar]
 
@@ -148,9 +149,12 @@ async def test_invalid_metric_name_is_400(client: Client) -> None:
     assert response.status_code == 400
 
 
-async def test_too_many_buckets_is_a_clear_400(migrated_database_url: str, redis_url: str) -> None:
+async def test_too_many_buckets_is_a_clear_400(
+    migrated_database_url: str, redis_url: str, api_key: IssuedKey
+) -> None:
     settings = api_settings(migrated_database_url, redis_url, query=QuerySettings(max_buckets=6))
     async with AsyncTestClient(create_app(settings)) as client:
+        client.headers.update(api_key.headers)
         await client.post("/v1/metrics", json=batch(point("cpu.load", at=_at(1))))
         just_enough = await client.get("/v1/metrics/cpu.load/series", params=_query(step="10m"))
         too_many = await client.get("/v1/metrics/cpu.load/series", params=_query(step="9m"))

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 
 from cloudmetrics.app import create_app
 from cloudmetrics.settings import RateLimitSettings, Settings
+from tests.support.identity import issue_key
 from tests.support.settings import make_settings
 
 Client = AsyncTestClient[Litestar]
@@ -33,7 +34,9 @@ async def client(migrated_database_url: str, redis_cluster_url: str) -> AsyncIte
     settings = _cluster_settings(
         migrated_database_url, redis_cluster_url, f"c-{uuid.uuid4().hex[:8]}:"
     )
+    key = await issue_key(migrated_database_url)
     async with AsyncTestClient(create_app(settings)) as test_client:
+        test_client.headers.update(key.headers)
         yield test_client
 
 
@@ -88,10 +91,13 @@ async def test_rate_limit_is_shared_through_the_cluster(
     settings = _cluster_settings(
         migrated_database_url, redis_cluster_url, f"c-{uuid.uuid4().hex[:8]}:", limit=2
     )
+    key = await issue_key(migrated_database_url)
     async with (
         AsyncTestClient(create_app(settings)) as first,
         AsyncTestClient(create_app(settings)) as second,
     ):
+        first.headers.update(key.headers)
+        second.headers.update(key.headers)
         statuses = [(await c.get("/v1/metrics")).status_code for c in (first, second, first)]
 
     assert statuses == [200, 200, 429]
@@ -104,7 +110,9 @@ async def test_an_unreachable_cluster_degrades_to_uncached(migrated_database_url
     settings = _cluster_settings(
         migrated_database_url, f"redis://127.0.0.1:{closed_port}/0", "c-down:", limit=100
     )
+    key = await issue_key(migrated_database_url)
     async with AsyncTestClient(create_app(settings)) as client:
+        client.headers.update(key.headers)
         ready = await client.get("/ready")
         await _ingest(client, "cluster.down")
         listed = await client.get("/v1/metrics")

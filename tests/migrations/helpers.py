@@ -7,9 +7,14 @@ from pathlib import Path
 import asyncpg
 
 from cloudmetrics.migrations import ledger
+from cloudmetrics.migrations.files import load_migrations
 from cloudmetrics.settings import Settings
 
 REPOSITORY_MIGRATIONS = Path(Settings().migrations_dir)
+# The repository's own migration ids, oldest first, and the newest: tests that apply the real
+# migrations compare against these, so adding a migration does not break them.
+REPOSITORY_IDS = [migration.id for migration in load_migrations(REPOSITORY_MIGRATIONS)]
+REPOSITORY_HEAD = REPOSITORY_IDS[-1]
 
 # Every table, column, constraint and index of the public schema, in a stable order: two
 # databases with equal snapshots have the same schema as far as the application can tell.

@@ -10,7 +10,13 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cloudmetrics.cli import main
-from tests.migrations.helpers import REPOSITORY_MIGRATIONS, ledger_rows, write_migration
+from tests.migrations.helpers import (
+    REPOSITORY_HEAD,
+    REPOSITORY_IDS,
+    REPOSITORY_MIGRATIONS,
+    ledger_rows,
+    write_migration,
+)
 from tests.support.server import free_port
 
 
@@ -52,7 +58,7 @@ def test_up_applies_then_is_a_no_op(cli: CliRunnerFor) -> None:
     assert first.exit_code == 0, first.output
     assert "applied 0001_create_metrics_and_points.sql in " in first.output
     assert second.exit_code == 0, second.output
-    assert "nothing to apply: the database is at 0001" in second.output
+    assert f"nothing to apply: the database is at {REPOSITORY_HEAD}" in second.output
 
 
 def test_status_lists_pending_then_applied(cli: CliRunnerFor) -> None:
@@ -64,8 +70,11 @@ def test_status_lists_pending_then_applied(cli: CliRunnerFor) -> None:
     assert "pending  0001_create_metrics_and_points.sql" in before.output
     assert "ledger table does not exist yet" in before.output
     assert after.exit_code == 0
-    assert "applied  0001_create_metrics_and_points.sql  applied " in after.output
-    assert "at 0001; 1 applied, 0 pending, 0 drifted, 0 unknown" in after.output
+    assert "applied  0001_create_metrics_and_points.sql " in after.output
+    applied = len(REPOSITORY_IDS)
+    assert (
+        f"at {REPOSITORY_HEAD}; {applied} applied, 0 pending, 0 drifted, 0 unknown" in after.output
+    )
 
 
 def test_verify_passes_then_fails_on_an_edited_file(cli: CliRunnerFor) -> None:
@@ -109,14 +118,20 @@ def test_dry_run_prints_sql_and_changes_nothing(cli: CliRunnerFor) -> None:
 def test_down_redo_and_their_refusals(cli: CliRunnerFor) -> None:
     cli("up")
 
-    assert_one_line_error(cli("down", "--steps", "2"), "only 1 is applied")
+    too_many = len(REPOSITORY_IDS) + 1
+    assert_one_line_error(
+        cli("down", "--steps", str(too_many)), f"only {len(REPOSITORY_IDS)} are applied"
+    )
     assert_one_line_error(cli("down", "--steps", "1", "--to", "0001"), "either --steps or --to")
     redo = cli("redo")
     assert redo.exit_code == 0, redo.output
-    assert "rolled back 0001" in redo.output
-    assert "applied 0001" in redo.output
-    down = cli("down")
+    assert f"rolled back {REPOSITORY_HEAD}" in redo.output
+    assert f"applied {REPOSITORY_HEAD}" in redo.output
+    down = cli("down", "--to", REPOSITORY_IDS[0])
     assert down.exit_code == 0, down.output
+    rows = asyncio.run(ledger_rows(cli.database_url)) or []
+    assert [row[0] for row in rows] == REPOSITORY_IDS[:1]
+    assert cli("down").exit_code == 0
     assert asyncio.run(ledger_rows(cli.database_url)) == []
 
 
@@ -169,21 +184,23 @@ def test_a_held_lock_times_out_with_advice(cli: CliRunnerFor) -> None:
 def test_new_scaffolds_the_next_file(cli: CliRunnerFor) -> None:
     result = cli("new", "Add units to metrics")
 
-    created = cli.migrations_dir / "0002_add_units_to_metrics.sql"
+    next_id = f"{int(REPOSITORY_HEAD) + 1:04d}"
+    created = cli.migrations_dir / f"{next_id}_add_units_to_metrics.sql"
     assert result.exit_code == 0, result.output
     assert f"created {created}" in result.output
     text = created.read_text()
     assert "-- migrate:up" in text
     assert "-- migrate:down" in text
     # Until someone writes its up part, the scaffold cannot be applied by accident...
-    assert_one_line_error(cli("up"), "0002_add_units_to_metrics.sql: the up part is empty")
+    assert_one_line_error(cli("up"), f"{next_id}_add_units_to_metrics.sql: the up part is empty")
     assert_one_line_error(cli("up", "--dry-run"), "the up part is empty")
     # ...while every other command keeps working, `new` included.
     status = cli("status")
     assert status.exit_code == 0, status.output
-    assert "0002" in status.output
+    assert next_id in status.output
     assert cli("new", "another change").exit_code == 0
-    assert (cli.migrations_dir / "0003_another_change.sql").exists()
+    following = f"{int(next_id) + 1:04d}"
+    assert (cli.migrations_dir / f"{following}_another_change.sql").exists()
 
 
 def test_lint_refuses_to_run_without_its_configuration(cli: CliRunnerFor) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cloudmetrics.migrations.runner import MigrationRunner
-from tests.migrations.helpers import fetch_value, ledger_rows, write_migration
+from tests.migrations.helpers import REPOSITORY_IDS, fetch_value, ledger_rows, write_migration
 
 RUNNERS = 10
 
@@ -44,8 +44,12 @@ async def test_ten_runners_in_one_process_apply_each_migration_once(
     errors = [result for result in results if isinstance(result, BaseException)]
     assert errors == []
     applied = [m.id for result in results if isinstance(result, list) for m in result]
-    assert sorted(applied) == ["0001", "0900", "0901"]
-    assert [row[0] for row in await ledger_rows(database_url) or []] == ["0001", "0900", "0901"]
+    assert sorted(applied) == [*REPOSITORY_IDS, "0900", "0901"]
+    assert [row[0] for row in await ledger_rows(database_url) or []] == [
+        *REPOSITORY_IDS,
+        "0900",
+        "0901",
+    ]
     assert await fetch_value(database_url, "SELECT n FROM applied_count") == 2
 
 
@@ -77,5 +81,9 @@ async def test_ten_cli_processes_apply_each_migration_once(
         "0901_slow_again.sql",
     ):
         assert stdout.count(f"applied {label}") == 1, stdout
-    assert [row[0] for row in await ledger_rows(database_url) or []] == ["0001", "0900", "0901"]
+    assert [row[0] for row in await ledger_rows(database_url) or []] == [
+        *REPOSITORY_IDS,
+        "0900",
+        "0901",
+    ]
     assert await fetch_value(database_url, "SELECT n FROM applied_count") == 2

@@ -15,7 +15,7 @@ from pathlib import Path
 import asyncpg
 
 from cloudmetrics.migrations.lock import APPLICATION_NAME, MIGRATION_LOCK_KEY
-from tests.migrations.helpers import fetch_value, ledger_rows, write_migration
+from tests.migrations.helpers import REPOSITORY_IDS, fetch_value, ledger_rows, write_migration
 
 # Generous bounds for a loaded machine; the statement itself would sleep far longer.
 STATEMENT_SECONDS = 90
@@ -100,7 +100,7 @@ async def test_sigterm_during_up_rolls_back_and_releases_the_lock(
 
     assert lines == ["Error: interrupted by SIGTERM; rolled back 0900_sleepy.sql (up)"]
     await assert_runner_gone(migrated_database_url)
-    assert [row[0] for row in await ledger_rows(migrated_database_url) or []] == ["0001"]
+    assert [row[0] for row in await ledger_rows(migrated_database_url) or []] == REPOSITORY_IDS
     assert await fetch_value(migrated_database_url, "SELECT to_regclass('public.sleepy')") is None
 
 
@@ -123,7 +123,7 @@ async def test_sigterm_during_a_no_transaction_file_says_what_stays(
         "its earlier statements stay applied and it is not recorded"
     )
     await assert_runner_gone(migrated_database_url)
-    assert [row[0] for row in await ledger_rows(migrated_database_url) or []] == ["0001"]
+    assert [row[0] for row in await ledger_rows(migrated_database_url) or []] == REPOSITORY_IDS
     exists = "SELECT to_regclass('public.sleepy')::text"
     assert await fetch_value(migrated_database_url, exists) == "sleepy"
 
@@ -143,7 +143,7 @@ async def test_sigterm_while_waiting_for_the_lock_ends_the_wait(
         await holder.close()
 
     assert lines == ["Error: interrupted by SIGTERM; no migration was running"]
-    assert [row[0] for row in await ledger_rows(migrated_database_url) or []] == ["0001"]
+    assert [row[0] for row in await ledger_rows(migrated_database_url) or []] == REPOSITORY_IDS
 
 
 async def test_a_killed_runner_s_statement_stops_too(
@@ -164,4 +164,4 @@ async def test_a_killed_runner_s_statement_stops_too(
 
     assert returncode == -signal.SIGKILL
     await assert_runner_gone(migrated_database_url)
-    assert [row[0] for row in await ledger_rows(migrated_database_url) or []] == ["0001"]
+    assert [row[0] for row in await ledger_rows(migrated_database_url) or []] == REPOSITORY_IDS

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from cloudmetrics.cli import main
-from tests.migrations.helpers import ledger_rows, write_migration
+from tests.migrations.helpers import REPOSITORY_IDS, ledger_rows, write_migration
 
 
 def test_prestart_migrates_the_database(
@@ -28,7 +28,7 @@ def test_prestart_migrates_the_database(
     assert "applied 0001_create_metrics_and_points.sql" in first.output
     assert second.exit_code == 0, second.output
     assert "nothing to apply" in second.output
-    assert [row[0] for row in asyncio.run(ledger_rows(database_url)) or []] == ["0001"]
+    assert [row[0] for row in asyncio.run(ledger_rows(database_url)) or []] == REPOSITORY_IDS
 
 
 def test_prestart_stops_with_one_line_when_a_migration_fails(

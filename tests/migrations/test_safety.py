@@ -17,6 +17,7 @@ from cloudmetrics.migrations.errors import (
 from cloudmetrics.migrations.lock import MIGRATION_LOCK_KEY
 from cloudmetrics.migrations.runner import MigrationRunner, RunnerOptions
 from tests.migrations.helpers import (
+    REPOSITORY_IDS,
     create_ledger_table,
     fetch_value,
     ledger_rows,
@@ -91,7 +92,7 @@ async def test_migrations_before_the_failing_one_stay_applied(
     with pytest.raises(MigrationFailed):
         await MigrationRunner(database_url, migrations_dir).up()
 
-    assert [row[0] for row in await ledger_rows(database_url) or []] == ["0001"]
+    assert [row[0] for row in await ledger_rows(database_url) or []] == REPOSITORY_IDS
 
 
 async def test_an_edited_applied_migration_is_refused(
@@ -149,7 +150,7 @@ async def test_allow_ahead_accepts_a_database_strictly_ahead_of_the_code(
     await runner.verify(allow_ahead=True)
 
     assert "ahead of this code (applied 0900 unknown here" in printed[0]
-    assert [row[0] for row in await ledger_rows(database_url) or []] == ["0001", "0900"]
+    assert [row[0] for row in await ledger_rows(database_url) or []] == [*REPOSITORY_IDS, "0900"]
 
 
 async def test_allow_ahead_still_refuses_a_deleted_file_among_known_ones(
@@ -203,8 +204,12 @@ async def test_down_with_more_steps_than_applied_is_refused_cleanly(
     ledger_before = await ledger_rows(migrated_database_url)
     runner = MigrationRunner(migrated_database_url, migrations_dir)
 
-    with pytest.raises(InvalidTarget, match=r"cannot roll back 5 migrations: only 1 is applied"):
-        await runner.down(steps=5)
+    applied = len(REPOSITORY_IDS)
+    with pytest.raises(
+        InvalidTarget,
+        match=rf"cannot roll back {applied + 4} migrations: only {applied} (is|are) applied",
+    ):
+        await runner.down(steps=applied + 4)
     with pytest.raises(InvalidTarget, match="at least 1"):
         await runner.down(steps=0)
 
@@ -268,7 +273,7 @@ async def test_a_failing_no_transaction_file_says_what_stayed_applied(
 
     with pytest.raises(MigrationFailed, match="earlier statements of this file stay applied"):
         await MigrationRunner(migrated_database_url, migrations_dir).up()
-    assert [row[0] for row in await ledger_rows(migrated_database_url) or []] == ["0001"]
+    assert [row[0] for row in await ledger_rows(migrated_database_url) or []] == REPOSITORY_IDS
     # What the message promises: the first index was built, and built whole.
     valid = "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('public.m_idx')"
     assert await fetch_value(migrated_database_url, valid) is True
@@ -296,7 +301,7 @@ async def test_the_lock_wait_is_bounded_and_names_the_holder(
     assert "another-runner" in message
     assert "gave up after 0.2s" in message
     assert "--lock-timeout" in message
-    assert [row[0] for row in await ledger_rows(migrated_database_url) or []] == ["0001"]
+    assert [row[0] for row in await ledger_rows(migrated_database_url) or []] == REPOSITORY_IDS
 
 
 async def test_an_existing_empty_ledger_is_used_as_is(
@@ -332,7 +337,7 @@ async def test_a_constraint_failing_at_commit_names_the_file(
     assert "rolled back" in message
     assert "\n" not in message
     assert await schema_snapshot(migrated_database_url) == schema_before
-    assert [row[0] for row in await ledger_rows(migrated_database_url) or []] == ["0001"]
+    assert [row[0] for row in await ledger_rows(migrated_database_url) or []] == REPOSITORY_IDS
 
 
 # A ledger that refuses the row: what a hand-made trigger or constraint on it would do.
@@ -365,7 +370,7 @@ async def test_a_refused_ledger_row_names_the_file(
         "0900_ledger_breaker.sql (up) failed writing its ledger row: CheckViolationError"
     )
     assert outcome in message
-    assert [row[0] for row in await ledger_rows(migrated_database_url) or []] == ["0001"]
+    assert [row[0] for row in await ledger_rows(migrated_database_url) or []] == REPOSITORY_IDS
     # The message is not enough: in a transaction the ledger row is written before COMMIT, so
     # its failure takes the file's own change down with it. Booked after the commit instead,
     # the constraint would stay while the ledger says the file never ran.

@@ -9,8 +9,10 @@ from __future__ import annotations
 import click
 
 from cloudmetrics.cli.healthcheck import healthcheck
+from cloudmetrics.cli.keys import keys
 from cloudmetrics.cli.migrate import migrate
 from cloudmetrics.cli.prestart import prestart
+from cloudmetrics.cli.projects import projects
 from cloudmetrics.cli.serve import serve
 from cloudmetrics.cli.smoke import smoke
 
@@ -26,3 +28,5 @@ main.add_command(healthcheck)
 main.add_command(prestart)
 main.add_command(migrate)
 main.add_command(smoke)
+main.add_command(projects)
+main.add_command(keys)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -37,16 +38,20 @@ def smoke(
 ) -> None:
     """Check /health, /ready, the OpenAPI schema and a write-then-read round trip.
 
-    Prints one line per check; exits 0 only when every check passed.
+    The round trip authenticates with the API key in CLOUDMETRICS_API_KEY (read and write
+    scopes); it is read from the environment only, never from an argument. Prints one line per
+    check; exits 0 only when every check passed.
     """
     from cloudmetrics.smoke.runner import run_smoke
 
+    api_key = os.environ.get("CLOUDMETRICS_API_KEY", "").strip() or None
     passed = run_smoke(
         url,
         timeout=timeout,
         attempts=attempts,
         retry_delay=retry_delay,
         report=click.echo,
+        api_key=api_key,
         expect_release=expect_release,
     )
     sys.exit(0 if passed else 1)

@@ -1,7 +1,8 @@
 """The metric catalogue's list pages, cached in Redis in front of PostgreSQL.
 
-Invalidation uses a generation token: every cached page's key contains the current token, and a
-batch that creates a metric replaces the token *after* its transaction commits. A reader that
+Every key names the project: one project's pages are never read for another. Invalidation uses a
+generation token per project: every cached page's key contains the current token, and a batch
+that creates a metric replaces its project's token *after* its transaction commits. A reader that
 sees the new token reads the database after that commit, so it can never cache a page without
 the new metric under the new token; pages under old tokens are simply never read again and
 expire. Every Redis error is a cache miss: the catalogue is then read from PostgreSQL.
@@ -36,32 +37,34 @@ _page_decoder = msgspec.json.Decoder(MetricPage)
 _pending_invalidations: set[str] = set()
 
 
-def _generation_key(resources: Resources) -> str:
-    return f"{resources.settings.cache.key_prefix}catalogue:generation"
+def _generation_key(resources: Resources, project_id: int) -> str:
+    return f"{resources.settings.cache.key_prefix}catalogue:{project_id}:generation"
 
 
-async def list_page(resources: Resources, *, prefix: str, after: str, limit: int) -> MetricPage:
+async def list_page(
+    resources: Resources, project_id: int, *, prefix: str, after: str, limit: int
+) -> MetricPage:
     redis = resources.redis
-    generation = await _current_generation(resources)
+    generation = await _current_generation(resources, project_id)
     key = None
     if generation is not None:
-        key = _page_key(resources, generation, limit=limit, after=after, prefix=prefix)
+        key = _page_key(resources, project_id, generation, limit=limit, after=after, prefix=prefix)
         cached = await _get(redis, key)
         if cached is not None:
             try:
                 return _page_decoder.decode(cached)
             except msgspec.DecodeError:
                 log.warning("catalogue_cache_unreadable", key=key)
-    page = await _read_page(resources, prefix=prefix, after=after, limit=limit)
+    page = await _read_page(resources, project_id, prefix=prefix, after=after, limit=limit)
     if key is not None:
         ttl = resources.settings.query.catalogue_ttl_seconds
         await _set(redis, key, msgspec.json.encode(page), ttl_seconds=ttl)
     return page
 
 
-async def invalidate(resources: Resources) -> None:
-    """Call after a transaction that created metrics has committed."""
-    key = _generation_key(resources)
+async def invalidate(resources: Resources, project_id: int) -> None:
+    """Call after a transaction that created metrics in the project has committed."""
+    key = _generation_key(resources, project_id)
     try:
         await cache.set_bytes(resources.redis, key, _new_token())
     except cache.REDIS_FAILURES:
@@ -70,10 +73,10 @@ async def invalidate(resources: Resources) -> None:
         _pending_invalidations.discard(key)
 
 
-async def _current_generation(resources: Resources) -> str | None:
-    """The current token, created if Redis has none (first use, restart, eviction); None when
-    Redis cannot be used, which means: do not cache."""
-    key = _generation_key(resources)
+async def _current_generation(resources: Resources, project_id: int) -> str | None:
+    """The project's current token, created if Redis has none (first use, restart, eviction);
+    None when Redis cannot be used, which means: do not cache."""
+    key = _generation_key(resources, project_id)
     try:
         if key in _pending_invalidations:
             await cache.set_bytes(resources.redis, key, _new_token())
@@ -88,20 +91,34 @@ async def _current_generation(resources: Resources) -> str | None:
     return token.decode() if token is not None else None
 
 
-async def _read_page(resources: Resources, *, prefix: str, after: str, limit: int) -> MetricPage:
+async def _read_page(
+    resources: Resources, project_id: int, *, prefix: str, after: str, limit: int
+) -> MetricPage:
     async with acquire(resources.pool, resources.settings.database.acquire_timeout) as connection:
         # One extra row tells whether another page follows.
-        rows = await queries.list_metrics(connection, prefix=prefix, after=after, limit=limit + 1)
+        rows = await queries.list_metrics(
+            connection, project_id, prefix=prefix, after=after, limit=limit + 1
+        )
     if len(rows) > limit:
         return MetricPage(metrics=rows[:limit], next_cursor=encode_cursor(rows[limit - 1].name))
     return MetricPage(metrics=rows)
 
 
-def _page_key(resources: Resources, generation: str, *, limit: int, after: str, prefix: str) -> str:
+def _page_key(
+    resources: Resources,
+    project_id: int,
+    generation: str,
+    *,
+    limit: int,
+    after: str,
+    prefix: str,
+) -> str:
     # Names, cursors and prefixes may contain ':', so joining them would let two different
     # queries share a key (and a client plant a wrong page). A digest of their JSON cannot.
+    # The project is part of the key as well as of the generation: a page is only ever read back
+    # for the project it was read from, even if two projects' tokens were ever to collide.
     query = hashlib.sha256(msgspec.json.encode([limit, after, prefix])).hexdigest()
-    return f"{resources.settings.cache.key_prefix}catalogue:{generation}:{query}"
+    return f"{resources.settings.cache.key_prefix}catalogue:{project_id}:{generation}:{query}"
 
 
 def _new_token() -> bytes:

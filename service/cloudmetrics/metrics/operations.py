@@ -1,4 +1,8 @@
-"""The three things the metrics API does, each one function the handlers call."""
+"""The three things the metrics API does, each one function the handlers call.
+
+Every function acts within one project, passed explicitly: the caller (the handler, from the
+request's principal) decides which, and nothing below reaches outside it.
+"""
 
 from __future__ import annotations
 
@@ -15,32 +19,35 @@ from cloudmetrics.metrics.series_params import SeriesQuery
 from cloudmetrics.resources import Resources
 
 
-async def ingest(resources: Resources, points: list[Point]) -> IngestResult:
+async def ingest(resources: Resources, project_id: int, points: list[Point]) -> IngestResult:
     async with acquire(resources.pool, resources.settings.database.acquire_timeout) as connection:
-        created = await write_points(connection, points)
+        created = await write_points(connection, project_id, points)
     if created:
-        await catalogue.invalidate(resources)
+        await catalogue.invalidate(resources, project_id)
     return IngestResult(accepted=len(points), new_metrics=len(created))
 
 
 async def list_metrics(
-    resources: Resources, *, prefix: str, cursor: str | None, limit: int
+    resources: Resources, project_id: int, *, prefix: str, cursor: str | None, limit: int
 ) -> MetricPage:
     if not is_prefix(prefix):
         raise InvalidRequest(f"prefix must match {PREFIX_PATTERN}")
     after = decode_cursor(cursor)
-    return await catalogue.list_page(resources, prefix=prefix, after=after, limit=limit)
+    return await catalogue.list_page(resources, project_id, prefix=prefix, after=after, limit=limit)
 
 
-async def read_series(resources: Resources, name: str, query: SeriesQuery) -> Series:
+async def read_series(
+    resources: Resources, project_id: int, name: str, query: SeriesQuery
+) -> Series:
     if not is_metric_name(name):
         raise InvalidRequest(f"metric names match {NAME_PATTERN}")
     async with acquire(resources.pool, resources.settings.database.acquire_timeout) as connection:
         # One index lookup on the connection the query uses anyway. Not cached: an id cached in
         # Redis would outlive a restored or recreated database and answer with another
         # metric's points.
-        metric = await queries.metric_id(connection, name)
+        metric = await queries.metric_id(connection, project_id, name)
         if metric is None:
+            # Another project's metric answers exactly like one that does not exist.
             raise NotFound(f"no metric is named {name!r}")
         try:
             points = await queries.series(connection, metric, query)

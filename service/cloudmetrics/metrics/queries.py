@@ -8,17 +8,17 @@ from cloudmetrics.database import Connection
 from cloudmetrics.metrics.models import Aggregate, MetricSummary, SeriesPoint
 from cloudmetrics.metrics.series_params import SeriesQuery
 
-# Keyset pagination on the unique index of `name`. starts_with() and `>` compare in the
-# database's collation, the same one ORDER BY uses, so pages neither skip nor repeat names.
-# `name >= $1` lets the index start at the prefix instead of scanning every name before it.
+# Keyset pagination on the unique index of (project_id, name). starts_with() and `>` compare in
+# the database's collation, the same one ORDER BY uses, so pages neither skip nor repeat names.
+# `name >= $2` lets the index start at the prefix instead of scanning every name before it.
 _LIST = """
 SELECT name, created_at FROM metrics
-WHERE starts_with(name, $1) AND name >= $1 AND name > $2
+WHERE project_id = $1 AND starts_with(name, $2) AND name >= $2 AND name > $3
 ORDER BY name
-LIMIT $3
+LIMIT $4
 """
 
-_METRIC_ID = "SELECT id FROM metrics WHERE name = $1"
+_METRIC_ID = "SELECT id FROM metrics WHERE project_id = $1 AND name = $2"
 
 # Only these fragments ever reach the SQL text; `agg` is checked against them first.
 _AGGREGATES: dict[Aggregate, str] = {
@@ -41,14 +41,15 @@ ORDER BY bucket
 
 
 async def list_metrics(
-    connection: Connection, *, prefix: str, after: str, limit: int
+    connection: Connection, project_id: int, *, prefix: str, after: str, limit: int
 ) -> list[MetricSummary]:
-    rows = await connection.fetch(_LIST, prefix, after, limit)
+    rows = await connection.fetch(_LIST, project_id, prefix, after, limit)
     return [MetricSummary(name=row["name"], created_at=row["created_at"]) for row in rows]
 
 
-async def metric_id(connection: Connection, name: str) -> int | None:
-    found: int | None = await connection.fetchval(_METRIC_ID, name)
+async def metric_id(connection: Connection, project_id: int, name: str) -> int | None:
+    """The id of the project's metric called ``name``; another project's metric is None."""
+    found: int | None = await connection.fetchval(_METRIC_ID, project_id, name)
     return found
 
 

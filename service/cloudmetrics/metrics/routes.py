@@ -1,4 +1,8 @@
-"""The /v1 metrics endpoints: parse the request, call one operation, return its struct."""
+"""The /v1 metrics endpoints: parse the request, call one operation, return its struct.
+
+Every route needs an API key (the router's middleware resolves it to a Principal) and declares
+the scope it needs in `opt`; the operation runs within the principal's project.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,16 @@ from typing import Annotated, Any
 
 from litestar import Request, Router, get, post
 from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.types import Middleware
 
 from cloudmetrics.errors import PayloadTooLarge
+from cloudmetrics.identity.guards import SCOPE_OPT, require_declared_scope
+from cloudmetrics.identity.middleware import provide_principal
+from cloudmetrics.identity.principal import Principal
+from cloudmetrics.identity.security import SECURITY_REQUIREMENT
 from cloudmetrics.metrics import operations
 from cloudmetrics.metrics.models import Aggregate, IngestResult, MetricPage, Series
 from cloudmetrics.metrics.openapi import IngestOperation
@@ -25,8 +34,13 @@ from cloudmetrics.problem_schema import problem_responses
 from cloudmetrics.resources import Resources
 from cloudmetrics.settings import Settings
 
-# Any /v1 call can meet the shared rate limit or a database outage.
-ALWAYS = (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.SERVICE_UNAVAILABLE)
+# Any /v1 call needs a key with the right scope, and can meet the rate limit or an outage.
+ALWAYS = (
+    HTTPStatus.UNAUTHORIZED,
+    HTTPStatus.FORBIDDEN,
+    HTTPStatus.TOO_MANY_REQUESTS,
+    HTTPStatus.SERVICE_UNAVAILABLE,
+)
 
 
 @post(
@@ -34,12 +48,16 @@ ALWAYS = (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.SERVICE_UNAVAILABLE)
     status_code=201,
     operation_class=IngestOperation,
     summary="Ingest a batch of points (all or nothing)",
+    description="Needs a key with the `write` scope.",
     tags=["metrics"],
+    opt={SCOPE_OPT: "write"},
     responses=problem_responses(
         HTTPStatus.BAD_REQUEST, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, *ALWAYS
     ),
 )
-async def ingest_points(request: Request[Any, Any, Any], state: State) -> IngestResult:
+async def ingest_points(
+    request: Request[Any, Any, Any], state: State, principal: NamedDependency[Principal]
+) -> IngestResult:
     resources: Resources = state.resources
     limit = resources.settings.ingest.max_body_bytes
     try:
@@ -49,17 +67,20 @@ async def ingest_points(request: Request[Any, Any, Any], state: State) -> Ingest
             f"the body is larger than {limit} bytes", extra={"maxBodyBytes": limit}
         ) from None
     points = parse_batch(body, resources.settings.ingest)
-    return await operations.ingest(resources, points)
+    return await operations.ingest(resources, principal.project_id, points)
 
 
 @get(
     "/metrics",
     summary="List metric names, by prefix, a page at a time",
+    description="Needs a key with the `read` scope; lists the key's project only.",
     tags=["metrics"],
+    opt={SCOPE_OPT: "read"},
     responses=problem_responses(HTTPStatus.BAD_REQUEST, *ALWAYS),
 )
 async def list_metrics(
     state: State,
+    principal: NamedDependency[Principal],
     prefix: Annotated[str, QueryParameter(pattern=PREFIX_PATTERN, max_length=200)] = "",
     cursor: Annotated[
         str | None,
@@ -67,17 +88,22 @@ async def list_metrics(
     ] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
 ) -> MetricPage:
-    return await operations.list_metrics(state.resources, prefix=prefix, cursor=cursor, limit=limit)
+    return await operations.list_metrics(
+        state.resources, principal.project_id, prefix=prefix, cursor=cursor, limit=limit
+    )
 
 
 @get(
     "/metrics/{name:str}/series",
     summary="Aggregate a metric's points into time buckets",
+    description="Needs a key with the `read` scope; another project's metric is a 404.",
     tags=["metrics"],
+    opt={SCOPE_OPT: "read"},
     responses=problem_responses(HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND, *ALWAYS),
 )
 async def read_series(
     state: State,
+    principal: NamedDependency[Principal],
     name: FromPath[str],
     start: Annotated[datetime, QueryParameter(description="Inclusive; RFC 3339 with an offset")],
     end: Annotated[datetime, QueryParameter(description="Exclusive; RFC 3339 with an offset")],
@@ -100,13 +126,17 @@ async def read_series(
         max_buckets=resources.settings.query.max_buckets,
         max_tags=resources.settings.ingest.max_tags,
     )
-    return await operations.read_series(resources, name, query)
+    return await operations.read_series(resources, principal.project_id, name, query)
 
 
 def metrics_router(settings: Settings, *, middleware: Sequence[Middleware] = ()) -> Router:
+    """``middleware`` must begin with the API key authentication, which sets the principal."""
     return Router(
         path="/v1",
         route_handlers=[ingest_points, list_metrics, read_series],
+        guards=[require_declared_scope],
+        dependencies={"principal": Provide(provide_principal)},
+        security=[SECURITY_REQUIREMENT],
         # Litestar stops reading past this (even without a Content-Length); the handler turns
         # its error into our 413 problem.
         request_max_body_size=settings.ingest.max_body_bytes,

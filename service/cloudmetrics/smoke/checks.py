@@ -24,6 +24,8 @@ class Retryable(Exception):
 @dataclass(frozen=True)
 class SmokeContext:
     client: httpx.Client
+    # A key with read and write scopes (CLOUDMETRICS_API_KEY): /v1 refuses anonymous calls.
+    api_key: str | None = None
     # One metric per run: names are unique, so a stale cache or a leftover point cannot pass.
     metric: str = field(default_factory=lambda: f"smoke.{uuid.uuid4().hex}")
     value: float = 42.0
@@ -43,8 +45,14 @@ def _request(
     params: dict[str, str] | None = None,
     json: object = None,
 ) -> httpx.Response:
+    # The key goes only where it is needed: the probes and the schema are open.
+    headers = (
+        {"Authorization": f"Bearer {context.api_key}"}
+        if context.api_key and path.startswith("/v1/")
+        else None
+    )
     try:
-        response = context.client.request(method, path, params=params, json=json)
+        response = context.client.request(method, path, params=params, json=json, headers=headers)
     except httpx.TimeoutException as error:
         raise Retryable(f"{method} {path}: no answer in time ({type(error).__name__})") from None
     except httpx.TransportError as error:
@@ -162,7 +170,15 @@ def check_openapi(context: SmokeContext) -> str:
     return f"GET /schema/openapi.json -> 200, OpenAPI {body.openapi}, {len(body.paths)} paths"
 
 
+MISSING_KEY = (
+    "CLOUDMETRICS_API_KEY is not set: the round trip needs an API key with the read and write "
+    "scopes (`cloudmetrics keys create --project NAME --scope read,write`)"
+)
+
+
 def check_round_trip(context: SmokeContext) -> str:
+    if not context.api_key:
+        raise CheckFailed(MISSING_KEY)
     moment = datetime.now(UTC).replace(microsecond=0)
     point = {
         "name": context.metric,

@@ -57,13 +57,14 @@ def run_smoke(
     attempts: int,
     retry_delay: float,
     report: Callable[[str], None],
+    api_key: str | None = None,
     checks: Sequence[tuple[str, Check]] = CHECKS,
     expect_release: str | None = None,
 ) -> bool:
     """Run every check (a failed one does not hide the others); True when all passed."""
     outcomes: list[Outcome] = []
     with httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout) as client:
-        context = SmokeContext(client=client, expect_release=expect_release)
+        context = SmokeContext(client=client, api_key=api_key, expect_release=expect_release)
         for name, check in checks:
             outcome = run_check(name, check, context, attempts=attempts, retry_delay=retry_delay)
             outcomes.append(outcome)
