@@ -232,7 +232,9 @@ async def test_a_frozen_database_answers_503_within_the_shipped_bound(
             },
         )
 
+    key = await issue_key(migrated_database_url)
     async with proxied_app(migrated_database_url, redis_url, shipped_settings) as app:
+        app.client.headers.update(key.headers)
         # Leaves an open, idle connection in the pool: the first call below meets it frozen.
         assert (await app.client.post("/v1/metrics", json=batch(point("cpu.load")))).status_code
         app.redis.set_mode("refuse")  # no cached answer may hide the outage
