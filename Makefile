@@ -50,12 +50,10 @@ install: $(VENV)/.installed ## Build .venv from the lock files
 # The front end (web/): `npm ci` from the committed lock (install scripts off: every native
 # binary comes as a registry package), then the fingerprinted build into web/dist/. Both are
 # no-ops until their inputs change. Tailwind reads the templates, so they are inputs too.
-# The check containers call npm through node (they copy no npm launcher).
-NPM ?= npm
 WEB_SOURCES := web/build.mjs web/package.json $(shell find web/src service/cloudmetrics/dashboard/templates -type f 2>/dev/null)
 
 web/node_modules/.installed: web/package-lock.json web/package.json
-	cd web && $(NPM) ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	cd web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
 web/dist/manifest.json: web/node_modules/.installed $(WEB_SOURCES)

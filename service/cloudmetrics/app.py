@@ -23,6 +23,7 @@ from cloudmetrics.dashboard.schema_docs import LocalSwaggerRenderPlugin
 from cloudmetrics.database import open_pool
 from cloudmetrics.errors import problem_details_plugin
 from cloudmetrics.health.checks import ReadinessCheck, default_checks
+from cloudmetrics.health.probe_connection import ProbeConnection
 from cloudmetrics.health.routes import route_handlers as health_routes
 from cloudmetrics.http_methods import allowed_methods, http_methods_middleware
 from cloudmetrics.identity.key_authentication import KeyAuthenticator
@@ -56,12 +57,14 @@ def create_app(
     async def resources_lifespan(app: Litestar) -> AsyncGenerator[None]:
         pool = await open_pool(settings.database)
         redis = open_redis(settings.cache)
-        app.state.resources = Resources(settings=settings, pool=pool, redis=redis)
+        probe = ProbeConnection(settings.database)
+        app.state.resources = Resources(settings=settings, pool=pool, redis=redis, probe=probe)
         log.info("started", version=settings.version, release_id=settings.release_id)
         try:
             yield
         finally:
             await redis.aclose()
+            await probe.close()
             try:
                 await asyncio.wait_for(pool.close(), POOL_CLOSE_TIMEOUT_SECONDS)
             except TimeoutError:

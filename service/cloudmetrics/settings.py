@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
@@ -45,7 +45,11 @@ class DatabaseSettings(msgspec.Struct, frozen=True, kw_only=True):
     # Bounded wait for a pooled connection; past it the request gets a 503, never a hang.
     acquire_timeout: Seconds = 2.0
     connect_timeout: Seconds = 5.0
-    command_timeout: Seconds = 30.0
+    # A statement of this API is small (a COPY of at most INGEST_MAX_POINTS points, a query of
+    # at most QUERY_MAX_BUCKETS buckets) and takes milliseconds; one that runs this long means a
+    # frozen or overloaded database. This bounds how long a request can wait on one before its
+    # 503: command_timeout, plus up to acquire_timeout to hand the connection back.
+    command_timeout: Seconds = 5.0
     # 0 disables prepared-statement caching, required behind a transaction pooler.
     statement_cache_size: NonNegativeInt = 100
 
@@ -57,6 +61,11 @@ class CacheSettings(msgspec.Struct, frozen=True, kw_only=True):
     # ElastiCache with cluster mode enabled needs a cluster-aware client that follows MOVED
     # redirects; a plain client would see most keys as errors (and so as cache misses).
     cluster: bool = False
+    # Redis AUTH, kept out of the URL so the URL can live in plain configuration: ElastiCache's
+    # auth token (no username) or an RBAC user's name and password. In AWS the password comes
+    # from Secrets Manager as a task secret.
+    username: str | None = None
+    password: str | None = None
 
 
 class ServerSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,9 +75,11 @@ class ServerSettings(msgspec.Struct, frozen=True, kw_only=True):
     # How long in-flight requests may take to finish after SIGTERM. ECS waits 30 s by default
     # before SIGKILL, so stay below that.
     graceful_shutdown_timeout: Seconds = 20.0
-    # Peers whose X-Forwarded-For/-Proto uvicorn believes. Behind the ALB the task is reachable
-    # only from the ALB's security group, so "*" is safe there; locally nobody is trusted but
-    # ourselves. Without it every client would share the ALB's address (and its rate limit).
+    # Peers (addresses or CIDR ranges) whose X-Forwarded-For/-Proto uvicorn believes: behind
+    # the ALB, the ALB's subnets. Uvicorn walks X-Forwarded-For from the right past trusted
+    # hops, so the client's address is the one the ALB appended; "*" would make it take the
+    # left-most entry, which the client writes. Without it every client would share the ALB's
+    # address (and its rate limit).
     forwarded_allow_ips: str = "127.0.0.1"
 
 
@@ -153,6 +164,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         """Checks msgspec's types cannot express; raise SettingsError on the first problem."""
         _require_scheme("DATABASE_URL", self.database.url, ("postgresql://", "postgres://"))
         _require_scheme("REDIS_URL", self.cache.url, ("redis://", "rediss://", "unix://"))
+        _require_root_certificate(self.database.url)
         # The drivers parse URLs only when they first connect, and then fail with a traceback
         # (asyncpg: int('notaport')); check the ports here so a typo is one line at start-up.
         _require_numeric_ports("DATABASE_URL", self.database.url)
@@ -171,6 +183,8 @@ ENVIRONMENT: dict[str, tuple[str | None, str]] = {
     "REDIS_SOCKET_TIMEOUT": ("cache", "socket_timeout"),
     "REDIS_KEY_PREFIX": ("cache", "key_prefix"),
     "REDIS_CLUSTER": ("cache", "cluster"),
+    "REDIS_USERNAME": ("cache", "username"),
+    "REDIS_PASSWORD": ("cache", "password"),
     "HOST": ("server", "host"),
     "PORT": ("server", "port"),
     "WEB_CONCURRENCY": ("server", "workers"),
@@ -215,6 +229,24 @@ def _require_scheme(variable: str, value: str, schemes: tuple[str, ...]) -> None
         raise SettingsError(f"invalid {variable}: must start with one of {', '.join(schemes)}")
     if any(marker in value.lower() for marker in _PLACEHOLDERS):
         raise SettingsError(f"invalid {variable}: it still holds a placeholder value")
+
+
+def _require_root_certificate(url: str) -> None:
+    """sslmode=verify-ca/verify-full needs the CA bundle; say so at start-up, not per request.
+
+    asyncpg reads sslrootcert from the URL (or PGSSLROOTCERT, then ~/.postgresql/root.crt).
+    """
+    query = parse_qs(urlsplit(url).query)
+    mode = query.get("sslmode", [""])[-1]
+    if mode not in ("verify-ca", "verify-full"):
+        return
+    default = Path.home() / ".postgresql" / "root.crt"
+    bundle = query.get("sslrootcert", [os.environ.get("PGSSLROOTCERT", str(default))])[-1]
+    if not Path(bundle).is_file():
+        raise SettingsError(
+            f"invalid DATABASE_URL: sslmode={mode} needs the server's CA bundle, "
+            f"and {bundle} is not a file"
+        )
 
 
 def _require_numeric_ports(variable: str, url: str) -> None:

@@ -7,11 +7,6 @@ container prepares .venv from requirements/dev.txt before the source arrives
 Before either, it installs the programs the suite runs that PyPI does not
 provide (system_packages.py). pyright needs nothing at run time: `pyright[nodejs]`
 brings Node.js as a wheel in the dev lock.
-
-The dashboard's front end (`make assets`, ESLint, Prettier, tsc) needs Node 20 and npm:
-they are copied from the pinned Node image to the paths Debian's nodejs package uses, and
-web/'s lock is installed (`npm ci`) before the source arrives, like the dev lock; make is then
-told that web/node_modules is up to date too.
 """
 
 from typing import Final
@@ -22,21 +17,11 @@ from dagger import dag
 from cloudmetrics_ci import images
 from cloudmetrics_ci.services import with_databases
 from cloudmetrics_ci.system_packages import with_system_packages
-from cloudmetrics_ci.toolchain import with_uv
+from cloudmetrics_ci.toolchain import with_node, with_uv
 
 WORKDIR: Final = "/src"
 VENV: Final = f"{WORKDIR}/.venv"
-WEB: Final = f"{WORKDIR}/web"
-NODE_BIN: Final = "/usr/bin/node"
-NPM_PACKAGE: Final = "/usr/lib/node_modules/npm"
-NPM: Final = [NODE_BIN, f"{NPM_PACKAGE}/bin/npm-cli.js"]
-WEB_LOCK_FILES: Final = ("package.json", "package-lock.json", ".npmrc")
-MAKE_WITH_PREPARED_VENV: Final = [
-    "make",
-    "--old-file=.venv/.installed",
-    "--old-file=web/node_modules/.installed",
-    f"NPM={' '.join(NPM)}",
-]
+MAKE_WITH_PREPARED_VENV: Final = ["make", "--old-file=.venv/.installed"]
 
 
 def dev_environment(source: dagger.Directory) -> dagger.Container:
@@ -44,26 +29,13 @@ def dev_environment(source: dagger.Directory) -> dagger.Container:
     # System packages first: they change least often, so their layer is reused
     # across lock and source changes.
     base = with_system_packages(dag.container().from_(images.PYTHON_TOOLING))
-    node = dag.container().from_(images.NODE)
     prepared = (
-        with_uv(base)
-        .with_file(NODE_BIN, node.file("/usr/local/bin/node"))
-        .with_directory(NPM_PACKAGE, node.directory("/usr/local/lib/node_modules/npm"))
+        with_node(with_uv(base))
         .with_workdir(WORKDIR)
         .with_exec(["uv", "venv", "--python", "/usr/local/bin/python3", VENV])
         # Dependency layer: the dev lock only.
         .with_file(f"{WORKDIR}/requirements/dev.txt", source.file("requirements/dev.txt"))
         .with_exec(["uv", "pip", "sync", "--python", f"{VENV}/bin/python", "requirements/dev.txt"])
-    )
-    for name in WEB_LOCK_FILES:
-        prepared = prepared.with_file(f"{WEB}/{name}", source.file(f"web/{name}"))
-    prepared = (
-        # --prefer-offline: packages already in npm's cache are not fetched again. --prefix
-        # rather than a working directory of its own: /src stays the one workdir.
-        prepared.with_exec(
-            [*NPM, "ci", "--prefix", "web", "--ignore-scripts", "--prefer-offline", "--no-audit"]
-        )
-        .with_exec(["touch", "web/node_modules/.installed"])
         # Source layer.
         .with_directory(WORKDIR, source)
         .with_exec(

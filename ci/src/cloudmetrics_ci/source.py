@@ -21,13 +21,11 @@ SOURCE_IGNORE: Final = [
     "build",
     "dist",
     "benchmarks/results",
-    # The front end's dependencies and build output (the containers make their own), and the
-    # browser tests' screenshots.
-    "web/node_modules",
-    "web/dist",
-    "test-results",
     # Pulumi's virtualenvs (the program's and the policy pack's).
     "infra/**/venv",
+    # The front end's installed packages and build output: npm ci and make rebuild them.
+    "web/node_modules",
+    "web/dist",
 ]
 
 Source = Annotated[

@@ -65,7 +65,12 @@ async def _prestart(settings: Settings, *, create_database: bool, wait_seconds: 
     # unlimited, /ready says warn), so its absence is worth a warning, never a refusal. One
     # attempt, no waiting: nothing that follows needs it.
     try:
-        await wait_for_redis(settings.cache.url, timeout=0)
+        await wait_for_redis(
+            settings.cache.url,
+            timeout=0,
+            username=settings.cache.username,
+            password=settings.cache.password,
+        )
     except DependencyMissing as error:
         click.echo(f"Warning: {error}; the API serves without its cache and rate limits", err=True)
         click.echo("PostgreSQL answers; Redis does not")
