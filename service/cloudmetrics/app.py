@@ -15,11 +15,15 @@ from litestar.openapi import OpenAPIConfig
 from litestar.types import ControllerRouterHandler
 
 from cloudmetrics.cache import open_redis
+from cloudmetrics.dashboard.accounts import Accounts, SignInUnavailable
 from cloudmetrics.dashboard.assets import Assets
+from cloudmetrics.dashboard.pages import dashboard_router
+from cloudmetrics.dashboard.rendering import template_config
 from cloudmetrics.dashboard.schema_docs import LocalSwaggerRenderPlugin
 from cloudmetrics.database import open_pool
 from cloudmetrics.errors import problem_details_plugin
 from cloudmetrics.health.checks import ReadinessCheck, default_checks
+from cloudmetrics.health.probe_connection import ProbeConnection
 from cloudmetrics.health.routes import route_handlers as health_routes
 from cloudmetrics.http_methods import allowed_methods, http_methods_middleware
 from cloudmetrics.identity.key_authentication import KeyAuthenticator
@@ -47,6 +51,7 @@ def create_app(
     *,
     readiness_checks: Sequence[ReadinessCheck] | None = None,
     extra_route_handlers: Sequence[ControllerRouterHandler] = (),
+    accounts: Accounts | None = None,
 ) -> Litestar:
     """Build the service. ``extra_route_handlers`` lets tests mount probes of their own."""
     configure_logging(settings.log)
@@ -55,12 +60,14 @@ def create_app(
     async def resources_lifespan(app: Litestar) -> AsyncGenerator[None]:
         pool = await open_pool(settings.database)
         redis = open_redis(settings.cache)
-        app.state.resources = Resources(settings=settings, pool=pool, redis=redis)
+        probe = ProbeConnection(settings.database)
+        app.state.resources = Resources(settings=settings, pool=pool, redis=redis, probe=probe)
         log.info("started", version=settings.version, release_id=settings.release_id)
         try:
             yield
         finally:
             await redis.aclose()
+            await probe.close()
             try:
                 await asyncio.wait_for(pool.close(), POOL_CLOSE_TIMEOUT_SECONDS)
             except TimeoutError:
@@ -82,11 +89,13 @@ def create_app(
             ),
             *identity_routers(sessions.middleware),
             assets.router(),
+            dashboard_router(),
             *extra_route_handlers,
         ],
         lifespan=[resources_lifespan, rate_limiting.lifespan, sessions.lifespan],
         stores={**rate_limiting.stores, SESSION_STORE: sessions.store},
-        state=_initial_state(readiness_checks),
+        state=_initial_state(readiness_checks, accounts),
+        template_config=template_config(assets),
         plugins=[problem_details_plugin()],
         openapi_config=OpenAPIConfig(
             title="CloudMetrics API",
@@ -117,9 +126,13 @@ def create_app(
     return app
 
 
-def _initial_state(readiness_checks: Sequence[ReadinessCheck] | None) -> State:
+def _initial_state(
+    readiness_checks: Sequence[ReadinessCheck] | None, accounts: Accounts | None
+) -> State:
     checks = list(readiness_checks) if readiness_checks is not None else default_checks()
-    return State({"readiness_checks": checks})
+    return State(
+        {"readiness_checks": checks, "dashboard_accounts": accounts or SignInUnavailable()}
+    )
 
 
 __all__ = ["create_app"]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from cloudmetrics.cache import RedisClient
 from cloudmetrics.database import Pool
+from cloudmetrics.health.probe_connection import ProbeConnection
 from cloudmetrics.settings import Settings
 
 
@@ -14,3 +15,5 @@ class Resources:
     settings: Settings
     pool: Pool
     redis: RedisClient
+    # Readiness probes run here, never on the pool (docs/adr/0002).
+    probe: ProbeConnection

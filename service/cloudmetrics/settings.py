@@ -45,7 +45,11 @@ class DatabaseSettings(msgspec.Struct, frozen=True, kw_only=True):
     # Bounded wait for a pooled connection; past it the request gets a 503, never a hang.
     acquire_timeout: Seconds = 2.0
     connect_timeout: Seconds = 5.0
-    command_timeout: Seconds = 30.0
+    # A statement of this API is small (a COPY of at most INGEST_MAX_POINTS points, a query of
+    # at most QUERY_MAX_BUCKETS buckets) and takes milliseconds; one that runs this long means a
+    # frozen or overloaded database. This bounds how long a request can wait on one before its
+    # 503: command_timeout, plus up to acquire_timeout to hand the connection back.
+    command_timeout: Seconds = 5.0
     # 0 disables prepared-statement caching, required behind a transaction pooler.
     statement_cache_size: NonNegativeInt = 100
 
