@@ -6,6 +6,8 @@ the answer takes as long whether or not the email exists.
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -13,7 +15,12 @@ MIN_LENGTH = 12
 MAX_LENGTH = 1024
 
 _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
-_DUMMY_HASH = _hasher.hash("an account that does not exist")
+
+
+@cache
+def _dummy_hash() -> str:
+    # Made on first use, not at import: every server process imports this module at start-up.
+    return _hasher.hash("an account that does not exist")
 
 
 class WeakPassword(ValueError):
@@ -35,7 +42,9 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True if ``password`` matches; with no hash (unknown account) always False, as slowly."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return (
+            _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
+        )
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
