@@ -61,9 +61,13 @@ def main() -> None:
         help="run the servers in the development environment instead of a runtime-only one",
     )
     options = parser.parse_args()
-    python = sys.executable if options.dev_environment else _runtime_python()
+    # Before anything slow (the runtime environment, a database): say at once what is missing.
     if shutil.which("wrk") is None:
-        sys.exit("wrk is needed for the load (Debian: apt-get install wrk)")
+        sys.exit(
+            "benchmarks/health.py needs wrk, the HTTP load generator, on PATH: "
+            "install it (Debian/Ubuntu: apt-get install -y wrk) and run again"
+        )
+    python = sys.executable if options.dev_environment else _runtime_python()
 
     database = f"cm_bench_{uuid.uuid4().hex[:8]}"
     database_url = ADMIN_URL.rsplit("/", 1)[0] + f"/{database}"

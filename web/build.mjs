@@ -55,6 +55,7 @@ emit("app.css", readFileSync(cssOutput));
 rmSync(cssOutput);
 
 emit("favicon.svg", readFileSync(join(here, "src/favicon.svg")));
+emit("swagger-overrides.css", readFileSync(join(here, "src/swagger-overrides.css")));
 
 // Swagger UI for /schema, from the npm package rather than a CDN.
 const swagger = dirname(require.resolve("swagger-ui-dist/package.json"));

@@ -3,19 +3,9 @@
 from __future__ import annotations
 
 import pulumi_aws as aws
-from cloudmetrics_shared.environments import PROJECT
+from cloudmetrics_shared.tags import default_tags
 
 from cloudmetrics_infra.settings import StackSettings
-
-
-def default_tags(settings: StackSettings) -> dict[str, str]:
-    return {
-        "Project": PROJECT,
-        "Environment": settings.environment,
-        "Owner": settings.owner,
-        "CostCentre": settings.cost_centre,
-        "ManagedBy": "pulumi",
-    }
 
 
 def aws_provider(settings: StackSettings, region: str | None = None) -> aws.Provider:
@@ -27,5 +17,7 @@ def aws_provider(settings: StackSettings, region: str | None = None) -> aws.Prov
         "aws" if region is None else f"aws-{region}",
         region=region or settings.region,
         allowed_account_ids=[settings.account_id],
-        default_tags=aws.ProviderDefaultTagsArgs(tags=default_tags(settings)),
+        default_tags=aws.ProviderDefaultTagsArgs(
+            tags=default_tags(settings.environment, settings.owner, settings.cost_centre)
+        ),
     )

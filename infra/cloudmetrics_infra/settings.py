@@ -60,7 +60,8 @@ class ServiceSettings:
 
     @property
     def connections_per_task(self) -> int:
-        return self.web_concurrency * self.database_pool_max_size
+        # Each worker has its pool and one connection of readiness's own (docs/adr/0002).
+        return self.web_concurrency * (self.database_pool_max_size + 1)
 
     @property
     def peak_tasks(self) -> int:

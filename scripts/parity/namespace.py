@@ -19,6 +19,8 @@ POSTGRES_BIN: Final = Path(f"/usr/lib/postgresql/{POSTGRES_MAJOR}/bin")
 # The python image's search path: /usr/local/bin holds its python3 (and here, uv).
 IMAGE_PATH: Final = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 IMAGE_PREFIX: Final = "/usr/local"
+# Where the machine's own programs are, outside the image's /usr/local.
+HOST_PATH: Final = "/usr/bin:/bin:/usr/sbin:/sbin"
 PYTHON_VERSION: Final = "3.11"
 # The machine's own servers listen on these sockets too; the container cannot see them.
 HOST_SOCKET_DIRECTORIES: Final = ("/run/postgresql", "/var/run/postgresql", "/run/redis")
@@ -177,7 +179,15 @@ def _image_prefix(run_dir: Path, python_prefix: Path, uv: Path) -> None:
 
 def base_environment() -> dict[str, str]:
     """The image's own variables; the graph adds the rest."""
-    env = {"PATH": IMAGE_PATH, "HOME": "/root", "LANG": "C.UTF-8", "UV_OFFLINE": "1"}
+    # No network in the namespace: uv and npm install from their caches (the cache
+    # volumes' stand-ins), as the container would from its volumes after a first run.
+    env = {
+        "PATH": IMAGE_PATH,
+        "HOME": "/root",
+        "LANG": "C.UTF-8",
+        "UV_OFFLINE": "1",
+        "npm_config_offline": "true",
+    }
     # The cache volume's stand-in is wherever this machine keeps uv's cache; a developer
     # may narrow a run with PYTEST_ADDOPTS (`.ci/run` never sets it).
     for name in ("UV_CACHE_DIR", "PYTEST_ADDOPTS"):
@@ -208,8 +218,7 @@ def run(spec: dict[str, Any]) -> int:
                 Path(args[0]).write_text(args[1])
                 Path(args[0]).chmod(args[2])
             elif kind == "provided":
-                if not Path(args[0]).exists():
-                    raise SystemExit(f"parity: the image provides {args[0]}; this machine does not")
+                _provide(Path(args[0]))
             elif kind == "service":
                 pending.append(args)
             else:
@@ -228,6 +237,22 @@ def run(spec: dict[str, Any]) -> int:
         return 0
     finally:
         services.stop_all()
+
+
+def _provide(path: Path) -> None:
+    """What the graph copies out of an image (uv, node): the machine's own, linked in place."""
+    if path.exists():
+        return
+    candidates = [Path(str(path).replace(f"{IMAGE_PREFIX}/", "/usr/", 1))]
+    found = shutil.which(path.name, path=HOST_PATH)
+    if found is not None:
+        candidates.append(Path(found))
+    for candidate in candidates:
+        if candidate.exists() and candidate != path:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.symlink_to(candidate)
+            return
+    raise SystemExit(f"parity: the image provides {path}; this machine does not")
 
 
 def _copy(source: Path, target: Path) -> None:

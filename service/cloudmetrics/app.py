@@ -15,16 +15,23 @@ from litestar.openapi import OpenAPIConfig
 from litestar.types import ControllerRouterHandler
 
 from cloudmetrics.cache import open_redis
+from cloudmetrics.dashboard.accounts import Accounts, SignInUnavailable
 from cloudmetrics.dashboard.assets import Assets
+from cloudmetrics.dashboard.pages import dashboard_router
+from cloudmetrics.dashboard.rendering import template_config
 from cloudmetrics.dashboard.schema_docs import LocalSwaggerRenderPlugin
 from cloudmetrics.database import open_pool
 from cloudmetrics.errors import problem_details_plugin
 from cloudmetrics.health.checks import ReadinessCheck, default_checks
+from cloudmetrics.health.probe_connection import ProbeConnection
 from cloudmetrics.health.routes import route_handlers as health_routes
 from cloudmetrics.http_methods import allowed_methods, http_methods_middleware
 from cloudmetrics.identity.key_authentication import KeyAuthenticator
 from cloudmetrics.identity.middleware import api_key_middleware
+from cloudmetrics.identity.routes import identity_routers
 from cloudmetrics.identity.security import security_components
+from cloudmetrics.identity.session_store import STORE_NAME as SESSION_STORE
+from cloudmetrics.identity.sessions import Sessions
 from cloudmetrics.logs import configure_logging
 from cloudmetrics.metrics.routes import metrics_router
 from cloudmetrics.rate_limit import RateLimiting
@@ -44,6 +51,7 @@ def create_app(
     *,
     readiness_checks: Sequence[ReadinessCheck] | None = None,
     extra_route_handlers: Sequence[ControllerRouterHandler] = (),
+    accounts: Accounts | None = None,
 ) -> Litestar:
     """Build the service. ``extra_route_handlers`` lets tests mount probes of their own."""
     configure_logging(settings.log)
@@ -52,12 +60,14 @@ def create_app(
     async def resources_lifespan(app: Litestar) -> AsyncGenerator[None]:
         pool = await open_pool(settings.database)
         redis = open_redis(settings.cache)
-        app.state.resources = Resources(settings=settings, pool=pool, redis=redis)
+        probe = ProbeConnection(settings.database)
+        app.state.resources = Resources(settings=settings, pool=pool, redis=redis, probe=probe)
         log.info("started", version=settings.version, release_id=settings.release_id)
         try:
             yield
         finally:
             await redis.aclose()
+            await probe.close()
             try:
                 await asyncio.wait_for(pool.close(), POOL_CLOSE_TIMEOUT_SECONDS)
             except TimeoutError:
@@ -68,6 +78,7 @@ def create_app(
     # Authentication runs first, so the limit is counted per key.
     rate_limiting = RateLimiting(settings)
     authenticator = KeyAuthenticator(settings.identity)
+    sessions = Sessions(settings)
     assets = Assets.load_or_none(Path(settings.assets_dir))
     app = Litestar(
         route_handlers=[
@@ -76,12 +87,15 @@ def create_app(
                 settings,
                 middleware=[api_key_middleware(authenticator), *rate_limiting.middleware],
             ),
+            *identity_routers(sessions.middleware),
             assets.router(),
+            dashboard_router(),
             *extra_route_handlers,
         ],
-        lifespan=[resources_lifespan, rate_limiting.lifespan],
-        stores=rate_limiting.stores,
-        state=_initial_state(readiness_checks),
+        lifespan=[resources_lifespan, rate_limiting.lifespan, sessions.lifespan],
+        stores={**rate_limiting.stores, SESSION_STORE: sessions.store},
+        state=_initial_state(readiness_checks, accounts),
+        template_config=template_config(assets),
         plugins=[problem_details_plugin()],
         openapi_config=OpenAPIConfig(
             title="CloudMetrics API",
@@ -112,9 +126,13 @@ def create_app(
     return app
 
 
-def _initial_state(readiness_checks: Sequence[ReadinessCheck] | None) -> State:
+def _initial_state(
+    readiness_checks: Sequence[ReadinessCheck] | None, accounts: Accounts | None
+) -> State:
     checks = list(readiness_checks) if readiness_checks is not None else default_checks()
-    return State({"readiness_checks": checks})
+    return State(
+        {"readiness_checks": checks, "dashboard_accounts": accounts or SignInUnavailable()}
+    )
 
 
 __all__ = ["create_app"]

@@ -36,6 +36,8 @@ def open_redis(settings: CacheSettings) -> RedisClient:
     if settings.cluster:
         return RedisCluster.from_url(
             settings.url,
+            username=settings.username,
+            password=settings.password,
             socket_timeout=settings.socket_timeout,
             socket_connect_timeout=settings.socket_timeout,
             retry=Retry(NoBackoff(), retries=0),
@@ -43,6 +45,8 @@ def open_redis(settings: CacheSettings) -> RedisClient:
         )
     return Redis.from_url(  # pyright: ignore[reportUnknownMemberType]
         settings.url,
+        username=settings.username,
+        password=settings.password,
         socket_timeout=settings.socket_timeout,
         socket_connect_timeout=settings.socket_timeout,
         health_check_interval=15,

@@ -57,8 +57,11 @@ async def wait_for_postgresql(url: str, *, timeout: float) -> None:
         )
 
 
-async def wait_for_redis(url: str, *, timeout: float) -> None:
-    last_error = await _retry_until(timeout, lambda: _ping_redis(url))
+async def wait_for_redis(
+    url: str, *, timeout: float, username: str | None = None, password: str | None = None
+) -> None:
+    settings = CacheSettings(url=url, socket_timeout=2, username=username, password=password)
+    last_error = await _retry_until(timeout, lambda: _ping_redis(settings))
     if last_error is not None:
         raise DependencyMissing(
             f"Redis is not reachable at {redact(url)} ({describe_error(last_error)}): {START_REDIS}"
@@ -97,8 +100,8 @@ async def _ping_postgresql(url: str) -> None:
         await connection.close()
 
 
-async def _ping_redis(url: str) -> None:
-    client = open_redis(CacheSettings(url=url, socket_timeout=2))
+async def _ping_redis(settings: CacheSettings) -> None:
+    client = open_redis(settings)
     try:
         await ping(client)
     finally:

@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
@@ -45,7 +45,11 @@ class DatabaseSettings(msgspec.Struct, frozen=True, kw_only=True):
     # Bounded wait for a pooled connection; past it the request gets a 503, never a hang.
     acquire_timeout: Seconds = 2.0
     connect_timeout: Seconds = 5.0
-    command_timeout: Seconds = 30.0
+    # A statement of this API is small (a COPY of at most INGEST_MAX_POINTS points, a query of
+    # at most QUERY_MAX_BUCKETS buckets) and takes milliseconds; one that runs this long means a
+    # frozen or overloaded database. This bounds how long a request can wait on one before its
+    # 503: command_timeout, plus up to acquire_timeout to hand the connection back.
+    command_timeout: Seconds = 5.0
     # 0 disables prepared-statement caching, required behind a transaction pooler.
     statement_cache_size: NonNegativeInt = 100
 
@@ -57,6 +61,11 @@ class CacheSettings(msgspec.Struct, frozen=True, kw_only=True):
     # ElastiCache with cluster mode enabled needs a cluster-aware client that follows MOVED
     # redirects; a plain client would see most keys as errors (and so as cache misses).
     cluster: bool = False
+    # Redis AUTH, kept out of the URL so the URL can live in plain configuration: ElastiCache's
+    # auth token (no username) or an RBAC user's name and password. In AWS the password comes
+    # from Secrets Manager as a task secret.
+    username: str | None = None
+    password: str | None = None
 
 
 class ServerSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,9 +75,11 @@ class ServerSettings(msgspec.Struct, frozen=True, kw_only=True):
     # How long in-flight requests may take to finish after SIGTERM. ECS waits 30 s by default
     # before SIGKILL, so stay below that.
     graceful_shutdown_timeout: Seconds = 20.0
-    # Peers whose X-Forwarded-For/-Proto uvicorn believes. Behind the ALB the task is reachable
-    # only from the ALB's security group, so "*" is safe there; locally nobody is trusted but
-    # ourselves. Without it every client would share the ALB's address (and its rate limit).
+    # Peers (addresses or CIDR ranges) whose X-Forwarded-For/-Proto uvicorn believes: behind
+    # the ALB, the ALB's subnets. Uvicorn walks X-Forwarded-For from the right past trusted
+    # hops, so the client's address is the one the ALB appended; "*" would make it take the
+    # left-most entry, which the client writes. Without it every client would share the ALB's
+    # address (and its rate limit).
     forwarded_allow_ips: str = "127.0.0.1"
 
 
@@ -123,6 +134,16 @@ class IdentitySettings(msgspec.Struct, frozen=True, kw_only=True):
     # working (the issue promises within 5 s on every task), so it may not exceed 5.
     key_cache_ttl_seconds: Annotated[float, msgspec.Meta(gt=0, le=5)] = 2.0
     key_cache_max_entries: PositiveInt = 10_000
+    # Signs the CSRF tokens of the sign-in and key management endpoints. Every task must share
+    # it; in AWS it reaches the task as a secret. Unset, each process makes up its own (fine for
+    # one local process, and said in a warning).
+    session_secret: str | None = None
+    # Secure cookies: on wherever the service is reached over TLS (the ALB sets it).
+    secure_cookies: bool = False
+    session_max_age_seconds: PositiveInt = 8 * 3600
+    # Sign-in attempts per account and per client address in a 15-minute window.
+    sign_in_attempts_per_account: PositiveInt = 10
+    sign_in_attempts_per_address: PositiveInt = 30
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -165,6 +186,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         """Checks msgspec's types cannot express; raise SettingsError on the first problem."""
         _require_scheme("DATABASE_URL", self.database.url, ("postgresql://", "postgres://"))
         _require_scheme("REDIS_URL", self.cache.url, ("redis://", "rediss://", "unix://"))
+        _require_root_certificate(self.database.url)
+        secret = self.identity.session_secret
+        if secret is not None and (len(secret) < 32 or _is_placeholder(secret)):
+            raise SettingsError("invalid SESSION_SECRET: use at least 32 random characters")
         # The drivers parse URLs only when they first connect, and then fail with a traceback
         # (asyncpg: int('notaport')); check the ports here so a typo is one line at start-up.
         _require_numeric_ports("DATABASE_URL", self.database.url)
@@ -188,6 +213,8 @@ ENVIRONMENT: dict[str, tuple[str | None, str]] = {
     "REDIS_SOCKET_TIMEOUT": ("cache", "socket_timeout"),
     "REDIS_KEY_PREFIX": ("cache", "key_prefix"),
     "REDIS_CLUSTER": ("cache", "cluster"),
+    "REDIS_USERNAME": ("cache", "username"),
+    "REDIS_PASSWORD": ("cache", "password"),
     "HOST": ("server", "host"),
     "PORT": ("server", "port"),
     "WEB_CONCURRENCY": ("server", "workers"),
@@ -210,6 +237,11 @@ ENVIRONMENT: dict[str, tuple[str | None, str]] = {
     "PARTITIONS_AHEAD_DAYS": ("storage", "partitions_ahead_days"),
     "API_KEY_CACHE_TTL": ("identity", "key_cache_ttl_seconds"),
     "API_KEY_CACHE_MAX_ENTRIES": ("identity", "key_cache_max_entries"),
+    "SESSION_SECRET": ("identity", "session_secret"),
+    "SESSION_COOKIE_SECURE": ("identity", "secure_cookies"),
+    "SESSION_MAX_AGE": ("identity", "session_max_age_seconds"),
+    "SIGN_IN_ATTEMPTS_PER_ACCOUNT": ("identity", "sign_in_attempts_per_account"),
+    "SIGN_IN_ATTEMPTS_PER_ADDRESS": ("identity", "sign_in_attempts_per_address"),
     "MIGRATIONS_DIR": (None, "migrations_dir"),
     "ASSETS_DIR": (None, "assets_dir"),
     "RELEASE_ID": (None, "release_id"),
@@ -231,11 +263,33 @@ def _explain(error: msgspec.ValidationError) -> str:
     return f"invalid settings: {message}"
 
 
+def _is_placeholder(value: str) -> bool:
+    return any(marker in value.lower() for marker in _PLACEHOLDERS)
+
+
 def _require_scheme(variable: str, value: str, schemes: tuple[str, ...]) -> None:
     if not value.startswith(schemes):
         raise SettingsError(f"invalid {variable}: must start with one of {', '.join(schemes)}")
     if any(marker in value.lower() for marker in _PLACEHOLDERS):
         raise SettingsError(f"invalid {variable}: it still holds a placeholder value")
+
+
+def _require_root_certificate(url: str) -> None:
+    """sslmode=verify-ca/verify-full needs the CA bundle; say so at start-up, not per request.
+
+    asyncpg reads sslrootcert from the URL (or PGSSLROOTCERT, then ~/.postgresql/root.crt).
+    """
+    query = parse_qs(urlsplit(url).query)
+    mode = query.get("sslmode", [""])[-1]
+    if mode not in ("verify-ca", "verify-full"):
+        return
+    default = Path.home() / ".postgresql" / "root.crt"
+    bundle = query.get("sslrootcert", [os.environ.get("PGSSLROOTCERT", str(default))])[-1]
+    if not Path(bundle).is_file():
+        raise SettingsError(
+            f"invalid DATABASE_URL: sslmode={mode} needs the server's CA bundle, "
+            f"and {bundle} is not a file"
+        )
 
 
 def _require_numeric_ports(variable: str, url: str) -> None:

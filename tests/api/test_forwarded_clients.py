@@ -50,3 +50,39 @@ def test_two_keys_behind_one_address_are_limited_separately(
 
     assert first == [200, 200, 429]
     assert second == [200, 200]
+
+
+def _forged(url: str, count: int) -> list[int]:
+    """Requests that carry no key (CORS preflights pass authentication without a principal,
+    so they are counted per client address), as the ALB forwards them: a client-written entry on
+    the left (different each time), then the address the ALB saw."""
+    return [
+        httpx.options(
+            f"{url}/v1/metrics", headers={"X-Forwarded-For": f"192.0.2.{index}, 203.0.113.7"}
+        ).status_code
+        for index in range(count)
+    ]
+
+
+def test_a_forged_left_most_address_does_not_change_the_rate_limit_key(
+    migrated_database_url: str, redis_url: str
+) -> None:
+    # 127.0.0.0/8 plays the ALB's subnets (the stacks trust their public subnets' CIDRs).
+    with live_service(
+        migrated_database_url,
+        redis_url,
+        RATE_LIMIT_PER_MINUTE="2",
+        FORWARDED_ALLOW_IPS="127.0.0.0/8",
+    ) as url:
+        assert _forged(url, 3)[-1] == 429
+
+
+def test_trusting_every_peer_lets_clients_choose_their_address(
+    migrated_database_url: str, redis_url: str
+) -> None:
+    # What FORWARDED_ALLOW_IPS="*" did in AWS: the left-most entry counts, so each forged
+    # address gets a fresh budget and is never limited.
+    with live_service(
+        migrated_database_url, redis_url, RATE_LIMIT_PER_MINUTE="2", FORWARDED_ALLOW_IPS="*"
+    ) as url:
+        assert 429 not in _forged(url, 3)

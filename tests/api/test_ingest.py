@@ -262,3 +262,25 @@ async def test_concurrent_batches_creating_the_same_metrics_all_succeed(
     assert await fetch_value(migrated_database_url, "SELECT count(*) FROM metrics") == 6
     assert await point_count(migrated_database_url) == 36
     assert await fetch_value(migrated_database_url, "SELECT count(*) FROM series") == 6
+
+
+@pytest.mark.parametrize(
+    ("value_json", "stored"),
+    [
+        pytest.param('1, "value": 2', 2.0, id="duplicate key keeps the last"),
+        pytest.param("1e-400", 0.0, id="below the smallest double is 0"),
+        pytest.param("5e-324", 5e-324, id="the smallest double is kept"),
+    ],
+)
+async def test_documented_json_edge_cases_are_stored_as_docs_api_says(
+    client: Client, migrated_database_url: str, value_json: str, stored: float
+) -> None:
+    at = (now() - timedelta(minutes=1)).isoformat()
+    body = f'{{"points": [{{"name": "edge.case", "timestamp": "{at}", "value": {value_json}}}]}}'
+
+    response = await client.post(
+        "/v1/metrics", content=body.encode(), headers={"content-type": "application/json"}
+    )
+
+    assert response.status_code == 201, response.text
+    assert await fetch_value(migrated_database_url, "SELECT value FROM samples") == stored

@@ -114,10 +114,12 @@ def test_uv_downloads_are_cached_on_a_named_volume(module: CloudmetricsCi) -> No
     assert builder(module).cache_mounts == {"/root/.cache/uv": "cloudmetrics-uv"}
 
 
-def test_final_stage_holds_only_the_environment_and_the_migrations(module: CloudmetricsCi) -> None:
+def test_final_stage_holds_only_the_environment_the_migrations_and_the_assets(
+    module: CloudmetricsCi,
+) -> None:
     final = image(module)
     copied = {f.args["path"] for f in final.calls("withDirectory")}
-    assert copied == {"/app/.venv", "/app/migrations"}
+    assert copied == {"/app/.venv", "/app/migrations", "/app/web/dist"}
     assert final.calls("withFile") == []
     migrations = final.argument("withDirectory", "source")  # first copy is the venv
     assert migrations.calls("directory")[-1].args["path"] == "/app/.venv"

@@ -66,7 +66,13 @@ def test_dev_lock_is_installed_before_the_source_is_copied(check: tuple[str, Pla
         f.args["path"] for f in plan.fields[:synced_at] if f.name in {"withFile", "withDirectory"}
     ]
     # uv and the dev lock only: any source before the sync reinstalls on every edit.
-    assert set(copied) == {"/usr/local/bin/uv", "/usr/local/bin/uvx", "/src/requirements/dev.txt"}
+    assert set(copied) == {
+        "/usr/local/bin/uv",
+        "/usr/local/bin/uvx",
+        "/usr/local/bin/node",
+        "/usr/local/lib/node_modules/npm",
+        "/src/requirements/dev.txt",
+    }
     lock = plan.position("withFile", path="/src/requirements/dev.txt")
     synced = plan.exec_position("uv", "pip", "sync")
     source_copied = plan.position("withDirectory", path="/src")
@@ -82,6 +88,7 @@ def test_tool_caches_are_named_volumes(check: tuple[str, Plan]) -> None:
         "/var/cache/apt": "cloudmetrics-apt-archives",
         "/var/lib/apt/lists": "cloudmetrics-apt-lists",
         "/root/.cache/uv": "cloudmetrics-uv",
+        "/root/.npm": "cloudmetrics-npm",
     }
 
 
@@ -127,3 +134,16 @@ async def test_ci_fails_when_either_check_fails(
     monkeypatch.setattr(dagger.Container, "stdout", failing_test)
     with pytest.RaisesGroup(dagger.DaggerError):
         await module.ci()
+
+
+def test_node_20_and_npm_come_from_the_pinned_node_image(check: tuple[str, Plan]) -> None:
+    # make test/lint build and check web/ (npm ci, esbuild, ESLint): package.json wants node >= 20.
+    _, plan = check
+    node = plan.fields[plan.position("withFile", path="/usr/local/bin/node")]
+    assert images(node.args["source"]) == {"node:20.20.2-bookworm-slim"}
+    assert plan.exec_position("ln", "-sf") < plan.position("withDirectory", path="/src")
+    assert plan.execs[
+        plan.execs.index(
+            ["ln", "-sf", "/usr/local/lib/node_modules/npm/bin/npm-cli.js", "/usr/local/bin/npm"]
+        )
+    ]

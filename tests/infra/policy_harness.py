@@ -56,7 +56,8 @@ def _options(resource: Resource) -> PolicyResourceOptions:
 def _provider(snapshot: Snapshot, resource: Resource) -> PolicyProviderResource | None:
     if not resource.provider:
         return None
-    urn = resource.provider.rpartition("::")[0]
+    # The SDK's reference names the root stack in the type chain; recorded URNs do not.
+    urn = resource.provider.rpartition("::")[0].replace("::pulumi:pulumi:Stack$", "::")
     found = [r for r in snapshot.resources if r.urn == urn]
     if not found:
         return None

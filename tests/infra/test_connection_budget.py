@@ -26,7 +26,8 @@ def peak_connections(stack: Snapshot) -> int:
     tasks = math.ceil(scaling["maxCapacity"] * service["deploymentMaximumPercent"] / 100)
     workers = int(config_parameter(stack, "WEB_CONCURRENCY").inputs["value"])
     pool = int(config_parameter(stack, "DATABASE_POOL_MAX_SIZE").inputs["value"])
-    return tasks * workers * pool + MIGRATION_CONNECTIONS + RESERVED_CONNECTIONS
+    # Per worker: its pool plus the readiness probe's own connection (docs/adr/0002).
+    return tasks * workers * (pool + 1) + MIGRATION_CONNECTIONS + RESERVED_CONNECTIONS
 
 
 def test_peak_connections_fit_max_connections(stack: Snapshot) -> None:

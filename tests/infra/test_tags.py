@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.infra.mock_cloud import Snapshot
+from cloudmetrics_policies.ours import REQUIRED_TAGS
+from cloudmetrics_shared.tags import TAG_KEYS
 
-TAG_KEYS = {"Project", "Environment", "Owner", "CostCentre", "ManagedBy"}
+from tests.infra.mock_cloud import Snapshot
 
 
 def provider_inputs(stack: Snapshot) -> dict[str, Any]:
@@ -21,7 +22,7 @@ def provider_inputs(stack: Snapshot) -> dict[str, Any]:
 
 def test_provider_sets_the_default_tags(stack: Snapshot) -> None:
     tags = provider_inputs(stack)["defaultTags"]["tags"]
-    assert set(tags) == TAG_KEYS
+    assert set(tags) == set(TAG_KEYS)
     assert tags["Environment"] == stack.environment
     assert tags["Project"] == "cloudmetrics"
     assert tags["ManagedBy"] == "pulumi"
@@ -68,3 +69,8 @@ def test_provider_functions_use_the_pinned_provider_too(stack: Snapshot) -> None
     assert stack.invokes
     for token, reference in stack.invokes:
         assert reference.endswith(f"::{provider.id}"), token
+
+
+def test_the_policy_pack_requires_the_tags_the_providers_set() -> None:
+    # The pack is a project of its own and cannot import the programs' code.
+    assert REQUIRED_TAGS == TAG_KEYS

@@ -50,3 +50,20 @@ def test_prestart_stops_with_one_line_when_a_migration_fails(
         .splitlines()[-1]
         .startswith("Error: 0900_broken.sql (up) failed at line 3: DivisionByZeroError")
     )
+
+
+def test_prestart_says_how_to_create_the_first_user_and_key(
+    database_url: str, redis_url: str, migrations_dir: Path
+) -> None:
+    environment = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "MIGRATIONS_DIR": str(migrations_dir),
+    }
+
+    result = CliRunner().invoke(main, ["prestart"], env=environment)
+
+    assert result.exit_code == 0, result.output
+    assert "No user or API key exists yet" in result.output
+    assert "cloudmetrics users create" in result.output
+    assert "cloudmetrics keys create --project" in result.output

@@ -60,3 +60,28 @@ async def expire(database_url: str, key_id: str) -> None:
         )
     finally:
         await connection.close()
+
+
+PASSWORD = "correct horse battery staple"
+
+
+async def add_user(
+    database_url: str, email: str, project: str = "acme", role: str = "owner"
+) -> None:
+    """A user of ``project`` (created if missing) with the password PASSWORD."""
+    from cloudmetrics.identity.users import create_user
+
+    connection: Connection = await asyncpg.connect(database_url)
+    try:
+        project_id = await connection.fetchval("SELECT id FROM projects WHERE name = $1", project)
+        if project_id is None:
+            project_id = (await create_project(connection, project)).id
+        await create_user(
+            connection,
+            email,
+            PASSWORD,
+            project_id=project_id,
+            role="owner" if role == "owner" else "member",
+        )
+    finally:
+        await connection.close()

@@ -21,7 +21,9 @@ async def eventually(
     deadline passes first.
 
     The deadline holds for the probes too: one slow probe that answers after ``within`` fails,
-    so "within two seconds" cannot pass on an answer that took ten.
+    so "within two seconds" cannot pass on an answer that took ten. (Cancelling the probe at
+    the deadline is not enough: a probe that swallows the cancellation, as a test client's
+    request can, still hands wait_for its late result.)
     """
     deadline = time.monotonic() + within
     result: T | None = None
@@ -34,6 +36,11 @@ async def eventually(
                 f"condition not met within {within}s: the probe was still running at the "
                 f"deadline; last result: {result!r}"
             ) from None
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"condition not met within {within}s: the probe answered after the deadline; "
+                f"its result: {result!r}"
+            )
         if accept(result):
             return result
         if time.monotonic() >= deadline:

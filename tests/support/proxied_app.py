@@ -38,4 +38,10 @@ async def proxied_app(
             redis.url_for(redis_url, "{}:{}".format(*REDIS)),
         )
         async with AsyncTestClient(create_app(proxied)) as client:
-            yield ProxiedApp(client, postgres, redis)
+            try:
+                yield ProxiedApp(client, postgres, redis)
+            finally:
+                # A test may end mid-partition; closing the pool over frozen connections would
+                # wait out the shutdown's timeout. Gone servers reset them at once.
+                postgres.set_mode("refuse")
+                redis.set_mode("refuse")

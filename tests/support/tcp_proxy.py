@@ -3,8 +3,10 @@
 Modes:
 - ``forward``: bytes flow both ways (normal operation);
 - ``refuse``: every open connection is reset and new ones are closed at once (server down);
-- ``blackhole``: connections are accepted but nothing is forwarded (a network partition, where
-  only timeouts can save the caller).
+- ``blackhole``: a network partition, or a frozen server. New connections are accepted and
+  never answered; open ones stay open but go silent, their bytes held until ``forward`` again,
+  as TCP would retransmit them. No reset tells the client anything: only its own timeouts can
+  save it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
         self._stopped = threading.Event()
+        # Cleared while blackholed: pumps hold what they read until it is set again.
+        self._flowing = threading.Event()
+        self._flowing.set()
         self._acceptor = threading.Thread(target=self._accept_loop, daemon=True)
 
     def __enter__(self) -> Self:
@@ -39,6 +44,7 @@ class TcpProxy:
 
     def __exit__(self, *_: object) -> None:
         self._stopped.set()
+        self._flowing.set()  # release held pumps so they see the closed sockets and end
         self._acceptor.join(timeout=2)
         self._close_all()
         self._listener.close()
@@ -50,7 +56,11 @@ class TcpProxy:
     def set_mode(self, mode: Mode) -> None:
         with self._lock:
             self._mode = mode
-        if mode != "forward":
+        if mode == "forward":
+            self._flowing.set()
+        else:
+            self._flowing.clear()
+        if mode == "refuse":
             # Existing connections die too, as they would when a server goes away.
             self._close_all()
 
@@ -89,6 +99,8 @@ class TcpProxy:
                 self._untrack(client)
                 client.close()
                 continue
+            # The timeout was for connecting: an idle pooled connection must not be cut after 2 s.
+            upstream.settimeout(None)
             self._track(upstream)
             for source, target in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
@@ -96,6 +108,7 @@ class TcpProxy:
     def _pump(self, source: socket.socket, target: socket.socket) -> None:
         try:
             while data := source.recv(65536):
+                self._flowing.wait()
                 target.sendall(data)
         except OSError:
             pass

@@ -18,7 +18,9 @@ if (container && bundle) {
   bundle({
     url: container.dataset.specUrl,
     dom_id: "#swagger-container",
-    deepLinking: true,
+    // Deep links put an anchor inside each operation's toggle button (nested interactive
+    // elements, which screen readers cannot reach).
+    deepLinking: false,
     showExtensions: true,
     showCommonExtensions: true,
     presets: [bundle.presets.apis, bundle.SwaggerUIStandalonePreset],

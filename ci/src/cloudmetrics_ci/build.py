@@ -9,8 +9,8 @@ installs it without dependencies. The final stage starts again from the slim Pyt
 image and takes only that environment and the migrations: no uv, no compiler, no build
 tools, nothing from the dev toolchain.
 
-A later stage (a front-end build, say) is one more function returning a Directory that
-`service_image` copies in, like `runtime_environment`.
+The dashboard's front end is a third stage (frontend.py, on Node): the final stage copies
+only its output, web/dist, and points ASSETS_DIR at it. The image carries no Node.
 """
 
 from typing import Final
@@ -19,11 +19,13 @@ import dagger
 from dagger import dag
 
 from cloudmetrics_ci import images
+from cloudmetrics_ci.frontend import frontend_assets
 from cloudmetrics_ci.toolchain import python_with_uv
 
 APP_DIR: Final = "/app"
 VENV: Final = f"{APP_DIR}/.venv"
 MIGRATIONS_DIR: Final = f"{APP_DIR}/migrations"
+ASSETS_DIR: Final = f"{APP_DIR}/web/dist"
 SERVICE_PORT: Final = 8000
 # A fixed numeric id: ECS and Kubernetes can verify "non-root" only from a number.
 APP_UID: Final = 10001
@@ -103,6 +105,7 @@ def service_image(source: dagger.Directory, revision: str) -> dagger.Container:
         # process cannot rewrite its own code.
         .with_directory(VENV, runtime_environment(source))
         .with_directory(MIGRATIONS_DIR, source.directory("migrations"))
+        .with_directory(ASSETS_DIR, frontend_assets(source))
         .with_workdir(APP_DIR)
         .with_env_variable("PATH", SEARCH_PATH)
         .with_env_variable("VIRTUAL_ENV", VENV)
@@ -113,6 +116,7 @@ def service_image(source: dagger.Directory, revision: str) -> dagger.Container:
         .with_env_variable("HOST", "0.0.0.0")  # noqa: S104
         .with_env_variable("PORT", str(SERVICE_PORT))
         .with_env_variable("MIGRATIONS_DIR", MIGRATIONS_DIR)
+        .with_env_variable("ASSETS_DIR", ASSETS_DIR)
         .with_env_variable("RELEASE_ID", revision)
         .with_label("org.opencontainers.image.title", "cloudmetrics")
         .with_label("org.opencontainers.image.description", "CloudMetrics API service")

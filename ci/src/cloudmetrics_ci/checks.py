@@ -17,7 +17,7 @@ from dagger import dag
 from cloudmetrics_ci import images
 from cloudmetrics_ci.services import with_databases
 from cloudmetrics_ci.system_packages import with_system_packages
-from cloudmetrics_ci.toolchain import with_uv
+from cloudmetrics_ci.toolchain import with_node, with_uv
 
 WORKDIR: Final = "/src"
 VENV: Final = f"{WORKDIR}/.venv"
@@ -30,7 +30,7 @@ def dev_environment(source: dagger.Directory) -> dagger.Container:
     # across lock and source changes.
     base = with_system_packages(dag.container().from_(images.PYTHON_TOOLING))
     prepared = (
-        with_uv(base)
+        with_node(with_uv(base))
         .with_workdir(WORKDIR)
         .with_exec(["uv", "venv", "--python", "/usr/local/bin/python3", VENV])
         # Dependency layer: the dev lock only.

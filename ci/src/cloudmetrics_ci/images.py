@@ -12,6 +12,9 @@ PYTHON: Final = "python:3.11.14-slim-bookworm"
 PYTHON_TOOLING: Final = "python:3.11.14-bookworm"
 # uv is copied out of its own image; the version matches the Makefile's UV_VERSION.
 UV: Final = "ghcr.io/astral-sh/uv:0.13.9"
+# Node.js and npm for the dashboard's front end (web/package.json wants node >= 20),
+# copied out of the official image: Debian bookworm's own nodejs is 18.
+NODE: Final = "node:20.20.2-bookworm-slim"
 
 # Production runs PostgreSQL 16 and Redis 7: checks and the local stack do too.
 # The check containers install the client tools of the same major version.

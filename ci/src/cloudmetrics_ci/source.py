@@ -23,6 +23,9 @@ SOURCE_IGNORE: Final = [
     "benchmarks/results",
     # Pulumi's virtualenvs (the program's and the policy pack's).
     "infra/**/venv",
+    # The front end's installed packages and build output: npm ci and make rebuild them.
+    "web/node_modules",
+    "web/dist",
 ]
 
 Source = Annotated[

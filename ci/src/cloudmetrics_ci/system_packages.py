@@ -9,6 +9,8 @@
   repository's signing key.
 - `redis-server` and `redis-cli` (package `redis-server`): tests/cluster starts
   a throwaway three-node Redis Cluster from them.
+- `chromium` and `chromium-driver`: the dashboard's browser tests drive Debian's Chromium
+  with Playwright (which never downloads a browser of its own).
 """
 
 from typing import Final
@@ -20,7 +22,7 @@ from cloudmetrics_ci import images
 
 PGDG_SETUP_SCRIPT: Final = "/usr/share/postgresql-common/pgdg/apt.postgresql.org.sh"
 POSTGRES_CLIENT: Final = f"postgresql-client-{images.POSTGRES_MAJOR}"
-PACKAGES: Final = ("make", POSTGRES_CLIENT, "redis-server")
+PACKAGES: Final = ("make", POSTGRES_CLIENT, "redis-server", "chromium", "chromium-driver")
 APT_INSTALL: Final = ["apt-get", "install", "--yes", "--no-install-recommends"]
 
 # Downloaded packages and package lists survive between runs on named volumes,

@@ -9,6 +9,9 @@ from cloudmetrics_ci import images
 
 UV_CACHE_VOLUME: Final = "cloudmetrics-uv"
 UV_CACHE_PATH: Final = "/root/.cache/uv"
+NPM_CACHE_VOLUME: Final = "cloudmetrics-npm"
+NPM_CACHE_PATH: Final = "/root/.npm"
+NODE_MODULES: Final = "/usr/local/lib/node_modules"
 
 
 def python_with_uv(image: str, platform: dagger.Platform | None = None) -> dagger.Container:
@@ -27,4 +30,18 @@ def with_uv(container: dagger.Container) -> dagger.Container:
         .with_env_variable("UV_LINK_MODE", "copy")
         .with_env_variable("UV_PYTHON_DOWNLOADS", "never")
         .with_env_variable("UV_NO_PROGRESS", "1")
+    )
+
+
+def with_node(container: dagger.Container) -> dagger.Container:
+    """`container` plus Node.js and npm from the node image, npm's cache on a named volume.
+
+    `make test` and `make lint` build and check web/ (`npm ci`, esbuild, ESLint, tsc).
+    """
+    node = dag.container().from_(images.NODE)
+    return (
+        container.with_file("/usr/local/bin/node", node.file("/usr/local/bin/node"))
+        .with_directory(f"{NODE_MODULES}/npm", node.directory(f"{NODE_MODULES}/npm"))
+        .with_exec(["ln", "-sf", f"{NODE_MODULES}/npm/bin/npm-cli.js", "/usr/local/bin/npm"])
+        .with_mounted_cache(NPM_CACHE_PATH, dag.cache_volume(NPM_CACHE_VOLUME))
     )

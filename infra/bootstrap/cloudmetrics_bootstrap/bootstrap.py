@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+from cloudmetrics_shared.tags import default_tags
 
 from cloudmetrics_bootstrap.github_oidc import GitHubDeployRoles, GitHubDeployRolesArgs
 from cloudmetrics_bootstrap.secrets_keys import SecretsKey, SecretsKeyArgs
-from cloudmetrics_bootstrap.settings import MAIN_PROJECT, BootstrapSettings
+from cloudmetrics_bootstrap.settings import BootstrapSettings
 from cloudmetrics_bootstrap.state_bucket import StateBucket, StateBucketArgs
 
 
@@ -24,7 +25,10 @@ def build_bootstrap(settings: BootstrapSettings) -> Bootstrap:
         region=settings.region,
         allowed_account_ids=[settings.account_id],
         default_tags={
-            "tags": {"Project": MAIN_PROJECT, "ManagedBy": "pulumi", "Stack": "bootstrap"}
+            "tags": {
+                **default_tags(pulumi.get_stack(), settings.owner, settings.cost_centre),
+                "Stack": "bootstrap",
+            }
         },
     )
     on_aws = pulumi.ResourceOptions(providers=[provider])

@@ -27,6 +27,8 @@ class BootstrapSettings:
     """owner/name of the repository whose workflows may deploy."""
     environments: tuple[str, ...]
     """The cloudmetrics environments (GitHub environments) deployed into this account."""
+    owner: str
+    cost_centre: str
 
     @property
     def state_bucket_name(self) -> str:
@@ -51,11 +53,19 @@ class BootstrapSettings:
             account_id=config.require("accountId"),
             github_repository=config.require("githubRepository"),
             environments=environments,
+            owner=config.require("owner"),
+            cost_centre=config.require("costCentre"),
         )
 
     @staticmethod
     def from_values(
-        *, region: str, account_id: str, github_repository: str, environments: Sequence[object]
+        *,
+        region: str,
+        account_id: str,
+        github_repository: str,
+        environments: Sequence[object],
+        owner: str,
+        cost_centre: str,
     ) -> BootstrapSettings:
         refused = placeholders.problems(
             {
@@ -73,4 +83,4 @@ class BootstrapSettings:
         names = tuple(str(environment) for environment in environments)
         if not names or any(name not in ENVIRONMENTS for name in names):
             raise SettingsError(f"{PROJECT}:environments must list some of {ENVIRONMENTS}")
-        return BootstrapSettings(region, account_id, github_repository, names)
+        return BootstrapSettings(region, account_id, github_repository, names, owner, cost_centre)

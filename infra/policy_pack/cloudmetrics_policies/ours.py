@@ -14,6 +14,7 @@ from cloudmetrics_policies.compute import TASK_DEFINITION, containers
 from cloudmetrics_policies.edge import INGRESS_RULE, LOAD_BALANCER
 from cloudmetrics_policies.reading import (
     depends_through,
+    has,
     items,
     of_type,
     port_range,
@@ -62,21 +63,28 @@ def no_secret_in_task_environment(args: ResourceValidationArgs) -> Iterator[str]
                 )
 
 
-def _tags(value: object) -> dict[str, str]:
+def _object(value: object) -> Mapping[str, Any]:
+    """An object property; provider configuration reaches the engine as a JSON string."""
     parsed = json.loads(value) if isinstance(value, str) else value
-    if not isinstance(parsed, Mapping):
-        return {}
-    return {str(k): str(v) for k, v in cast("Mapping[Any, Any]", parsed).items()}
+    return cast("Mapping[str, Any]", parsed) if isinstance(parsed, Mapping) else {}
+
+
+def _tags(value: object) -> dict[str, str]:
+    return {str(key): str(tag) for key, tag in _object(value).items()}
 
 
 def tagged(args: ResourceValidationArgs) -> Iterator[str]:
-    if args.provider is None or not args.resource_type.startswith("aws:"):
+    if not args.resource_type.startswith("aws:"):
         return
-    # The provider's default tags land on every resource it manages; resources that cannot
-    # carry tags are held to it too, so forgetting the tagged provider never goes unnoticed.
-    defaults = _tags(args.provider.props.get("defaultTags"))
-    effective = {**_tags(defaults.get("tags")), **_tags(args.props.get("tags"))}
-    effective |= _tags(args.props.get("tagsAll"))
+    if has(args.props, "tagsAll"):
+        # What the provider computed: its default tags merged with the resource's own.
+        effective = _tags(args.props.get("tagsAll"))
+    else:
+        # The provider's default tags land on every resource it manages; resources that cannot
+        # carry tags are held to it too, so forgetting the tagged provider never goes unnoticed.
+        provider: Mapping[str, Any] = args.provider.props if args.provider is not None else {}
+        defaults = _object(provider.get("defaultTags"))
+        effective = {**_tags(defaults.get("tags")), **_tags(args.props.get("tags"))}
     missing = [tag for tag in REQUIRED_TAGS if not effective.get(tag)]
     if missing:
         yield f"missing tags {', '.join(missing)} (give the resource the tagged AWS provider)"

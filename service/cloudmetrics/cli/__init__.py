@@ -16,6 +16,7 @@ from cloudmetrics.cli.prestart import prestart
 from cloudmetrics.cli.projects import projects
 from cloudmetrics.cli.serve import serve
 from cloudmetrics.cli.smoke import smoke
+from cloudmetrics.cli.users import users
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,3 +33,4 @@ main.add_command(smoke)
 main.add_command(maintain)
 main.add_command(projects)
 main.add_command(keys)
+main.add_command(users)

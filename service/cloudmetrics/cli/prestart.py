@@ -42,6 +42,32 @@ def prestart(create_database: bool, wait_seconds: float) -> None:
     # Partitions are made ahead here too, so a fresh or long-idle environment can ingest at
     # once without waiting for the scheduled maintenance task.
     asyncio.run(run_maintenance(settings, dry_run=False, echo=click.echo))
+    if asyncio.run(_nobody_can_sign_in(settings.database.url)):
+        click.echo(FIRST_STEPS)
+
+
+# Printed while the database has neither a user nor an API key: /v1 refuses every call then.
+FIRST_STEPS = """\
+No user or API key exists yet; every /v1 call will be refused (401). Create the first ones:
+  .venv/bin/cloudmetrics projects create my-project
+  .venv/bin/cloudmetrics users create you@example.com --project my-project --role owner
+  .venv/bin/cloudmetrics keys create --project my-project --scope read,write
+then call the API with `Authorization: Bearer <the key printed last>`."""
+
+
+async def _nobody_can_sign_in(database_url: str) -> bool:
+    import asyncpg
+
+    connection = await asyncpg.connect(database_url, timeout=10)
+    try:
+        found = await connection.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM api_keys)"
+        )
+    except asyncpg.UndefinedTableError:  # another MIGRATIONS_DIR: not our schema to advise on
+        return False
+    finally:
+        await connection.close()
+    return not found
 
 
 async def _prestart(settings: Settings, *, create_database: bool, wait_seconds: float) -> None:
@@ -70,7 +96,12 @@ async def _prestart(settings: Settings, *, create_database: bool, wait_seconds: 
     # unlimited, /ready says warn), so its absence is worth a warning, never a refusal. One
     # attempt, no waiting: nothing that follows needs it.
     try:
-        await wait_for_redis(settings.cache.url, timeout=0)
+        await wait_for_redis(
+            settings.cache.url,
+            timeout=0,
+            username=settings.cache.username,
+            password=settings.cache.password,
+        )
     except DependencyMissing as error:
         click.echo(f"Warning: {error}; the API serves without its cache and rate limits", err=True)
         click.echo("PostgreSQL answers; Redis does not")

@@ -38,6 +38,7 @@ class LocalSwaggerRenderPlugin(OpenAPIRenderPlugin):
 <title>{title}</title>
 <link rel="icon" href="{url("favicon.svg")}" type="image/svg+xml">
 <link rel="stylesheet" href="{url("swagger-ui.css")}">
+<link rel="stylesheet" href="{url("swagger-overrides.css")}">
 <script src="{url("swagger-ui-bundle.js")}" defer></script>
 <script src="{url("swagger-ui-standalone-preset.js")}" defer></script>
 <script type="module" src="{url("swagger-init.js")}"></script>
@@ -52,6 +53,7 @@ class LocalSwaggerRenderPlugin(OpenAPIRenderPlugin):
 _FILES = (
     "favicon.svg",
     "swagger-ui.css",
+    "swagger-overrides.css",
     "swagger-ui-bundle.js",
     "swagger-ui-standalone-preset.js",
     "swagger-init.js",

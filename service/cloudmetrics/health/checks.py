@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 import structlog
 
 from cloudmetrics import cache
-from cloudmetrics.database import acquire
 from cloudmetrics.errors import CloudMetricsError
 from cloudmetrics.health.report import CheckEntry, Status
 from cloudmetrics.migrations.head import code_migrations, judge
@@ -46,21 +45,17 @@ class ReadinessCheck:
 
 
 async def probe_postgresql(resources: Resources) -> Outcome | None:
-    settings = resources.settings
-    # A full pool is reported as such (not as a generic timeout) when its wait is the shorter.
-    acquire_timeout = min(settings.database.acquire_timeout, settings.health.check_timeout)
-    async with acquire(resources.pool, acquire_timeout) as connection:
-        await connection.fetchval("SELECT 1", timeout=settings.health.check_timeout)
+    # On readiness's own connection, never the pool's: a pool busy with traffic is not an
+    # unready task (probe_connection.py).
+    await resources.probe.run(lambda connection: connection.fetchval("SELECT 1"))
     return None
 
 
 async def probe_schema(resources: Resources) -> Outcome | None:
     """The database is at the code's migration head (docs/migrations.md)."""
-    timeout = resources.settings.health.check_timeout
     # Read once per process and cached: a probe costs one ledger query, no disk access.
     code = code_migrations(resources.settings.migrations_dir)
-    async with acquire(resources.pool, timeout) as connection:
-        ledger = await read_ledger(connection)
+    ledger = await resources.probe.run(read_ledger)
     verdict = judge(code, ledger)
     return Outcome(verdict.status, verdict.output)
 

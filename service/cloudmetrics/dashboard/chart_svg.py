@@ -1,0 +1,92 @@
+"""The chart drawn on the server as SVG: the page shows data before (or without) any script.
+
+Contiguous runs of non-empty buckets become one path each, so empty buckets are gaps, as in
+the interactive chart that replaces it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from cloudmetrics.dashboard.buckets import Bucket
+
+WIDTH = 800
+HEIGHT = 320
+LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 28
+X_TICKS = 6
+Y_TICKS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    position: float
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChartGeometry:
+    width: int = WIDTH
+    height: int = HEIGHT
+    paths: list[str] = field(default_factory=list[str])
+    # Lone buckets (no neighbour to draw a line to) are drawn as dots.
+    dots: list[tuple[float, float]] = field(default_factory=list[tuple[float, float]])
+    x_ticks: list[Tick] = field(default_factory=list[Tick])
+    y_ticks: list[Tick] = field(default_factory=list[Tick])
+    plot_left: int = LEFT
+    plot_right: int = WIDTH - RIGHT
+    plot_top: int = TOP
+    plot_bottom: int = HEIGHT - BOTTOM
+
+
+def _value_range(values: list[float]) -> tuple[float, float]:
+    low, high = min(values), max(values)
+    if math.isclose(low, high):
+        pad = abs(low) * 0.1 or 1.0
+        return low - pad, high + pad
+    pad = (high - low) * 0.05
+    return low - pad, high + pad
+
+
+def _label(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def chart_geometry(buckets: list[Bucket]) -> ChartGeometry:
+    geometry = ChartGeometry()
+    values = [bucket.value for bucket in buckets if bucket.value is not None]
+    if not buckets:
+        return geometry
+    plot_width = geometry.plot_right - geometry.plot_left
+    plot_height = geometry.plot_bottom - geometry.plot_top
+    last = max(len(buckets) - 1, 1)
+
+    def x_of(index: int) -> float:
+        return round(geometry.plot_left + plot_width * index / last, 1)
+
+    for tick in range(X_TICKS):
+        index = round(last * tick / (X_TICKS - 1))
+        if index < len(buckets):
+            label = buckets[index].start.strftime("%H:%M" if last < 300 else "%m-%d %H:%M")
+            geometry.x_ticks.append(Tick(x_of(index), label))
+    if not values:
+        return geometry
+    low, high = _value_range(values)
+
+    def y_of(value: float) -> float:
+        return round(geometry.plot_bottom - plot_height * (value - low) / (high - low), 1)
+
+    for tick in range(Y_TICKS):
+        value = low + (high - low) * tick / (Y_TICKS - 1)
+        geometry.y_ticks.append(Tick(y_of(value), _label(value)))
+    run: list[tuple[float, float]] = []
+    for index, bucket in enumerate([*buckets, None]):
+        if bucket is not None and bucket.value is not None:
+            run.append((x_of(index), y_of(bucket.value)))
+            continue
+        if len(run) == 1:
+            geometry.dots.append(run[0])
+        elif run:
+            geometry.paths.append("M" + " L".join(f"{x},{y}" for x, y in run))
+        run = []
+    return geometry

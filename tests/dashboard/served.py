@@ -1,0 +1,82 @@
+"""The service running for a browser: uvicorn in a thread of the test process, on a free port,
+against a throwaway database holding one project and some points."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Generator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import uvicorn
+
+from cloudmetrics.app import create_app
+from tests.dashboard.accounts_double import OnePersonAccounts
+from tests.support.identity import IssuedKey
+from tests.support.server import free_port
+from tests.support.settings import make_settings
+
+EMAIL = "ada@example.com"
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    key: IssuedKey
+    accounts: OnePersonAccounts
+
+
+def sample_points(now: datetime) -> list[dict[str, object]]:
+    """cpu.load every 2 minutes over the last hour but for a 10-minute gap; two other metrics."""
+    points: list[dict[str, Any]] = [
+        {
+            "name": "cpu.load",
+            "timestamp": (now - timedelta(minutes=minutes)).isoformat(),
+            "value": 1.0 + (minutes % 7) / 10,
+            "tags": {"host": "web-1" if minutes % 4 == 1 else "web-2"},
+        }
+        for minutes in range(1, 60, 2)
+        if not 20 <= minutes < 30
+    ]
+    points += [
+        {"name": "cpu.idle", "timestamp": now.isoformat(), "value": 0.5, "tags": {}},
+        {"name": "http.requests", "timestamp": now.isoformat(), "value": 3, "tags": {}},
+    ]
+    return points
+
+
+@contextmanager
+def served_dashboard(database_url: str, redis_url: str, key: IssuedKey) -> Generator[Served]:
+    accounts = OnePersonAccounts(
+        email=EMAIL, password=PASSWORD, project_id=key.project_id, project_name="acme"
+    )
+    app = create_app(make_settings(database_url, redis_url), accounts=accounts)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, name="dashboard-server", daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the dashboard's server did not start")
+            time.sleep(0.05)
+        written = httpx.post(
+            f"{url}/v1/metrics",
+            json={"points": sample_points(datetime.now(UTC))},
+            headers=key.headers,
+            timeout=30,
+        )
+        written.raise_for_status()
+        yield Served(url=url, key=key, accounts=accounts)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

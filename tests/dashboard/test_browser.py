@@ -1,0 +1,198 @@
+"""The dashboard in a real browser (Debian's Chromium, driven by Playwright): sign in, find a
+metric, read its chart, change the range, create and revoke a key, sign out.
+
+Every page fails the test on a console error or a CSP violation, and on any serious or
+critical axe-core finding. A failing test leaves a screenshot in test-results/screenshots/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from cloudmetrics.migrations.runner import MigrationRunner
+from cloudmetrics.settings import Settings
+from tests.dashboard.accounts_double import SESSION_COOKIE
+from tests.dashboard.browser import (
+    Watched,
+    axe_source_present,
+    island,
+    save_screenshot,
+    watched_page,
+)
+from tests.dashboard.served import EMAIL, PASSWORD, Served, served_dashboard
+from tests.support.chromium import LAUNCH_ARGS, ensure_chromium
+from tests.support.databases import DatabaseFactory
+from tests.support.identity import issue_key
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = ensure_chromium()
+    axe_source_present()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(executable), args=LAUNCH_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def served(database_factory: DatabaseFactory, redis_url: str) -> Iterator[Served]:
+    async def prepare() -> tuple[str, object]:
+        url = await database_factory.create("browser")
+        await MigrationRunner(url, Settings().migrations_dir).up()
+        return url, await issue_key(url, "acme")
+
+    # In a thread of its own: pytest-asyncio's loop may be running in this one.
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        database_url, key = executor.submit(asyncio.run, prepare()).result()
+    with served_dashboard(database_url, redis_url, key) as running:  # pyright: ignore[reportArgumentType]
+        yield running
+
+
+@pytest.fixture
+def watched(browser: Browser, served: Served, request: pytest.FixtureRequest) -> Iterator[Watched]:
+    with watched_page(browser, served.url) as page:
+        page.page.context.add_cookies(
+            [{"name": SESSION_COOKIE, "value": request.node.name, "url": served.url}]
+        )
+        yield page
+        problems = page.problems()
+        report: pytest.TestReport | None = getattr(request.node, "report_call", None)
+        if problems or report is None or report.failed:
+            save_screenshot(page.page, request.node.name)
+        assert problems == []
+
+
+def sign_in(page: Page) -> None:
+    page.goto("/")
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/metrics$"))
+
+
+def expected_points(page: Page) -> int:
+    """Buckets with a value, as the server's table lists them (not guessed by the test)."""
+    return page.locator("tbody tr[data-value]").count()
+
+
+def test_sign_in_page_is_served_at_the_root_and_accessible(watched: Watched) -> None:
+    page = watched.page
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert watched.axe_violations() == []
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill("wrong")
+    watched.expect_status(400)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("do not match")
+    # Not signed in: the pages send the visitor back to sign in.
+    page.goto("/metrics")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def test_a_person_signs_in_finds_a_metric_and_reads_its_chart(watched: Watched) -> None:
+    page = watched.page
+    sign_in(page)
+    expect(page.get_by_role("link", name="cpu.load")).to_be_visible()
+    assert watched.axe_violations() == []
+
+    page.get_by_label("Name starts with").fill("cpu.")
+    page.get_by_role("button", name="Search").click()
+    names = page.get_by_role("list", name="Metric names").get_by_role("link")
+    expect(names).to_have_text(["cpu.idle", "cpu.load"])
+
+    page.get_by_role("link", name="cpu.load").click()
+    expect(page.get_by_role("heading", name="cpu.load")).to_be_visible()
+    chart = page.locator("[data-chart]")
+    expected = expected_points(page)
+    assert expected == 25  # 30 two-minute samples, less the five in the gap
+    expect(chart).to_have_attribute("data-rendered-points", str(expected))
+    # Empty buckets are gaps: the island holds nulls between the values.
+    series = island(page)
+    assert None in series["values"]
+    assert len(series["values"]) == len(series["timestamps"]) == 120
+    assert watched.axe_violations() == []
+
+    # A range change redraws in place, with the points the server renders for that range.
+    draws = int(chart.get_attribute("data-draws") or "0")
+    page.get_by_role("link", name="6h").click()
+    expect(page).to_have_url(re.compile(r"range=6h"))
+    chart = page.locator("[data-chart]")
+    expect(chart).not_to_have_attribute("data-draws", str(draws))
+    assert int(chart.get_attribute("data-draws") or "0") > draws
+    six_hours = expected_points(page)
+    assert 0 < six_hours < expected
+    expect(chart).to_have_attribute("data-rendered-points", str(six_hours))
+    expect(page.locator("[aria-current='true']")).to_have_text("6h")
+
+    # The tag filter narrows the series (custom form, submitted through the client script),
+    # on the one-hour range where every sample has a bucket of its own.
+    page.get_by_role("link", name="1h").click()
+    expect(page.locator("[aria-current='true']")).to_have_text("1h")
+    expect(page.locator("[data-chart]")).to_have_attribute("data-rendered-points", str(expected))
+    page.get_by_label("Tag filter").fill("host:web-2")
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"tag=host%3Aweb-2"))
+    filtered = expected_points(page)
+    assert 0 < filtered < expected
+    expect(page.locator("[data-chart]")).to_have_attribute("data-rendered-points", str(filtered))
+
+
+def test_an_owner_creates_a_key_that_is_shown_once_then_revokes_it(
+    watched: Watched, served: Served
+) -> None:
+    page = watched.page
+    sign_in(page)
+    page.get_by_role("link", name="API keys").click()
+    assert watched.axe_violations() == []
+    page.get_by_label("Name", exact=True).fill("browser test")
+    page.get_by_label("write").check()
+    page.get_by_role("button", name="Create key").click()
+    secret = page.locator("[data-key-secret]").input_value()
+    assert secret
+    assert watched.axe_violations() == []
+    # The key works on the API, for its project.
+    listed = httpx.get(
+        f"{served.url}/v1/metrics", headers={"Authorization": f"Bearer {secret}"}, timeout=10
+    )
+    assert listed.status_code == 200, listed.text
+
+    # Shown once: the keys page never shows it again.
+    page.goto("/keys")
+    assert secret not in page.content()
+    row = page.locator("tr", has_text="browser test")
+    expect(row).to_contain_text("active")
+    row.get_by_role("button", name="Revoke browser test").click()
+    expect(page.locator("tr", has_text="browser test")).to_contain_text("revoked")
+
+
+def test_sign_out_ends_the_session(watched: Watched) -> None:
+    page = watched.page
+    sign_in(page)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("status")).to_contain_text("signed out")
+    page.goto("/metrics")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def test_the_api_docs_render_from_local_assets(watched: Watched, served: Served) -> None:
+    page = watched.page
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            outside.append(request.url) if not request.url.startswith(served.url) else None
+        ),
+    )
+    page.goto("/schema")
+    expect(page.get_by_text("/v1/metrics").first).to_be_visible()
+    assert outside == []
+    assert watched.axe_violations() == []
