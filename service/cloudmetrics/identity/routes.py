@@ -44,7 +44,12 @@ from cloudmetrics.resources import Resources
 _sign_in_decoder = msgspec.json.Decoder(SignIn)
 
 
-@get("/session", summary="Who is signed in, and the CSRF token to echo", tags=["identity"])
+@get(
+    "/session",
+    include_in_schema=False,
+    summary="Who is signed in, and the CSRF token to echo",
+    tags=["identity"],
+)
 async def session_view(request: Request[Any, Any, Any], state: State) -> SessionView:
     resources: Resources = state.resources
     user_id = signed_in_user_id(request)
@@ -66,6 +71,7 @@ async def session_view(request: Request[Any, Any, Any], state: State) -> Session
 
 @post(
     "/sign-in",
+    include_in_schema=False,
     status_code=200,
     summary="Sign in with email and password (JSON or form)",
     tags=["identity"],
@@ -97,12 +103,23 @@ async def sign_in(request: Request[Any, Any, Any], state: State) -> SessionView:
     )
 
 
-@post("/sign-out", status_code=204, summary="End the session", tags=["identity"])
+@post(
+    "/sign-out",
+    include_in_schema=False,
+    status_code=204,
+    summary="End the session",
+    tags=["identity"],
+)
 async def sign_out(request: Request[Any, Any, Any]) -> None:
     end_session(request)
 
 
-@get("/{project:str}/keys", summary="A project's API keys (owners)", tags=["identity"])
+@get(
+    "/{project:str}/keys",
+    include_in_schema=False,
+    summary="A project's API keys (owners)",
+    tags=["identity"],
+)
 async def list_project_keys(
     request: Request[Any, Any, Any], state: State, project: str
 ) -> list[KeyView]:
@@ -113,7 +130,12 @@ async def list_project_keys(
     return [_key_view(key) for key in keys]
 
 
-@post("/{project:str}/keys", summary="Create an API key (owners)", tags=["identity"])
+@post(
+    "/{project:str}/keys",
+    include_in_schema=False,
+    summary="Create an API key (owners)",
+    tags=["identity"],
+)
 async def create_project_key(
     request: Request[Any, Any, Any], state: State, project: str, data: NewKey
 ) -> CreatedKeyView:
@@ -131,6 +153,7 @@ async def create_project_key(
 
 @delete(
     "/{project:str}/keys/{key_id:str}",
+    include_in_schema=False,
     status_code=200,
     summary="Revoke an API key (owners)",
     tags=["identity"],
