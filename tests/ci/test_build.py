@@ -6,6 +6,8 @@ import tomllib
 import dagger
 import pytest
 from cloudmetrics_ci import CloudmetricsCi
+from cloudmetrics_ci.build import RDS_CA_BUNDLE
+from cloudmetrics_infra import config as infra_config
 
 from tests.ci.conftest import REPOSITORY
 from tests.ci.graph import Plan, images
@@ -120,7 +122,7 @@ def test_final_stage_holds_only_the_environment_the_migrations_and_the_assets(
     final = image(module)
     copied = {f.args["path"] for f in final.calls("withDirectory")}
     assert copied == {"/app/.venv", "/app/migrations", "/app/web/dist"}
-    assert final.calls("withFile") == []
+    assert [f.args["path"] for f in final.calls("withFile")] == [RDS_CA_BUNDLE]
     migrations = final.argument("withDirectory", "source")  # first copy is the venv
     assert migrations.calls("directory")[-1].args["path"] == "/app/.venv"
     migrations_copy = final.fields[final.position("withDirectory", path="/app/migrations")]
@@ -129,6 +131,19 @@ def test_final_stage_holds_only_the_environment_the_migrations_and_the_assets(
     assert final.cache_mounts == {}
     for command in final.execs:
         assert command[0] in {"groupadd", "useradd"}, command
+
+
+def test_the_image_carries_the_rds_ca_bundle_where_the_database_url_points(
+    module: CloudmetricsCi,
+) -> None:
+    """Without the bundle the service refuses DATABASE_URL's sslmode=verify-full at start-up."""
+    final = image(module)
+    bundle = final.argument("withFile", "source")
+    fetched = bundle.calls("http")
+    assert [f.args["url"] for f in fetched] == [
+        "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
+    ]
+    assert RDS_CA_BUNDLE == infra_config.RDS_CA_BUNDLE
 
 
 def test_runtime_lock_holds_no_development_tool() -> None:

@@ -6,8 +6,8 @@ creates a virtual environment from requirements/runtime.txt and the build tools 
 requirements/build.txt (both hash-checked) *before* any source is copied, so a code
 change reuses those layers; then it builds the wheel with exactly those tools and
 installs it without dependencies. The final stage starts again from the slim Python
-image and takes only that environment and the migrations: no uv, no compiler, no build
-tools, nothing from the dev toolchain.
+image and takes only that environment, the migrations and Amazon RDS's CA bundle: no uv,
+no compiler, no build tools, nothing from the dev toolchain.
 
 The dashboard's front end is a third stage (frontend.py, on Node): the final stage copies
 only its output, web/dist, and points ASSETS_DIR at it. The image carries no Node.
@@ -26,6 +26,12 @@ APP_DIR: Final = "/app"
 VENV: Final = f"{APP_DIR}/.venv"
 MIGRATIONS_DIR: Final = f"{APP_DIR}/migrations"
 ASSETS_DIR: Final = f"{APP_DIR}/web/dist"
+# The service verifies the database's certificate (sslmode=verify-full) against Amazon RDS's
+# CA bundle; infra/ points DATABASE_URL's sslrootcert at this path. No package registry ships
+# the bundle, so the engine fetches AWS's published file over HTTPS at build time. The bytes
+# are then fixed in the image's digest, which promotion copies unchanged (ADR 0046).
+RDS_CA_BUNDLE: Final = f"{APP_DIR}/certs/rds-global-bundle.pem"
+RDS_CA_BUNDLE_URL: Final = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
 SERVICE_PORT: Final = 8000
 # A fixed numeric id: ECS and Kubernetes can verify "non-root" only from a number.
 APP_UID: Final = 10001
@@ -106,6 +112,7 @@ def service_image(source: dagger.Directory, revision: str) -> dagger.Container:
         .with_directory(VENV, runtime_environment(source))
         .with_directory(MIGRATIONS_DIR, source.directory("migrations"))
         .with_directory(ASSETS_DIR, frontend_assets(source))
+        .with_file(RDS_CA_BUNDLE, dag.http(RDS_CA_BUNDLE_URL, permissions=0o444))
         .with_workdir(APP_DIR)
         .with_env_variable("PATH", SEARCH_PATH)
         .with_env_variable("VIRTUAL_ENV", VENV)
