@@ -60,7 +60,7 @@ def database_secret(stack: Snapshot) -> str:
 
 
 def test_the_rule_fires_on_this_secrets_rotation_only(stack: Snapshot) -> None:
-    pattern = json.loads(stack.one("aws:cloudwatch/eventRule:EventRule").inputs["eventPattern"])
+    pattern = json.loads(stack.named("rotation-rule").inputs["eventPattern"])
     secret = database_secret(stack)
     assert matches(pattern, rotation_event(secret))
     assert matches(pattern, stage_moved_event(secret))
@@ -69,7 +69,7 @@ def test_the_rule_fires_on_this_secrets_rotation_only(stack: Snapshot) -> None:
 
 
 def test_the_rule_starts_a_state_machine_that_rolls_this_service(stack: Snapshot) -> None:
-    target = stack.one("aws:cloudwatch/eventTarget:EventTarget").inputs
+    target = stack.named("rotation-target").inputs
     machine = stack.one("aws:sfn/stateMachine:StateMachine")
     assert target["arn"] == machine.state["arn"]
     (state,) = json.loads(machine.inputs["definition"])["States"].values()
@@ -92,5 +92,5 @@ def test_each_role_may_do_its_one_step_only(stack: Snapshot) -> None:
     events_role = role_policy(stack, "rotation-events-role")
     assert allowed(events_role, "states:StartExecution", machine_arn)
     assert [s["Action"] for s in events_role] == [["states:StartExecution"]]
-    target = stack.one("aws:cloudwatch/eventTarget:EventTarget").inputs
+    target = stack.named("rotation-target").inputs
     assert target["roleArn"] == stack.named("rotation-events-role").state["arn"]
