@@ -21,8 +21,8 @@ from cloudmetrics_infra.settings import (
     StackSettings,
 )
 
-# Where the service image keeps Amazon RDS's CA bundle (global-bundle.pem). The build copies it
-# from the build context and downloads nothing; docs/infrastructure.md says how to provide it.
+# Where the service image keeps Amazon RDS's CA bundle (global-bundle.pem); the image build puts
+# it there (ci/src/cloudmetrics_ci/build.py, docs/infrastructure.md).
 RDS_CA_BUNDLE = "/app/certs/rds-global-bundle.pem"
 
 
@@ -83,6 +83,9 @@ class ServiceConfig(pulumi.ComponentResource):
             # The replication group runs with cluster mode enabled: the client must follow
             # MOVED redirects (service/cloudmetrics/cache.py).
             "REDIS_CLUSTER": "true",
+            # People reach the service only over HTTPS (CloudFront, then the ALB's TLS listener):
+            # the session cookie must never travel in clear.
+            "SESSION_COOKIE_SECURE": "true",
             # Rate limits are per client, not per ALB node: believe X-Forwarded-For from the ALB
             # and CloudFront only, so the address CloudFront appended is the one used.
             "FORWARDED_ALLOW_IPS": args.cloudfront_cidrs.apply(

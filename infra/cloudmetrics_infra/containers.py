@@ -44,6 +44,7 @@ class ContainerInputs:
     parameter_arns: Mapping[str, str]
     database_secret_arn: str
     cache_secret_arn: str
+    session_secret_arn: str
 
 
 def secrets(inputs: ContainerInputs) -> list[dict[str, str]]:
@@ -59,6 +60,8 @@ def secrets(inputs: ContainerInputs) -> list[dict[str, str]]:
     )
     # The Redis AUTH token: the whole secret string.
     injected.append({"name": "REDIS_PASSWORD", "valueFrom": inputs.cache_secret_arn})
+    # The CSRF signing key: the same in every task, so a form served by one is accepted by all.
+    injected.append({"name": "SESSION_SECRET", "valueFrom": inputs.session_secret_arn})
     return injected
 
 
@@ -109,6 +112,7 @@ def container_inputs(
     parameter_arns: Mapping[str, pulumi.Input[str]],
     database_secret_arn: pulumi.Input[str],
     cache_secret_arn: pulumi.Input[str],
+    session_secret_arn: pulumi.Input[str],
 ) -> pulumi.Output[ContainerInputs]:
     """Resolve the resource outputs a container definition needs into one plain value."""
     names = list(parameter_arns)
@@ -117,6 +121,7 @@ def container_inputs(
         log_group_name,
         database_secret_arn,
         cache_secret_arn,
+        session_secret_arn,
         *[parameter_arns[variable] for variable in names],
     ).apply(
         lambda values: ContainerInputs(
@@ -124,9 +129,10 @@ def container_inputs(
             region=region,
             log_group=values[1],
             release_id=image_tag,
-            parameter_arns=dict(zip(names, values[4:], strict=True)),
+            parameter_arns=dict(zip(names, values[5:], strict=True)),
             database_secret_arn=values[2],
             cache_secret_arn=values[3],
+            session_secret_arn=values[4],
         )
     )
 

@@ -27,6 +27,7 @@ from cloudmetrics_infra.registry import Registry, RegistryArgs
 from cloudmetrics_infra.rotation import RestartOnRotation, RestartOnRotationArgs
 from cloudmetrics_infra.security_groups import SecurityGroups, SecurityGroupsArgs
 from cloudmetrics_infra.service import WEB_SERVICE_NAME, Service, ServiceArgs
+from cloudmetrics_infra.session_secret import SessionSecret
 from cloudmetrics_infra.settings import StackSettings
 from cloudmetrics_infra.task_roles import TaskRoles, TaskRolesArgs
 from cloudmetrics_infra.waf import WebFirewall, WebFirewallArgs
@@ -58,6 +59,7 @@ def build_estate(settings: StackSettings) -> Estate:
         on_aws,
     )
     cluster = Cluster("cluster", ClusterArgs(settings), on_aws)
+    session_secret = SessionSecret("session", settings, on_aws)
     roles = TaskRoles(
         "task-roles",
         TaskRolesArgs(
@@ -68,6 +70,7 @@ def build_estate(settings: StackSettings) -> Estate:
             parameter_arns=config.parameter_arns,
             database_secret_arn=database.master_secret_arn,
             cache_secret_arn=cache.auth_secret_arn,
+            session_secret_arn=session_secret.secret_arn,
         ),
         on_aws,
     )
@@ -111,6 +114,7 @@ def build_estate(settings: StackSettings) -> Estate:
         parameter_arns=config.parameter_arns,
         database_secret_arn=database.master_secret_arn,
         cache_secret_arn=cache.auth_secret_arn,
+        session_secret_arn=session_secret.secret_arn,
     )
     service = Service(
         "web",

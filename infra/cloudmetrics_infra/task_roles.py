@@ -29,6 +29,7 @@ class TaskRolesArgs:
     parameter_arns: Mapping[str, pulumi.Input[str]]
     database_secret_arn: pulumi.Input[str]
     cache_secret_arn: pulumi.Input[str]
+    session_secret_arn: pulumi.Input[str]
 
 
 def execution_policy(
@@ -81,6 +82,7 @@ class TaskRoles(pulumi.ComponentResource):
                 parameters,
                 args.database_secret_arn,
                 args.cache_secret_arn,
+                args.session_secret_arn,
             ).apply(_execution_policy_from),
             opts=child,
         )
@@ -93,7 +95,5 @@ class TaskRoles(pulumi.ComponentResource):
 
 
 def _execution_policy_from(values: list[Any]) -> str:
-    repository_arn, log_group_arn, parameter_arns, database_secret, cache_secret = values
-    return execution_policy(
-        repository_arn, log_group_arn, list(parameter_arns), [database_secret, cache_secret]
-    )
+    repository_arn, log_group_arn, parameter_arns, *secret_arns = values
+    return execution_policy(repository_arn, log_group_arn, list(parameter_arns), secret_arns)

@@ -19,6 +19,7 @@ SERVICE_CONFIGURATION = {
     "DATABASE_POOL_MAX_SIZE",
     "REDIS_CLUSTER",
     "FORWARDED_ALLOW_IPS",
+    "SESSION_COOKIE_SECURE",
 }
 SECRET_LOOKING = re.compile(r"pass|secret|token|key|credential", re.IGNORECASE)
 
@@ -39,7 +40,11 @@ def test_plain_environment_holds_no_configuration_and_no_secret(stack: Snapshot)
 def test_configuration_comes_from_this_environments_parameters(stack: Snapshot) -> None:
     for container in containers(stack):
         injected = {secret["name"]: secret["valueFrom"] for secret in container["secrets"]}
-        assert set(injected) == SERVICE_CONFIGURATION | {"PGPASSWORD", "REDIS_PASSWORD"}
+        assert set(injected) == SERVICE_CONFIGURATION | {
+            "PGPASSWORD",
+            "REDIS_PASSWORD",
+            "SESSION_SECRET",
+        }
         for variable in SERVICE_CONFIGURATION:
             parameter = config_parameter(stack, variable)
             assert parameter.inputs["name"] == f"/cloudmetrics/{stack.environment}/{variable}"
@@ -101,8 +106,8 @@ def test_forwarded_addresses_are_believed_only_from_the_alb_and_cloudfront(
 def test_redis_password_is_the_auth_token_from_secrets_manager(stack: Snapshot) -> None:
     cache = stack.one("aws:elasticache/replicationGroup:ReplicationGroup").inputs
     token = stack.named("cache-auth-token")
-    version = stack.one("aws:secretsmanager/secretVersion:SecretVersion").inputs
-    secret = stack.one("aws:secretsmanager/secret:Secret")
+    version = stack.named("cache-auth-secret-value").inputs
+    secret = stack.named("cache-auth-secret")
     assert cache["authToken"] == token.state["result"] == version["secretString"]
     assert version["secretId"] == secret.id
     for container in containers(stack):
@@ -121,3 +126,18 @@ def test_no_parameter_holds_a_secure_string_or_a_credential(stack: Snapshot) -> 
 def test_release_id_is_the_image_tag(stack: Snapshot) -> None:
     environment = {entry["name"]: entry["value"] for entry in web_container(stack)["environment"]}
     assert web_container(stack)["image"].endswith(f":{environment['RELEASE_ID']}")
+
+
+def test_every_task_signs_csrf_tokens_with_one_generated_secret(stack: Snapshot) -> None:
+    """A form served by one task must be accepted by the next: one key, from Secrets Manager."""
+    generated = stack.named("session-value")
+    version = stack.named("session-secret-value").inputs
+    secret = stack.named("session-secret")
+    assert generated.inputs["length"] >= 32  # the service refuses shorter keys
+    assert version["secretString"] == generated.state["result"]
+    assert version["secretId"] == secret.id
+    assert secret.inputs["name"] == f"cloudmetrics-{stack.environment}/session-secret"
+    for container in containers(stack):
+        injected = {entry["name"]: entry["valueFrom"] for entry in container["secrets"]}
+        assert injected["SESSION_SECRET"] == secret.state["arn"]
+        assert config_parameter(stack, "SESSION_COOKIE_SECURE").inputs["value"] == "true"
