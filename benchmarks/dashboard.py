@@ -34,7 +34,8 @@ from litestar import Request
 from playwright.sync_api import sync_playwright
 
 from cloudmetrics.app import create_app
-from cloudmetrics.dashboard.accounts import SignInUnavailable, Viewer
+from cloudmetrics.dashboard.accounts import Viewer
+from cloudmetrics.dashboard.session_accounts import SessionAccounts
 from cloudmetrics.identity.api_keys import create_key
 from cloudmetrics.identity.projects import create_project
 from cloudmetrics.migrations.runner import MigrationRunner
@@ -80,7 +81,7 @@ async () => {
 """
 
 
-class EveryoneIsTheOwner(SignInUnavailable):
+class EveryoneIsTheOwner(SessionAccounts):
     def __init__(self, project_id: int) -> None:
         self.owner = Viewer(
             email="bench@example.com", project_id=project_id, project_name="bench", is_owner=True

@@ -15,11 +15,12 @@ from litestar.openapi import OpenAPIConfig
 from litestar.types import ControllerRouterHandler
 
 from cloudmetrics.cache import open_redis
-from cloudmetrics.dashboard.accounts import Accounts, SignInUnavailable
+from cloudmetrics.dashboard.accounts import Accounts
 from cloudmetrics.dashboard.assets import Assets
 from cloudmetrics.dashboard.pages import dashboard_router
 from cloudmetrics.dashboard.rendering import template_config
 from cloudmetrics.dashboard.schema_docs import LocalSwaggerRenderPlugin
+from cloudmetrics.dashboard.session_accounts import SessionAccounts
 from cloudmetrics.database import open_pool
 from cloudmetrics.errors import problem_details_plugin
 from cloudmetrics.health.checks import ReadinessCheck, default_checks
@@ -89,7 +90,7 @@ def create_app(
             ),
             *identity_routers(sessions.middleware),
             assets.router(),
-            dashboard_router(),
+            dashboard_router(sessions.middleware),
             *extra_route_handlers,
         ],
         lifespan=[resources_lifespan, rate_limiting.lifespan, sessions.lifespan],
@@ -130,9 +131,7 @@ def _initial_state(
     readiness_checks: Sequence[ReadinessCheck] | None, accounts: Accounts | None
 ) -> State:
     checks = list(readiness_checks) if readiness_checks is not None else default_checks()
-    return State(
-        {"readiness_checks": checks, "dashboard_accounts": accounts or SignInUnavailable()}
-    )
+    return State({"readiness_checks": checks, "dashboard_accounts": accounts or SessionAccounts()})
 
 
 __all__ = ["create_app"]

@@ -40,7 +40,15 @@ class KeySummary:
 
 
 class SignInRefused(Exception):
-    """Sign-in did not succeed; the message is safe to show (it never says which part was wrong)."""
+    """Sign-in did not succeed; the message is safe to show (it never says which part was wrong).
+
+    ``status_code`` is the page's status: 400 for wrong credentials, 429 once the attempts are
+    spent, 503 when the session store does not answer.
+    """
+
+    def __init__(self, message: str, *, status_code: int = 400) -> None:
+        super().__init__(message)
+        self.status_code = status_code
 
 
 class Accounts(Protocol):
@@ -65,34 +73,3 @@ class Accounts(Protocol):
         ...
 
     async def revoke_key(self, request: AnyRequest, viewer: Viewer, key_id: str) -> None: ...
-
-
-class SignInUnavailable:
-    """What the pages use until people and sessions exist on this server: nobody is signed in,
-    and sign-in says so plainly instead of pretending the password was wrong."""
-
-    async def viewer(self, request: AnyRequest) -> Viewer | None:
-        return None
-
-    async def sign_in(self, request: AnyRequest, email: str, password: str) -> None:
-        raise SignInRefused("Sign-in is not set up on this server yet.")
-
-    async def sign_out(self, request: AnyRequest) -> None:
-        return None
-
-    async def list_keys(self, request: AnyRequest, viewer: Viewer) -> list[KeySummary]:
-        return []
-
-    async def create_key(
-        self,
-        request: AnyRequest,
-        viewer: Viewer,
-        *,
-        name: str,
-        scopes: list[str],
-        expires_at: datetime | None,
-    ) -> tuple[KeySummary, str]:
-        raise SignInRefused("Sign-in is not set up on this server yet.")
-
-    async def revoke_key(self, request: AnyRequest, viewer: Viewer, key_id: str) -> None:
-        raise SignInRefused("Sign-in is not set up on this server yet.")

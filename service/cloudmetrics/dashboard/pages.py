@@ -8,7 +8,7 @@ the key must be shown once and never stored where a redirect could fetch it agai
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -18,6 +18,7 @@ from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Response, Template
+from litestar.types import Middleware
 
 from cloudmetrics.dashboard.accounts import Accounts, SignInRefused, Viewer
 from cloudmetrics.dashboard.buckets import all_buckets, chart_island
@@ -84,7 +85,7 @@ async def sign_in(
         return page(
             "sign_in.html.jinja",
             viewer=None,
-            status_code=400,
+            status_code=refused.status_code,
             error=str(refused),
             notice=None,
             email=email,
@@ -269,7 +270,8 @@ async def revoke_key(
     return Redirect("/keys", status_code=303)
 
 
-def dashboard_router() -> Router:
+def dashboard_router(middleware: Sequence[Middleware]) -> Router:
+    """``middleware`` is identity's Sessions.middleware: the session, then CSRF on every form."""
     handlers: dict[int | type[Exception], Callable[[AnyRequest, Exception], Response[Any]]] = {
         SignInRequired: _to_sign_in
     }
@@ -277,5 +279,6 @@ def dashboard_router() -> Router:
         path="/",
         route_handlers=[home, sign_in, sign_out, metrics, metric, keys, create_key, revoke_key],
         exception_handlers=handlers,
+        middleware=list(middleware),
         include_in_schema=False,
     )

@@ -1,0 +1,95 @@
+"""`Accounts` for the pages, built on identity's own sessions and users (no mechanism of its own).
+
+Sign-in counts the attempt against identity's per-account and per-address budgets, checks the
+password with `authenticate_user` and starts a session under a new id (`start_session`), exactly
+as `POST /auth/sign-in` does. Refusals become `SignInRefused`, whose message the page shows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from litestar import Request
+
+from cloudmetrics.dashboard import project_keys
+from cloudmetrics.dashboard.accounts import KeySummary, SignInRefused, Viewer
+from cloudmetrics.database import acquire
+from cloudmetrics.identity.session_store import SessionStoreUnavailable
+from cloudmetrics.identity.sessions import end_session, signed_in_user_id, start_session
+from cloudmetrics.identity.sign_in_limits import TooManyAttempts, count_attempt
+from cloudmetrics.identity.users import authenticate_user, user_by_id, user_projects
+from cloudmetrics.resources import Resources
+
+AnyRequest = Request[Any, Any, Any]
+WRONG_CREDENTIALS = "That email and password do not match."
+
+
+def _resources(request: AnyRequest) -> Resources:
+    return request.app.state.resources
+
+
+class SessionAccounts:
+    """The signed-in person is the session's user, looking at the first of their projects."""
+
+    async def viewer(self, request: AnyRequest) -> Viewer | None:
+        user_id = signed_in_user_id(request)
+        if user_id is None:
+            return None
+        resources = _resources(request)
+        async with acquire(resources.pool, resources.settings.database.acquire_timeout) as conn:
+            user = await user_by_id(conn, user_id)
+            memberships = await user_projects(conn, user_id) if user else []
+        if user is None or not memberships:
+            # A deleted user, or one without a project, has nothing to see: end the session.
+            end_session(request)
+            return None
+        first = memberships[0]
+        return Viewer(
+            email=user.email,
+            project_id=first.project_id,
+            project_name=first.project_name,
+            is_owner=first.role == "owner",
+        )
+
+    async def sign_in(self, request: AnyRequest, email: str, password: str) -> None:
+        resources = _resources(request)
+        address = request.client.host if request.client else "unknown"
+        try:
+            await count_attempt(resources, email=email, address=address)
+        except (TooManyAttempts, SessionStoreUnavailable) as refused:
+            message = _sentence(refused.detail)
+            raise SignInRefused(message, status_code=refused.status_code) from None
+        async with acquire(resources.pool, resources.settings.database.acquire_timeout) as conn:
+            user = await authenticate_user(conn, email, password)
+        if user is None:
+            # One answer for an unknown email and a wrong password.
+            raise SignInRefused(WRONG_CREDENTIALS)
+        start_session(request, user.id)
+
+    async def sign_out(self, request: AnyRequest) -> None:
+        end_session(request)
+
+    async def list_keys(self, request: AnyRequest, viewer: Viewer) -> list[KeySummary]:
+        return await project_keys.list_keys(_resources(request), viewer)
+
+    async def create_key(
+        self,
+        request: AnyRequest,
+        viewer: Viewer,
+        *,
+        name: str,
+        scopes: list[str],
+        expires_at: datetime | None,
+    ) -> tuple[KeySummary, str]:
+        return await project_keys.create_key(
+            _resources(request), viewer, name=name, scopes=scopes, expires_at=expires_at
+        )
+
+    async def revoke_key(self, request: AnyRequest, viewer: Viewer, key_id: str) -> None:
+        await project_keys.revoke_key(_resources(request), viewer, key_id)
+
+
+def _sentence(detail: str) -> str:
+    """identity's problem details are lower-case clauses; a page shows a sentence."""
+    return f"{detail[:1].upper()}{detail[1:]}."
