@@ -3,6 +3,7 @@ against a throwaway database holding one project and some points."""
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Generator
@@ -15,7 +16,6 @@ import httpx
 import uvicorn
 
 from cloudmetrics.app import create_app
-from tests.dashboard.accounts_double import OnePersonAccounts
 from tests.support.identity import IssuedKey
 from tests.support.server import free_port
 from tests.support.settings import make_settings
@@ -28,7 +28,6 @@ PASSWORD = "correct horse battery staple"
 class Served:
     url: str
     key: IssuedKey
-    accounts: OnePersonAccounts
 
 
 def sample_points(now: datetime) -> list[dict[str, object]]:
@@ -52,10 +51,10 @@ def sample_points(now: datetime) -> list[dict[str, object]]:
 
 @contextmanager
 def served_dashboard(database_url: str, redis_url: str, key: IssuedKey) -> Generator[Served]:
-    accounts = OnePersonAccounts(
-        email=EMAIL, password=PASSWORD, project_id=key.project_id, project_name="acme"
-    )
-    app = create_app(make_settings(database_url, redis_url), accounts=accounts)
+    # A Redis prefix of its own: sign-in attempts are counted per account for 15 minutes, and
+    # runs close together must not spend each other's budget.
+    prefix = f"dashboard-test-{secrets.token_hex(6)}:"
+    app = create_app(make_settings(database_url, redis_url, cache={"key_prefix": prefix}))
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
@@ -76,7 +75,7 @@ def served_dashboard(database_url: str, redis_url: str, key: IssuedKey) -> Gener
             timeout=30,
         )
         written.raise_for_status()
-        yield Served(url=url, key=key, accounts=accounts)
+        yield Served(url=url, key=key)
     finally:
         server.should_exit = True
         thread.join(timeout=30)

@@ -14,11 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from cloudmetrics.cli import main
 from cloudmetrics.migrations.runner import MigrationRunner
 from cloudmetrics.settings import Settings
-from tests.dashboard.accounts_double import SESSION_COOKIE
 from tests.dashboard.browser import (
     Watched,
     axe_source_present,
@@ -52,16 +53,25 @@ def served(database_factory: DatabaseFactory, redis_url: str) -> Iterator[Served
     # In a thread of its own: pytest-asyncio's loop may be running in this one.
     with ThreadPoolExecutor(max_workers=1) as executor:
         database_url, key = executor.submit(asyncio.run, prepare()).result()
+        executor.submit(create_owner, database_url).result()
     with served_dashboard(database_url, redis_url, key) as running:  # pyright: ignore[reportArgumentType]
         yield running
+
+
+def create_owner(database_url: str) -> None:
+    """The person signing in, created as an operator would: the CLI, the password on stdin."""
+    created = CliRunner().invoke(
+        main,
+        ["users", "create", EMAIL, "--project", "acme", "--role", "owner", "--password-stdin"],
+        input=f"{PASSWORD}\n",
+        env={"DATABASE_URL": database_url},
+    )
+    assert created.exit_code == 0, created.output
 
 
 @pytest.fixture
 def watched(browser: Browser, served: Served, request: pytest.FixtureRequest) -> Iterator[Watched]:
     with watched_page(browser, served.url) as page:
-        page.page.context.add_cookies(
-            [{"name": SESSION_COOKIE, "value": request.node.name, "url": served.url}]
-        )
         yield page
         problems = page.problems()
         report: pytest.TestReport | None = getattr(request.node, "report_call", None)
