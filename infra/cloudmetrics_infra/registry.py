@@ -1,4 +1,5 @@
-"""The environment's image repository: immutable tags, scanned on push, old images expire."""
+"""The environment's image repository: immutable tags, scanned on push, old images expire, and
+pulled from by the next environment's deploy role when a promotion copies an image."""
 
 from __future__ import annotations
 
@@ -13,6 +14,16 @@ from cloudmetrics_infra.settings import StackSettings
 # Enough history to roll back weeks of deploys; everything older is only cost.
 IMAGES_KEPT = 50
 UNTAGGED_IMAGE_DAYS = 7
+# What a promotion does in the source repository (docs/adr/0046): `aws ecr batch-get-image` looks
+# the tag up and the pull fetches the manifest (BatchGetImage), then the layers
+# (GetDownloadUrlForLayer). BatchCheckLayerAvailability only reports whether layers exist; AWS's
+# read-only policy (AmazonEC2ContainerRegistryReadOnly) grants it with the other two. All three
+# only read: nothing here lets the puller push, tag, delete or change the repository.
+PULL_ACTIONS = (
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+)
 
 
 def lifecycle_policy() -> str:
@@ -45,6 +56,29 @@ def lifecycle_policy() -> str:
     )
 
 
+def pull_policy(puller_arn: str) -> str:
+    """A repository policy letting one role, by its ARN, pull images and nothing else.
+
+    The principal is the role, not its account: no other role of that account may pull. ECR
+    refuses the policy while that role does not exist (bootstrap the next account first).
+    Encryption needs nothing more: ECR decrypts layers through its own grant on the repository's
+    KMS key, so the puller needs no key permission (docs/adr/0046).
+    """
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "PromotionPull",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": puller_arn},
+                    "Action": list(PULL_ACTIONS),
+                }
+            ],
+        }
+    )
+
+
 @dataclass(frozen=True)
 class RegistryArgs:
     settings: StackSettings
@@ -73,6 +107,14 @@ class Registry(pulumi.ComponentResource):
             policy=lifecycle_policy(),
             opts=child,
         )
+        puller = args.settings.image_puller_arn
+        if puller is not None:
+            aws.ecr.RepositoryPolicy(
+                f"{name}-promotion-pull",
+                repository=self.repository.name,
+                policy=pull_policy(puller),
+                opts=child,
+            )
         self.register_outputs(
             {"repositoryUrl": self.repository.repository_url, "repositoryArn": self.repository.arn}
         )

@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from cloudmetrics_shared import placeholders
-from cloudmetrics_shared.environments import ENVIRONMENTS, PROJECT
+from cloudmetrics_shared.environments import (
+    ENVIRONMENTS,
+    PROJECT,
+    deploy_role_arn,
+    next_environment,
+)
 from cloudmetrics_shared.environments import iam_path as environment_iam_path
 
 from cloudmetrics_infra.sizing import (
@@ -39,6 +44,9 @@ MIGRATION_CONNECTIONS = 2
 # superuser_reserved_connections (3) plus RDS's own and an operator's psql sessions.
 RESERVED_CONNECTIONS = 10
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# The value of cloudmetrics:nextEnvironmentAccountId in the last environment: keys are the same in
+# every stack file, so prod says in words that its images go nowhere.
+NO_NEXT_ENVIRONMENT = "none"
 
 
 class SettingsError(ValueError):
@@ -90,6 +98,8 @@ class StackSettings:
     environment: str
     region: str
     account_id: str
+    next_environment_account_id: str | None
+    """Account of the environment this one's images are promoted to (None for the last)."""
     owner: str
     cost_centre: str
     vpc_cidr: str
@@ -116,6 +126,15 @@ class StackSettings:
     def iam_path(self) -> str:
         """IAM path of this environment's roles; the deploy role may manage only these."""
         return environment_iam_path(self.environment)
+
+    @property
+    def image_puller_arn(self) -> str | None:
+        """The next environment's deploy role: a promotion copies this repository's images by
+        digest into its own account (docs/adr/0046), so it may pull from here. None for prod."""
+        following = next_environment(self.environment)
+        if following is None or self.next_environment_account_id is None:
+            return None
+        return deploy_role_arn(self.next_environment_account_id, following)
 
     @property
     def peak_database_connections(self) -> int:
@@ -159,6 +178,9 @@ class StackSettings:
             environment=environment,
             region=region,
             account_id=_text(values, "accountId"),
+            next_environment_account_id=_next_environment_account_id(
+                environment, _text(values, "nextEnvironmentAccountId")
+            ),
             owner=_text(values, "owner"),
             cost_centre=_text(values, "costCentre"),
             vpc_cidr=_text(values, "vpcCidr"),
@@ -178,6 +200,7 @@ class StackSettings:
 
 _SCALAR_KEYS = (
     "accountId",
+    "nextEnvironmentAccountId",
     "owner",
     "costCentre",
     "vpcCidr",
@@ -191,6 +214,7 @@ _OBJECT_KEYS = ("service", "database", "cache")
 # What each identifying key holds, so a copied example value is recognised as one.
 PLACEHOLDER_KINDS = {
     f"{PROJECT}:accountId": placeholders.Kind.ACCOUNT_ID,
+    f"{PROJECT}:nextEnvironmentAccountId": placeholders.Kind.ACCOUNT_ID,
     f"{PROJECT}:hostedZoneId": placeholders.Kind.HOSTED_ZONE_ID,
     f"{PROJECT}:domainName": placeholders.Kind.DOMAIN_NAME,
     f"{PROJECT}:alarmEmail": placeholders.Kind.EMAIL,
@@ -229,6 +253,23 @@ def _flag(values: Mapping[str, Any], key: str) -> bool:
         value = value == "true"
     if not isinstance(value, bool):
         raise SettingsError(f"cloudmetrics:{key} must be true or false")
+    return value
+
+
+def _next_environment_account_id(environment: str, value: str) -> str | None:
+    following = next_environment(environment)
+    if following is None:
+        if value != NO_NEXT_ENVIRONMENT:
+            raise SettingsError(
+                f"cloudmetrics:nextEnvironmentAccountId must be {NO_NEXT_ENVIRONMENT!r}: "
+                f"{environment}'s images are promoted nowhere"
+            )
+        return None
+    if not re.fullmatch(r"\d{12}", value):
+        raise SettingsError(
+            f"cloudmetrics:nextEnvironmentAccountId must be the 12-digit account id of "
+            f"{following}, whose deploy role pulls {environment}'s images"
+        )
     return value
 
 

@@ -12,3 +12,19 @@ ENVIRONMENTS = ("dev", "staging", "prod")
 def iam_path(environment: str) -> str:
     """IAM path of the roles an environment's stack creates; its deploy role manages only these."""
     return f"/{PROJECT}/{environment}/"
+
+
+def next_environment(environment: str) -> str | None:
+    """The environment `environment`'s images are promoted to, or None for the last one."""
+    position = ENVIRONMENTS.index(environment)
+    return ENVIRONMENTS[position + 1] if position + 1 < len(ENVIRONMENTS) else None
+
+
+def deploy_role_name(environment: str) -> str:
+    """The GitHub Actions deploy role the bootstrap makes for `environment` (at the IAM root path:
+    `iam_path` holds the roles that environment's stack makes, which the deploy role manages)."""
+    return f"{PROJECT}-deploy-{environment}"
+
+
+def deploy_role_arn(account_id: str, environment: str) -> str:
+    return f"arn:aws:iam::{account_id}:role/{deploy_role_name(environment)}"

@@ -1,14 +1,18 @@
 """Just enough of IAM's policy evaluation to ask "may this role do X to Y?" offline.
 
 An explicit Deny wins over any Allow; `*` in an action or resource matches any run of
-characters (slashes included) and `?` any one character, as IAM's wildcards do.
+characters (slashes included) and `?` any one character, as IAM's wildcards do. A statement with
+`NotAction` applies to every action it does not list.
+
+A request to another account's resource needs both sides (IAM's cross-account evaluation): the
+caller's identity policies must allow it and so must the resource's policy, for that caller.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from tests.infra.reading import as_list
 
@@ -19,9 +23,12 @@ def matches(pattern: str, value: str) -> bool:
 
 
 def _applies(statement: Mapping[str, Any], action: str, resource: str) -> bool:
-    actions = as_list(statement.get("Action", []))
+    if "NotAction" in statement:
+        acts = not any(matches(a, action) for a in as_list(statement["NotAction"]))
+    else:
+        acts = any(matches(a, action) for a in as_list(statement.get("Action", [])))
     resources = as_list(statement.get("Resource", []))
-    return any(matches(a, action) for a in actions) and any(matches(r, resource) for r in resources)
+    return acts and any(matches(r, resource) for r in resources)
 
 
 def denied(statements: Iterable[Mapping[str, Any]], action: str, resource: str) -> bool:
@@ -34,3 +41,36 @@ def allowed(statements: Iterable[Mapping[str, Any]], action: str, resource: str)
     return not denied(listed, action, resource) and any(
         s["Effect"] == "Allow" and _applies(s, action, resource) for s in listed
     )
+
+
+def names(statement: Mapping[str, Any], principal_arn: str) -> bool:
+    """Whether a resource policy statement's Principal covers this role: its ARN, its account
+    (which hands the decision to the account's own policies), or anyone."""
+    principal = statement.get("Principal")
+    if principal == "*":
+        return True
+    if not isinstance(principal, Mapping):
+        return False
+    account = principal_arn.split(":")[4]
+    named = as_list(cast("Mapping[str, Any]", principal).get("AWS", []))
+    return any(
+        entry in ("*", principal_arn, account, f"arn:aws:iam::{account}:root") for entry in named
+    )
+
+
+def allowed_across_accounts(
+    identity: Iterable[Mapping[str, Any]],
+    resource_policy: Iterable[Mapping[str, Any]],
+    principal_arn: str,
+    action: str,
+    resource: str,
+) -> bool:
+    """May the role `principal_arn` (with these identity policies) do `action` to `resource`
+    of another account, whose policy is `resource_policy` (statements without a Resource apply
+    to the resource they are attached to, as in ECR repository policies)?"""
+    for_caller = [
+        {"Resource": resource, **statement}
+        for statement in resource_policy
+        if names(statement, principal_arn)
+    ]
+    return allowed(identity, action, resource) and allowed(for_caller, action, resource)

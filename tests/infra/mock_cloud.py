@@ -133,7 +133,12 @@ def _arn(args: pulumi.runtime.MockResourceArgs, region: str, account: str) -> st
     if args.typ == "aws:s3/bucket:Bucket":
         return f"arn:aws:s3:::{physical}"
     if args.typ == "aws:iam/role:Role":
-        return f"arn:aws:iam::{account}:role{inputs.get('path', '/')}{args.name}"
+        # A role's ARN carries its path and its name (the logical name when none is given).
+        return (
+            f"arn:aws:iam::{account}:role{inputs.get('path', '/')}{inputs.get('name') or args.name}"
+        )
+    if args.typ == "aws:ecr/repository:Repository":
+        return f"arn:aws:ecr:{region}:{account}:repository/{physical}"
     if args.typ == "aws:ecs/cluster:Cluster":
         return f"arn:aws:ecs:{region}:{account}:cluster/{physical}"
     if args.typ == "aws:ecs/service:Service":

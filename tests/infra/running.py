@@ -25,20 +25,24 @@ from pulumi.runtime.mocks import MockMonitor
 
 from tests.infra.mock_cloud import IMAGE_TAG, INFRA, RecordingMocks, Snapshot
 
+ACCOUNTS = {"dev": "402817365521", "staging": "519274630188", "prod": "736105948273"}
 # Plausible real values for the keys the committed files leave as placeholders.
 FILLED_IN: dict[str, dict[str, str]] = {
     environment: {
-        "cloudmetrics:accountId": account,
+        "cloudmetrics:accountId": ACCOUNTS[environment],
         "cloudmetrics:hostedZoneId": zone,
         "cloudmetrics:domainName": f"api.{environment}.cloudmetrics-platform.net",
         "cloudmetrics:alarmEmail": f"oncall+{environment}@cloudmetrics-platform.net",
     }
-    for environment, account, zone in (
-        ("dev", "402817365521", "Z04417292QGZC6N9KQJ5D"),
-        ("staging", "519274630188", "Z08329174AXLCSP0TT2QF"),
-        ("prod", "736105948273", "Z02956381K8VNQ3HBW7YE"),
+    for environment, zone in (
+        ("dev", "Z04417292QGZC6N9KQJ5D"),
+        ("staging", "Z08329174AXLCSP0TT2QF"),
+        ("prod", "Z02956381K8VNQ3HBW7YE"),
     )
 }
+# Each environment's images are promoted to the next one's account; prod's file says "none".
+FILLED_IN["dev"]["cloudmetrics:nextEnvironmentAccountId"] = ACCOUNTS["staging"]
+FILLED_IN["staging"]["cloudmetrics:nextEnvironmentAccountId"] = ACCOUNTS["prod"]
 BOOTSTRAP_FILLED_IN: dict[str, dict[str, str]] = {
     environment: {"cloudmetrics-bootstrap:accountId": values["cloudmetrics:accountId"]}
     for environment, values in FILLED_IN.items()

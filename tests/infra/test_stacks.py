@@ -11,7 +11,7 @@ import yaml
 
 from tests.infra.mock_cloud import ENVIRONMENTS, IMAGE_TAG, INFRA, Snapshot
 from tests.infra.reading import parsed, web_container
-from tests.infra.running import build_stack
+from tests.infra.running import build_stack, estate_config
 
 CONTRACT_OUTPUTS = {
     "albUrl",
@@ -29,8 +29,14 @@ def stack_file(environment: str) -> dict[str, Any]:
     return cast("dict[str, Any]", yaml.safe_load(path.read_text()))
 
 
+# Declared only where the promotion order has a next environment to pull the images (dev and
+# staging; test_registry_access.py proves each one).
+PROMOTION_GRANT = ("aws:ecr/repositoryPolicy:RepositoryPolicy", "registry-promotion-pull")
+NEXT_ACCOUNT = "cloudmetrics:nextEnvironmentAccountId"
+
+
 def identity(snapshot: Snapshot) -> set[tuple[str, str]]:
-    return {(resource.type, resource.name) for resource in snapshot.resources}
+    return {(resource.type, resource.name) for resource in snapshot.resources} - {PROMOTION_GRANT}
 
 
 def flatten(value: Any, path: str = "") -> dict[str, Any]:
@@ -60,21 +66,31 @@ def described(snapshot: Snapshot, *names: str) -> dict[tuple[str, str], dict[str
             path: without_names(value) for path, value in flatten(dict(resource.inputs)).items()
         }
         for resource in snapshot.resources
+        if (resource.type, resource.name) != PROMOTION_GRANT
     }
 
 
 def test_the_three_stacks_declare_the_same_resources(stacks: dict[str, Snapshot]) -> None:
     dev = identity(stacks["dev"])
-    assert len(dev) == len(stacks["dev"].resources), "logical names must be unique"
     for environment in ENVIRONMENTS:
+        every = [(resource.type, resource.name) for resource in stacks[environment].resources]
+        assert len(set(every)) == len(every), "logical names must be unique"
         assert identity(stacks[environment]) == dev, environment
 
 
 @pytest.fixture(scope="session")
 def stacks_on_dev_config() -> dict[str, Snapshot]:
-    """staging and prod as the program declares them when handed dev's stack file."""
+    """staging and prod as the program declares them when handed dev's stack file.
+
+    Each keeps its own next environment's account: which environment comes next is the
+    environment's place in the promotion order, and prod has none.
+    """
     return {
-        environment: build_stack(environment, config_of="dev")
+        environment: build_stack(
+            environment,
+            {NEXT_ACCOUNT: estate_config(environment)[NEXT_ACCOUNT]},
+            config_of="dev",
+        )
         for environment in ENVIRONMENTS
         if environment != "dev"
     }

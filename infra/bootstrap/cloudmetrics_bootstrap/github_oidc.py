@@ -13,6 +13,7 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+from cloudmetrics_shared.environments import deploy_role_name
 from cloudmetrics_shared.iam import allow, document
 
 from cloudmetrics_bootstrap.settings import MAIN_PROJECT, PROJECT, BootstrapSettings
@@ -160,7 +161,7 @@ class GitHubDeployRoles(pulumi.ComponentResource):
         for environment in settings.environments:
             role = aws.iam.Role(
                 f"{name}-{environment}",
-                name=f"{MAIN_PROJECT}-deploy-{environment}",
+                name=deploy_role_name(environment),
                 description=f"GitHub Actions deploys of the {environment} environment",
                 max_session_duration=3600,
                 assume_role_policy=self.provider.arn.apply(
