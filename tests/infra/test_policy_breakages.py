@@ -166,6 +166,9 @@ BREAKAGES: dict[str, Breakage] = {
     "fsbp-sns.1": Breakage("aws:sns/topic:Topic", lambda props: props.pop("kmsMasterKeyId")),
     "fsbp-kms.4": Breakage("aws:kms/key:Key", put(enableKeyRotation=False)),
     "no-wildcard-iam-actions": Breakage("aws:kms/key:Key", first_statement(Action=["kms:*"])),
+    "ecr-repository-policy-grants-only-pulls": Breakage(
+        "aws:ecr/repositoryPolicy:RepositoryPolicy", first_statement(Principal="*")
+    ),
     "no-secret-in-task-environment": Breakage(TASK, first_environment("DB_PASSWORD", "hunter2")),
     "tags-on-every-resource": Breakage(
         "aws:s3/bucket:Bucket", put(tagsAll={"Project": "cloudmetrics"})

@@ -23,12 +23,21 @@ from cloudmetrics_policies.reading import (
 )
 
 REQUIRED_TAGS = ("Project", "Environment", "Owner", "CostCentre", "ManagedBy")
+REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
+# What a promotion reads from another account's repository (docs/adr/0046); none of them writes.
+ECR_PULL_ACTIONS = (
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+)
+ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")
 # Every property that holds an IAM policy document (identity, resource and trust policies).
 POLICY_DOCUMENTS = {
     "aws:iam/rolePolicy:RolePolicy": "policy",
     "aws:iam/policy:Policy": "policy",
     "aws:iam/role:Role": "assumeRolePolicy",
     "aws:s3/bucketPolicy:BucketPolicy": "policy",
+    REPOSITORY_POLICY: "policy",
     "aws:kms/key:Key": "policy",
     "aws:sns/topicPolicy:TopicPolicy": "policy",
     "aws:secretsmanager/secretPolicy:SecretPolicy": "policy",
@@ -50,6 +59,33 @@ def no_wildcard_actions(args: ResourceValidationArgs) -> Iterator[str]:
         for action in items(statement.get("Action")):
             if "*" in action:
                 yield f"an Allow statement grants the wildcard action {action!r}"
+
+
+def repository_policy_grants_only_pulls(args: ResourceValidationArgs) -> Iterator[str]:
+    """A repository policy lets named roles pull, and nobody anything more.
+
+    Push, tag or delete rights from outside would let another account replace or remove the
+    images an environment runs; a wildcard or account principal would let any of its roles pull.
+    """
+    pulls = {action.lower() for action in ECR_PULL_ACTIONS}
+    for statement in statements(args.props.get("policy")):
+        if statement.get("Effect") != "Allow":
+            continue  # a Deny only takes away
+        if "NotAction" in statement or "NotPrincipal" in statement:
+            yield "an Allow statement uses NotAction or NotPrincipal"
+        for action in items(statement.get("Action")):
+            if str(action).lower() not in pulls:
+                yield f"an Allow statement grants {action!r}; only {', '.join(ECR_PULL_ACTIONS)}"
+        principal: object = statement.get("Principal")
+        named: Mapping[str, Any] = (
+            cast("Mapping[str, Any]", principal) if isinstance(principal, Mapping) else {}
+        )
+        roles = items(named.get("AWS"))
+        if not roles or set(named) != {"AWS"}:
+            yield f"an Allow statement grants to {principal!r}; name IAM roles by their ARN"
+        for arn in roles:
+            if not ROLE_ARN.fullmatch(str(arn)):
+                yield f"an Allow statement grants to {arn!r}, which is not one IAM role's ARN"
 
 
 def no_secret_in_task_environment(args: ResourceValidationArgs) -> Iterator[str]:
@@ -111,6 +147,12 @@ POLICIES = [
         "No IAM policy document allows a wildcard action",
         POLICY_DOCUMENTS,
         no_wildcard_actions,
+    ),
+    resource_policy(
+        "ecr-repository-policy-grants-only-pulls",
+        "An ECR repository policy lets named IAM roles pull and grants nothing else to anyone",
+        [REPOSITORY_POLICY],
+        repository_policy_grants_only_pulls,
     ),
     resource_policy(
         "no-secret-in-task-environment",
