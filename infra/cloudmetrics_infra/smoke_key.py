@@ -46,6 +46,9 @@ class SmokeKey(pulumi.ComponentResource):
             numeric=True,
             special=True,
             override_special=URL_SAFE_SPECIALS,
+            # A new id always brings a new secret part: the service refuses a stored id with
+            # another secret, so rotating means replacing the id (docs/runbook.md).
+            keepers={"keyId": key_id.hex},
             opts=child,
         )
         text = pulumi.Output.secret(

@@ -3,11 +3,12 @@ handed only to the task that registers it, as a task secret."""
 
 from __future__ import annotations
 
+import re
 import string
 from typing import Any
 
 from cloudmetrics.identity.key_format import parse_key
-from tests.infra.mock_cloud import Snapshot
+from tests.infra.mock_cloud import INFRA, Snapshot
 from tests.infra.reading import TASK_DEFINITION, container
 
 URL_SAFE_BASE64 = set(string.ascii_letters + string.digits + "-_")
@@ -53,6 +54,12 @@ def test_the_secret_part_is_drawn_from_exactly_the_url_safe_alphabet(stack: Snap
     # No minimum counts: every character is drawn uniformly from all 64 (258 bits).
     assert not any(password.get(f"min{kind}") for kind in ("Upper", "Lower", "Numeric", "Special"))
     assert stack.named("smoke-key-id").inputs["byteLength"] == 8
+
+
+def test_a_new_key_id_brings_a_new_secret_part(stack: Snapshot) -> None:
+    # Rotation replaces the id; the service would refuse the old id with a new secret.
+    key_id = stack.named("smoke-key-id").state["hex"]
+    assert stack.named("smoke-key-secret-part").inputs["keepers"] == {"keyId": key_id}
 
 
 def test_only_the_registration_task_gets_the_key_and_only_as_a_secret(stack: Snapshot) -> None:
@@ -102,3 +109,12 @@ def test_no_resource_but_the_secret_version_holds_the_key(stack: Snapshot) -> No
     holders = [r.name for r in stack.resources if text in str(dict(r.inputs))]
     assert holders == ["smoke-key-secret-value"]
     assert text not in str(stack.outputs)
+
+
+def test_the_runbooks_rotation_names_real_resources(stack: Snapshot) -> None:
+    runbook = (INFRA.parent / "docs" / "runbook.md").read_text()
+    rotation = runbook[runbook.index("## Rotate the smoke key") :]
+    rotation = rotation[: rotation.index("\n## ")]
+    urns = re.findall(r"--(?:target|replace) '([^']+)'", rotation)
+    named = {stack.by_urn(urn.replace("<env>", stack.environment)).name for urn in urns}
+    assert named == {"smoke-key-id", "smoke-key-secret-part", "smoke-key-secret-value"}
