@@ -89,4 +89,4 @@ format: install ## Apply ruff's fixes and formatting
 
 .PHONY: bench
 bench: install assets ## Run every benchmark script and print its figures
-	for script in benchmarks/[!_]*.py; do echo "== $$script"; $(BIN)/python "$$script"; done
+	for script in benchmarks/[!_]*.py; do name=$$(basename "$$script" .py); echo "== benchmarks.$$name"; $(BIN)/python -m "benchmarks.$$name"; done

@@ -12,37 +12,29 @@ service runs in this process (uvicorn, one worker) on loopback, and:
 Who is signed in does not matter here: every request is treated as the project's owner, so the
 figures are the page's own cost, not the session lookup's.
 
-    .venv/bin/python benchmarks/dashboard.py [--requests 200] [--loads 5]
+    .venv/bin/python -m benchmarks.dashboard [--requests 200] [--loads 5]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
 import statistics
 import threading
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import asyncpg
 import httpx
 import uvicorn
 from litestar import Request
 from playwright.sync_api import sync_playwright
 
+from benchmarks.support.scratch import REDIS_URL, scratch_database
 from cloudmetrics.app import create_app
 from cloudmetrics.dashboard.accounts import Viewer
 from cloudmetrics.dashboard.session_accounts import SessionAccounts
-from cloudmetrics.identity.api_keys import create_key
-from cloudmetrics.identity.projects import create_project
-from cloudmetrics.migrations.runner import MigrationRunner
 from cloudmetrics.settings import CacheSettings, DatabaseSettings, LogSettings, Settings
 
-ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 METRIC = "bench.cpu.load"
 SPAN = timedelta(days=1)
 INTERVAL = timedelta(seconds=30)
@@ -89,17 +81,6 @@ class EveryoneIsTheOwner(SessionAccounts):
 
     async def viewer(self, request: Request[Any, Any, Any]) -> Viewer | None:
         return self.owner
-
-
-async def prepare(database_url: str) -> tuple[int, str]:
-    await MigrationRunner(database_url, Settings().migrations_dir).up()
-    connection = await asyncpg.connect(database_url)
-    try:
-        project = await create_project(connection, "bench")
-        key = await create_key(connection, project.id, ["read", "write"])
-    finally:
-        await connection.close()
-    return project.id, key.text
 
 
 def ingest(url: str, key: str) -> int:
@@ -187,17 +168,13 @@ def main() -> None:
     parser.add_argument("--loads", type=int, default=5, help="browser first loads")
     options = parser.parse_args()
 
-    database = f"cm_bench_{uuid.uuid4().hex[:8]}"
-    database_url = ADMIN_URL.rsplit("/", 1)[0] + f"/{database}"
-    asyncio.run(_admin(f'CREATE DATABASE "{database}"'))
-    try:
-        project_id, key = asyncio.run(prepare(database_url))
+    with scratch_database() as scratch:
         settings = Settings(
-            database=DatabaseSettings(url=database_url),
-            cache=CacheSettings(url=REDIS_URL, key_prefix=f"{database}:"),
+            database=DatabaseSettings(url=scratch.url),
+            cache=CacheSettings(url=REDIS_URL, key_prefix=f"{scratch.name}:"),
             log=LogSettings(level="WARNING"),
         )
-        app = create_app(settings, accounts=EveryoneIsTheOwner(project_id))
+        app = create_app(settings, accounts=EveryoneIsTheOwner(scratch.project_id))
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
@@ -206,23 +183,13 @@ def main() -> None:
         port = server.servers[0].sockets[0].getsockname()[1]
         url = f"http://127.0.0.1:{port}"
         try:
-            points = ingest(url, key)
+            points = ingest(url, scratch.key)
             print(f"{points} points of {METRIC} over the last {SPAN}")
             time_renders(url, options.requests)
             measure_loads(url, options.loads)
         finally:
             server.should_exit = True
             thread.join(timeout=30)
-    finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-
-
-async def _admin(statement: str) -> None:
-    connection = await asyncpg.connect(ADMIN_URL)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
 
 
 if __name__ == "__main__":

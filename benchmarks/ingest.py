@@ -11,7 +11,7 @@ In one run, against a database it creates and drops:
    `GET /v1/metrics/{name}/series` is timed over the whole million (hourly buckets) and over a
    one-hour window; p50/p99 are printed.
 
-    .venv/bin/python benchmarks/ingest.py [--batches 100] [--clients 4] [--queries 50]
+    .venv/bin/python -m benchmarks.ingest [--batches 100] [--clients 4] [--queries 50]
 """
 
 from __future__ import annotations
@@ -19,34 +19,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import uuid
-from collections.abc import Generator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 
-from cloudmetrics.identity.api_keys import create_key
-from cloudmetrics.identity.projects import create_project
+from benchmarks.support.scratch import REDIS_URL, Scratch, scratch_database
+from benchmarks.support.serving import serve
 from cloudmetrics.metrics.ingest import write_points
 from cloudmetrics.metrics.models import Point
 from cloudmetrics.metrics.series_ids import SeriesIdCache
-from cloudmetrics.migrations.runner import MigrationRunner
-from cloudmetrics.settings import Settings
 
-REPOSITORY = Path(__file__).resolve().parents[1]
-ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 BATCH_SIZE = 1000
 METRICS = 20
 SERIES_METRIC = "bench.series"
@@ -64,37 +50,21 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="server worker processes")
     options = parser.parse_args()
 
-    database = f"cm_bench_{uuid.uuid4().hex[:8]}"
-    database_url = ADMIN_URL.rsplit("/", 1)[0] + f"/{database}"
-    project_id, key = asyncio.run(_create_database(database, database_url))
-    try:
+    with scratch_database() as scratch:
         environment = {
-            "DATABASE_URL": database_url,
+            "DATABASE_URL": scratch.url,
             "REDIS_URL": REDIS_URL,
-            "REDIS_KEY_PREFIX": f"bench-{database}:",
+            "REDIS_KEY_PREFIX": f"bench-{scratch.name}:",
             "WEB_CONCURRENCY": str(options.workers),
             "RATE_LIMIT_PER_MINUTE": "0",
             "LOG_LEVEL": "WARNING",
         }
-        with _server(environment) as base_url:
-            asyncio.run(_run(options, base_url, database_url, Bench(project_id, key)))
-    finally:
-        asyncio.run(_drop_database(database))
+        with serve(environment) as served:
+            asyncio.run(_run(options, served.url, scratch))
 
 
-@dataclass(frozen=True)
-class Bench:
-    """The project the benchmark writes into, and its read and write key."""
-
-    project_id: int
-    key: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.key}"}
-
-
-async def _run(options: argparse.Namespace, base_url: str, database_url: str, bench: Bench) -> None:
+async def _run(options: argparse.Namespace, base_url: str, bench: Scratch) -> None:
+    database_url = bench.url
     # Points are one value per series and timestamp: every write below gets timestamps of its
     # own (shifted by microseconds), or it would measure the path for retried batches.
     writes = iter(range(1, 1000))
@@ -184,7 +154,9 @@ def _json_point(row: Row) -> dict[str, object]:
     return {"name": name, "timestamp": moment.isoformat(), "value": value, "tags": tags}
 
 
-async def _http_ingest(base_url: str, bodies: list[bytes], bench: Bench, *, clients: int) -> float:
+async def _http_ingest(
+    base_url: str, bodies: list[bytes], bench: Scratch, *, clients: int
+) -> float:
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for body in bodies:
         queue.put_nowait(body)
@@ -208,7 +180,7 @@ async def _http_ingest(base_url: str, bodies: list[bytes], bench: Bench, *, clie
 
 
 async def _copy_ingest(
-    database_url: str, batches: list[list[Row]], bench: Bench, *, connections: int
+    database_url: str, batches: list[list[Row]], bench: Scratch, *, connections: int
 ) -> float:
     """Seconds to write every batch through the storage layer directly (series resolved from
     the cache, points and rollups by `record_samples`), one transaction per batch, over
@@ -242,7 +214,7 @@ async def _copy_ingest(
         await pool.close()
 
 
-async def _load_series(database_url: str, bench: Bench) -> None:
+async def _load_series(database_url: str, bench: Scratch) -> None:
     connection = await asyncpg.connect(database_url)
     cache = SeriesIdCache()
     try:
@@ -262,58 +234,6 @@ async def _load_series(database_url: str, bench: Bench) -> None:
             written = await write_points(connection, bench.project_id, points, cache)
             cache.add(written.series.items())
         await connection.execute("ANALYZE")
-    finally:
-        await connection.close()
-
-
-@contextmanager
-def _server(environment: dict[str, str]) -> Generator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, **environment, "HOST": "127.0.0.1", "PORT": str(port)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cloudmetrics", "serve"], env=env, cwd=REPOSITORY
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base_url}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("the server did not become ready")
-            time.sleep(0.2)
-        yield base_url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-async def _create_database(name: str, url: str) -> tuple[int, str]:
-    """Create and migrate the database; return the benchmark project's id and its key."""
-    connection = await asyncpg.connect(ADMIN_URL)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    await MigrationRunner(url, Settings().migrations_dir).up()
-    connection = await asyncpg.connect(url)
-    try:
-        project = await create_project(connection, "bench")
-        created = await create_key(connection, project.id, ["read", "write"])
-    finally:
-        await connection.close()
-    return project.id, created.text
-
-
-async def _drop_database(name: str) -> None:
-    connection = await asyncpg.connect(ADMIN_URL)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await connection.close()
 

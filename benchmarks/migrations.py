@@ -6,7 +6,7 @@ Each figure is measured on throwaway databases (created and dropped here, never 
 - a no-op `cloudmetrics migrate up` as a process, which is what the deploy's migration task
   pays (interpreter start and imports included).
 
-    .venv/bin/python benchmarks/migrations.py [--rounds 10]
+    .venv/bin/python -m benchmarks.migrations [--rounds 10]
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ ingest >= 0.5x VictoriaMetrics; the weekly query no slower than VictoriaMetrics;
 query within 1.5x of its 1M time.
 
     apt-get install -y victoria-metrics
-    .venv/bin/python benchmarks/peer.py [--sizes 1000000 10000000] [--queries 20]
+    .venv/bin/python -m benchmarks.peer [--sizes 1000000 10000000] [--queries 20]
 """
 
 from __future__ import annotations
@@ -28,31 +28,22 @@ import argparse
 import asyncio
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Generator, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import asyncpg
 import httpx
 import msgspec
 
-from cloudmetrics.identity.api_keys import create_key
-from cloudmetrics.identity.projects import create_project
-from cloudmetrics.migrations.runner import MigrationRunner
-from cloudmetrics.settings import Settings
+from benchmarks.support.scratch import REDIS_URL, analyze, scratch_database
+from benchmarks.support.serving import free_port, serve, wait_until_ready
 
-REPOSITORY = Path(__file__).resolve().parents[1]
-ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 VICTORIA_PACKAGE = "victoria-metrics"
 VICTORIA_BINARY = os.environ.get("BENCH_VICTORIA_METRICS", "victoria-metrics")
 BATCH_SIZE = 1000
@@ -168,22 +159,26 @@ def _batches(size: int, end: datetime) -> Iterator[list[tuple[int, datetime, flo
 
 
 def _measure_cloudmetrics(size: int, end: datetime, queries: int) -> Figures:
-    database = f"cm_peer_{uuid.uuid4().hex[:8]}"
-    database_url = ADMIN_URL.rsplit("/", 1)[0] + f"/{database}"
-    key = asyncio.run(_create_database(database, database_url))
-    headers = {"Authorization": f"Bearer {key}"}
-    try:
+    with scratch_database(prefix="cm_peer", project="peer") as scratch:
+        headers = scratch.headers
         environment = {
-            "DATABASE_URL": database_url,
+            "DATABASE_URL": scratch.url,
             "REDIS_URL": REDIS_URL,
-            "REDIS_KEY_PREFIX": f"bench-{database}:",
+            "REDIS_KEY_PREFIX": f"bench-{scratch.name}:",
             "WEB_CONCURRENCY": "1",
             "RATE_LIMIT_PER_MINUTE": "0",
             "LOG_LEVEL": "WARNING",
             # The oldest point is 7 days old when the run starts, older by the end of it.
             "INGEST_PAST_WINDOW": str(int((SPAN + timedelta(days=1)).total_seconds())),
         }
-        with _cloudmetrics_server(environment) as base_url:
+        # prestart does what a deploy does before serving: migrations, then storage maintenance.
+        subprocess.run(
+            [sys.executable, "-m", "cloudmetrics", "prestart"],
+            env={**os.environ, **environment},
+            check=True,
+        )
+        with serve(environment) as served:
+            base_url = served.url
             encode = msgspec.json.Encoder().encode
 
             def body(batch: list[tuple[int, datetime, float]]) -> bytes:
@@ -204,7 +199,7 @@ def _measure_cloudmetrics(size: int, end: datetime, queries: int) -> Figures:
                 201,
             )
             # Statistics as autovacuum would leave them after a load this size.
-            asyncio.run(_analyze(database_url))
+            asyncio.run(analyze(scratch.url))
             params = {
                 "start": (end - SPAN).isoformat(),
                 "end": end.isoformat(),
@@ -219,59 +214,7 @@ def _measure_cloudmetrics(size: int, end: datetime, queries: int) -> Figures:
                 lambda body: len(_service_answer.decode(body).points),
                 headers,
             )
-    finally:
-        asyncio.run(_drop_database(database))
     return _figures(size, seconds, timings, buckets)
-
-
-async def _create_database(name: str, url: str) -> str:
-    """Create and migrate the database; return a read and write key of a project of its own."""
-    connection = await asyncpg.connect(ADMIN_URL)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    await MigrationRunner(url, Settings().migrations_dir).up()
-    connection = await asyncpg.connect(url)
-    try:
-        project = await create_project(connection, "peer")
-        created = await create_key(connection, project.id, ["read", "write"])
-    finally:
-        await connection.close()
-    return created.text
-
-
-async def _analyze(url: str) -> None:
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.execute("ANALYZE")
-    finally:
-        await connection.close()
-
-
-async def _drop_database(name: str) -> None:
-    connection = await asyncpg.connect(ADMIN_URL)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
-
-
-@contextmanager
-def _cloudmetrics_server(environment: dict[str, str]) -> Generator[str]:
-    port = _free_port()
-    env = {**os.environ, **environment, "HOST": "127.0.0.1", "PORT": str(port)}
-    command = [sys.executable, "-m", "cloudmetrics"]
-    # prestart does what a deploy does before serving: migrations, then storage maintenance.
-    subprocess.run([*command, "prestart"], env=env, cwd=REPOSITORY, check=True)
-    process = subprocess.Popen([*command, "serve"], env=env, cwd=REPOSITORY)
-    try:
-        base_url = f"http://127.0.0.1:{port}"
-        _wait_until_ready(f"{base_url}/ready", process)
-        yield base_url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 # VictoriaMetrics
@@ -319,7 +262,7 @@ def _measure_victoria(binary: str, size: int, end: datetime, queries: int) -> Fi
 
 @contextmanager
 def _victoria_server(binary: str) -> Generator[str]:
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="cm-peer-vm-") as data:
         process = subprocess.Popen(
             [
@@ -335,7 +278,7 @@ def _victoria_server(binary: str) -> Generator[str]:
         )
         try:
             base_url = f"http://127.0.0.1:{port}"
-            _wait_until_ready(f"{base_url}/health", process)
+            wait_until_ready(f"{base_url}/health", process, time.perf_counter() + 60)
             yield base_url
         finally:
             process.terminate()
@@ -387,26 +330,6 @@ def _time_queries(
 def _figures(size: int, seconds: float, timings: list[float], buckets: int) -> Figures:
     p99 = timings[min(len(timings) - 1, round(0.99 * (len(timings) - 1)))]
     return Figures(size / seconds, statistics.median(timings), p99, buckets)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_until_ready(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            raise RuntimeError(f"{url} did not become ready")
-        time.sleep(0.2)
 
 
 if __name__ == "__main__":

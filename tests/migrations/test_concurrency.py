@@ -13,6 +13,7 @@ from cloudmetrics.migrations.runner import MigrationRunner
 from tests.migrations.helpers import REPOSITORY_IDS, fetch_value, ledger_rows, write_migration
 
 RUNNERS = 10
+INDEX_IS_VALID = "SELECT indisvalid FROM pg_index WHERE indexrelid = 'readings_n_idx'::regclass"
 
 
 @pytest.fixture
@@ -87,3 +88,34 @@ async def test_ten_cli_processes_apply_each_migration_once(
         "0901",
     ]
     assert await fetch_value(database_url, "SELECT n FROM applied_count") == 2
+
+
+async def test_a_waiting_runner_never_holds_up_a_concurrent_index_build(
+    database_url: str, migrations_dir: Path
+) -> None:
+    # The holder sleeps long enough for the second runner to be waiting before the build starts.
+    # A waiter blocked inside PostgreSQL would hold a snapshot that the build waits for, while it
+    # waits for the holder's lock: the deadlock detector would then abort the build.
+    write_migration(
+        migrations_dir,
+        "0900_table_then_pause",
+        "CREATE TABLE readings (n int);\nINSERT INTO readings SELECT generate_series(1, 1000);\n"
+        "SELECT pg_sleep(1.5);",
+        "DROP TABLE readings;",
+    )
+    write_migration(
+        migrations_dir,
+        "0901_index_concurrently",
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS readings_n_idx ON readings (n);",
+        "DROP INDEX CONCURRENTLY IF EXISTS readings_n_idx;",
+        no_transaction=True,
+    )
+    runners = [MigrationRunner(database_url, migrations_dir) for _ in range(2)]
+
+    results = await asyncio.gather(*(runner.up() for runner in runners), return_exceptions=True)
+
+    errors = [result for result in results if isinstance(result, BaseException)]
+    assert errors == []
+    applied = [m.id for result in results if isinstance(result, list) for m in result]
+    assert sorted(applied) == [*REPOSITORY_IDS, "0900", "0901"]
+    assert await fetch_value(database_url, INDEX_IS_VALID) is True

@@ -8,7 +8,9 @@ pooler (which may hand each statement to a different server session).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import time
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
 MIGRATION_LOCK_KEY = 1_668_114_791
 APPLICATION_NAME = "cloudmetrics-migrate"
 CLIENT_CHECK_INTERVAL = "2s"
+# How often a runner waiting for the lock tries again (seconds).
+LOCK_POLL_INTERVAL = 0.1
 # What an unreachable or vanished server raises (TimeoutError and ConnectionError are OSErrors).
 # Spelled out rather than taken from cloudmetrics.errors, which loads the web stack: a migration
 # run should start in a fraction of a second.
@@ -70,21 +74,22 @@ async def dedicated_connection(
 @asynccontextmanager
 async def migration_lock(connection: Connection, *, timeout: float) -> AsyncGenerator[None]:
     """Hold the migration lock, waiting at most ``timeout`` seconds for another runner."""
-    # lock_timeout bounds the wait inside PostgreSQL; the queue stays fair (first come, first
-    # served), which polling with pg_try_advisory_lock would not be.
-    await connection.execute(
-        "SELECT set_config('lock_timeout', $1, false)", f"{max(1, round(timeout * 1000))}ms"
-    )
-    try:
-        await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
-    except asyncpg.LockNotAvailableError:
-        holder = await _describe_holder(connection)
-        raise MigrationLockTimeout(
-            f"another migration run holds the lock ({holder}); gave up after {timeout:g}s — "
-            "wait for it to finish, or retry with a longer --lock-timeout"
-        ) from None
-    finally:
-        await connection.execute("RESET lock_timeout")
+    # Waiting runners poll pg_try_advisory_lock instead of blocking in pg_advisory_lock: a
+    # blocked statement keeps its snapshot open for the whole wait, and CREATE INDEX
+    # CONCURRENTLY in the lock holder's no-transaction migration waits for every such snapshot.
+    # Each would wait on the other, and PostgreSQL's deadlock detector could abort the holder's
+    # build, leaving an INVALID index. Between tries a waiter holds nothing. The price is the
+    # first-come order of the lock queue, which deploys (one per environment at a time) never
+    # relied on.
+    deadline = time.monotonic() + timeout
+    while not await connection.fetchval("SELECT pg_try_advisory_lock($1)", MIGRATION_LOCK_KEY):
+        if time.monotonic() >= deadline:
+            holder = await _describe_holder(connection)
+            raise MigrationLockTimeout(
+                f"another migration run holds the lock ({holder}); gave up after {timeout:g}s — "
+                "wait for it to finish, or retry with a longer --lock-timeout"
+            )
+        await asyncio.sleep(min(LOCK_POLL_INTERVAL, max(0.0, deadline - time.monotonic())))
     try:
         yield
     finally:

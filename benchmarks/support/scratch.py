@@ -1,0 +1,75 @@
+"""A throwaway database for one benchmark run: created, migrated, given a project and a key,
+then dropped, whatever happens in between."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Generator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import asyncpg
+
+from cloudmetrics.identity.api_keys import create_key
+from cloudmetrics.identity.projects import create_project
+from cloudmetrics.migrations.runner import MigrationRunner
+from cloudmetrics.settings import Settings
+
+ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@dataclass(frozen=True)
+class Scratch:
+    """The database, the project the benchmark writes into, and its read and write key."""
+
+    name: str
+    url: str
+    project_id: int
+    key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+@contextmanager
+def scratch_database(prefix: str = "cm_bench", project: str = "bench") -> Generator[Scratch]:
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        project_id, key = asyncio.run(_prepare(url, project))
+        yield Scratch(name=name, url=url, project_id=project_id, key=key)
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def admin(statement: str) -> None:
+    connection = await asyncpg.connect(ADMIN_URL)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+async def analyze(url: str) -> None:
+    """Statistics as autovacuum would leave them after a bulk load."""
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("ANALYZE")
+    finally:
+        await connection.close()
+
+
+async def _prepare(url: str, project: str) -> tuple[int, str]:
+    await MigrationRunner(url, Settings().migrations_dir).up()
+    connection = await asyncpg.connect(url)
+    try:
+        created_project = await create_project(connection, project)
+        created_key = await create_key(connection, created_project.id, ["read", "write"])
+    finally:
+        await connection.close()
+    return created_project.id, created_key.text
