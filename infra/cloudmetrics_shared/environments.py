@@ -12,3 +12,16 @@ ENVIRONMENTS = ("dev", "staging", "prod")
 def iam_path(environment: str) -> str:
     """IAM path of the roles an environment's stack creates; its deploy role manages only these."""
     return f"/{PROJECT}/{environment}/"
+
+
+SMOKE_KEY_SECRET = "smoke-api-key"  # noqa: S105 -- a secret's name, not a secret
+"""The secret holding an environment's smoke key, under `secret_name_prefix` (docs/adr/0051)."""
+
+
+def secret_name_prefix(environment: str) -> str:
+    """What every Secrets Manager secret an environment's stack makes is named under.
+
+    The deploy role may read secrets under this prefix only (the ones its stack makes, which its
+    state holds anyway), never the database's RDS-managed secret or another environment's.
+    """
+    return f"{PROJECT}-{environment}/"

@@ -1,7 +1,8 @@
 """Just enough of IAM's policy evaluation to ask "may this role do X to Y?" offline.
 
 An explicit Deny wins over any Allow; `*` in an action or resource matches any run of
-characters (slashes included) and `?` any one character, as IAM's wildcards do.
+characters (slashes included) and `?` any one character, as IAM's wildcards do. A statement with
+`NotResource` applies to every resource it does not list.
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ def matches(pattern: str, value: str) -> bool:
 
 def _applies(statement: Mapping[str, Any], action: str, resource: str) -> bool:
     actions = as_list(statement.get("Action", []))
-    resources = as_list(statement.get("Resource", []))
-    return any(matches(a, action) for a in actions) and any(matches(r, resource) for r in resources)
+    if not any(matches(a, action) for a in actions):
+        return False
+    if "NotResource" in statement:
+        return not any(matches(r, resource) for r in as_list(statement["NotResource"]))
+    return any(matches(r, resource) for r in as_list(statement.get("Resource", [])))
 
 
 def denied(statements: Iterable[Mapping[str, Any]], action: str, resource: str) -> bool:
