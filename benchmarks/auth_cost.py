@@ -38,7 +38,7 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.support.scratch import REDIS_URL, Scratch, scratch_database
+from benchmarks.support.scratch import Scratch, scratch_database
 from benchmarks.support.serving import Served, serve
 from benchmarks.support.wrk import require_wrk, wrk
 
@@ -61,15 +61,7 @@ def main() -> None:
     require_wrk("benchmarks/auth_cost.py")
 
     with scratch_database() as scratch:
-        environment = {
-            "DATABASE_URL": scratch.url,
-            "REDIS_URL": REDIS_URL,
-            "REDIS_KEY_PREFIX": f"bench-{scratch.name}:",
-            "WEB_CONCURRENCY": "1",
-            "RATE_LIMIT_PER_MINUTE": "0",
-            "LOG_LEVEL": "WARNING",
-            "BENCH_PROJECT_ID": str(scratch.project_id),
-        }
+        environment = scratch.server_environment(BENCH_PROJECT_ID=str(scratch.project_id))
         with (
             serve(environment) as keyed,
             serve(environment, app_factory=KEYLESS_FACTORY) as keyless,

@@ -27,7 +27,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from benchmarks.support.scratch import REDIS_URL, Scratch, scratch_database
+from benchmarks.support.scratch import Scratch, scratch_database
 from benchmarks.support.serving import serve
 from cloudmetrics.metrics.ingest import write_points
 from cloudmetrics.metrics.models import Point
@@ -51,14 +51,7 @@ def main() -> None:
     options = parser.parse_args()
 
     with scratch_database() as scratch:
-        environment = {
-            "DATABASE_URL": scratch.url,
-            "REDIS_URL": REDIS_URL,
-            "REDIS_KEY_PREFIX": f"bench-{scratch.name}:",
-            "WEB_CONCURRENCY": str(options.workers),
-            "RATE_LIMIT_PER_MINUTE": "0",
-            "LOG_LEVEL": "WARNING",
-        }
+        environment = scratch.server_environment(workers=options.workers)
         with serve(environment) as served:
             asyncio.run(_run(options, served.url, scratch))
 

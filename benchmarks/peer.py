@@ -41,7 +41,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import msgspec
 
-from benchmarks.support.scratch import REDIS_URL, analyze, scratch_database
+from benchmarks.support.scratch import analyze, scratch_database
 from benchmarks.support.serving import free_port, serve, wait_until_ready
 
 VICTORIA_PACKAGE = "victoria-metrics"
@@ -161,16 +161,10 @@ def _batches(size: int, end: datetime) -> Iterator[list[tuple[int, datetime, flo
 def _measure_cloudmetrics(size: int, end: datetime, queries: int) -> Figures:
     with scratch_database(prefix="cm_peer", project="peer") as scratch:
         headers = scratch.headers
-        environment = {
-            "DATABASE_URL": scratch.url,
-            "REDIS_URL": REDIS_URL,
-            "REDIS_KEY_PREFIX": f"bench-{scratch.name}:",
-            "WEB_CONCURRENCY": "1",
-            "RATE_LIMIT_PER_MINUTE": "0",
-            "LOG_LEVEL": "WARNING",
+        environment = scratch.server_environment(
             # The oldest point is 7 days old when the run starts, older by the end of it.
-            "INGEST_PAST_WINDOW": str(int((SPAN + timedelta(days=1)).total_seconds())),
-        }
+            INGEST_PAST_WINDOW=str(int((SPAN + timedelta(days=1)).total_seconds())),
+        )
         # prestart does what a deploy does before serving: migrations, then storage maintenance.
         subprocess.run(
             [sys.executable, "-m", "cloudmetrics", "prestart"],

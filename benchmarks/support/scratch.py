@@ -34,6 +34,19 @@ class Scratch:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.key}"}
 
+    def server_environment(self, *, workers: int = 1, **extra: str) -> dict[str, str]:
+        """What a benchmark's server runs with: this database, Redis under a prefix of its own,
+        no rate limit (the load would trip it), and quiet logs."""
+        return {
+            "DATABASE_URL": self.url,
+            "REDIS_URL": REDIS_URL,
+            "REDIS_KEY_PREFIX": f"bench-{self.name}:",
+            "WEB_CONCURRENCY": str(workers),
+            "RATE_LIMIT_PER_MINUTE": "0",
+            "LOG_LEVEL": "WARNING",
+            **extra,
+        }
+
 
 @contextmanager
 def scratch_database(prefix: str = "cm_bench", project: str = "bench") -> Generator[Scratch]:

@@ -29,6 +29,11 @@ from cloudmetrics_infra.security_groups import SecurityGroups, SecurityGroupsArg
 from cloudmetrics_infra.service import WEB_SERVICE_NAME, Service, ServiceArgs
 from cloudmetrics_infra.session_secret import SessionSecret
 from cloudmetrics_infra.settings import StackSettings
+from cloudmetrics_infra.smoke_key import SmokeKey
+from cloudmetrics_infra.smoke_key_registration import (
+    SmokeKeyRegistration,
+    SmokeKeyRegistrationArgs,
+)
 from cloudmetrics_infra.task_roles import TaskRoles, TaskRolesArgs
 from cloudmetrics_infra.waf import WebFirewall, WebFirewallArgs
 
@@ -60,6 +65,7 @@ def build_estate(settings: StackSettings) -> Estate:
     )
     cluster = Cluster("cluster", ClusterArgs(settings), on_aws)
     session_secret = SessionSecret("session", settings, on_aws)
+    smoke_key = SmokeKey("smoke-key", settings, on_aws)
     roles = TaskRoles(
         "task-roles",
         TaskRolesArgs(
@@ -71,6 +77,7 @@ def build_estate(settings: StackSettings) -> Estate:
             database_secret_arn=database.master_secret_arn,
             cache_secret_arn=cache.auth_secret_arn,
             session_secret_arn=session_secret.secret_arn,
+            smoke_key_secret_arn=smoke_key.secret_arn,
         ),
         on_aws,
     )
@@ -154,6 +161,18 @@ def build_estate(settings: StackSettings) -> Estate:
         ),
         on_aws,
     )
+    smoke_key_registration = SmokeKeyRegistration(
+        "smoke-key-registration",
+        SmokeKeyRegistrationArgs(
+            settings=settings,
+            container_inputs=inputs,
+            smoke_key_secret_arn=smoke_key.secret_arn,
+            execution_role_arn=roles.execution_role.arn,
+            task_role_arn=roles.task_role.arn,
+            execution_policy=roles.execution_policy,
+        ),
+        on_aws,
+    )
     MaintenanceTask(
         "maintenance",
         MaintenanceTaskArgs(
@@ -190,5 +209,9 @@ def build_estate(settings: StackSettings) -> Estate:
             "migrationTaskDefinitionArn": migrations.task_definition.arn,
             "privateSubnetIds": network.private_subnet_ids,
             "serviceSecurityGroupId": groups.service.id,
+            # What the deploy needs after `pulumi up`: the task that registers the smoke key and
+            # the secret it then reads the key from (docs/adr/0051).
+            "smokeKeyTaskDefinitionArn": smoke_key_registration.task_definition.arn,
+            "smokeKeySecretArn": smoke_key.secret_arn,
         }
     )

@@ -1,7 +1,9 @@
 """The two roles of every task, each allowed exactly what it needs.
 
 The execution role is what ECS itself uses to start a task: pull this environment's image, read
-this environment's parameters and the database secret, write to this environment's log group.
+this environment's parameters and the secrets its tasks reference (the database's, the Redis
+token, the CSRF signing key, and the smoke key that only the registration task gets), write to
+this environment's log group.
 The task role is what the running service may call: CloudMetrics calls no AWS API, so it grants
 nothing.
 """
@@ -30,6 +32,7 @@ class TaskRolesArgs:
     database_secret_arn: pulumi.Input[str]
     cache_secret_arn: pulumi.Input[str]
     session_secret_arn: pulumi.Input[str]
+    smoke_key_secret_arn: pulumi.Input[str]
 
 
 def execution_policy(
@@ -83,6 +86,7 @@ class TaskRoles(pulumi.ComponentResource):
                 args.database_secret_arn,
                 args.cache_secret_arn,
                 args.session_secret_arn,
+                args.smoke_key_secret_arn,
             ).apply(_execution_policy_from),
             opts=child,
         )

@@ -14,6 +14,19 @@ def iam_path(environment: str) -> str:
     return f"/{PROJECT}/{environment}/"
 
 
+SMOKE_KEY_SECRET = "smoke-api-key"  # noqa: S105 -- a secret's name, not a secret
+"""The secret holding an environment's smoke key, under `secret_name_prefix` (docs/adr/0051)."""
+
+
+def secret_name_prefix(environment: str) -> str:
+    """What every Secrets Manager secret an environment's stack makes is named under.
+
+    The deploy role may read secrets under this prefix only (the ones its stack makes, which its
+    state holds anyway), never the database's RDS-managed secret or another environment's.
+    """
+    return f"{PROJECT}-{environment}/"
+
+
 def next_environment(environment: str) -> str | None:
     """The environment `environment`'s images are promoted to, or None for the last one."""
     position = ENVIRONMENTS.index(environment)

@@ -36,6 +36,7 @@ from cloudmetrics.identity.sessions import Sessions
 from cloudmetrics.logs import configure_logging
 from cloudmetrics.metrics.routes import metrics_router
 from cloudmetrics.rate_limit import RateLimiting
+from cloudmetrics.request_body import request_body_deadline_middleware
 from cloudmetrics.request_context import request_context_middleware
 from cloudmetrics.resources import Resources
 from cloudmetrics.security_headers import security_headers_middleware
@@ -119,9 +120,14 @@ def create_app(
     )
     # Litestar's `middleware=` runs only for matched routes; wrapping the outermost handler gives
     # 404s and 405s a request id and an access-log line too.
+    # The body deadline sits inside the access log and the security headers, so that its 408
+    # is logged and dressed like any other answer.
     app.asgi_handler = request_context_middleware(
         security_headers_middleware(
-            http_methods_middleware(app.asgi_handler, allowed_methods(app.routes))
+            request_body_deadline_middleware(
+                http_methods_middleware(app.asgi_handler, allowed_methods(app.routes)),
+                timeout=settings.server.request_body_timeout,
+            )
         )
     )
     return app

@@ -84,6 +84,13 @@ class PayloadTooLarge(CloudMetricsError):
     problem = "payload-too-large"
 
 
+class RequestBodyTimeout(CloudMetricsError):
+    """The client did not finish sending its body within REQUEST_BODY_TIMEOUT (request_body.py)."""
+
+    status_code = HTTPStatus.REQUEST_TIMEOUT
+    problem = "request-timeout"
+
+
 # Seconds a client should wait before retrying after a 503.
 RETRY_AFTER_SECONDS = "1"
 

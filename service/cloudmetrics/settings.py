@@ -81,6 +81,11 @@ class ServerSettings(msgspec.Struct, frozen=True, kw_only=True):
     # left-most entry, which the client writes. Without it every client would share the ALB's
     # address (and its rate limit).
     forwarded_allow_ips: str = "127.0.0.1"
+    # The whole request body must arrive within this many seconds of the app's first read, or
+    # the request is answered 408 and its connection closed: uvicorn has no body-read timeout,
+    # so without it a client that stalls (or trickles a byte a second) holds its request
+    # forever. The largest accepted body (INGEST_MAX_BODY_BYTES, 5 MB) needs about 2 Mbit/s.
+    request_body_timeout: Seconds = 20.0
 
 
 class HealthSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -220,6 +225,7 @@ ENVIRONMENT: dict[str, tuple[str | None, str]] = {
     "WEB_CONCURRENCY": ("server", "workers"),
     "GRACEFUL_SHUTDOWN_TIMEOUT": ("server", "graceful_shutdown_timeout"),
     "FORWARDED_ALLOW_IPS": ("server", "forwarded_allow_ips"),
+    "REQUEST_BODY_TIMEOUT": ("server", "request_body_timeout"),
     "HEALTH_CHECK_TIMEOUT": ("health", "check_timeout"),
     "LOG_LEVEL": ("log", "level"),
     "LOG_FORMAT": ("log", "format"),

@@ -19,7 +19,7 @@ async def _schema(client: Client) -> dict[str, Any]:
 async def test_metrics_errors_are_documented_as_problem_details(client: Client) -> None:
     paths = (await _schema(client))["paths"]
     expected = {
-        ("/v1/metrics", "post"): {"400", "401", "403", "413", "429", "503"},
+        ("/v1/metrics", "post"): {"400", "401", "403", "408", "413", "429", "503"},
         ("/v1/metrics", "get"): {"400", "401", "403", "429", "503"},
         ("/v1/metrics/{name}/series", "get"): {"400", "401", "403", "404", "429", "503"},
     }

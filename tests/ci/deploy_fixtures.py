@@ -7,9 +7,15 @@ from typing import Any, Final
 import dagger
 from cloudmetrics_ci.aws import AwsCredentials
 from cloudmetrics_ci.build import service_image
-from cloudmetrics_ci.deploy_steps import DeploySteps, DeployTarget, Outcome
+from cloudmetrics_ci.deploy_steps import (
+    ECR_PASSWORD_FILE,
+    SMOKE_KEY_FILE,
+    DeploySteps,
+    DeployTarget,
+    Outcome,
+)
 from cloudmetrics_ci.environments import Environment
-from cloudmetrics_ci.pulumi import StackOutputs
+from cloudmetrics_ci.pulumi import SmokeKeyOutputs, StackOutputs
 from dagger import dag
 
 from tests.ci.graph import Plan
@@ -25,7 +31,14 @@ SECRET_VALUES: Final = {
     "AWS_SECRET_ACCESS_KEY": "example/secret/access/key/value/000000000",
     "AWS_SESSION_TOKEN": "example-session-token-value",
     "PULUMI_BACKEND_URL": "s3://example-pulumi-state?region=eu-west-1",
+    "CLOUDMETRICS_API_KEY": "cm_0123456789abcdef_" + "Sm0keKey-_" * 4 + "xyz",
 }
+SMOKE_KEY_SECRET_ARN: Final = (
+    "arn:aws:secretsmanager:eu-west-1:123456789012:secret:cloudmetrics-dev/smoke-api-key-AbCdEf"
+)
+REGISTRATION_TASK_DEFINITION_ARN: Final = (
+    "arn:aws:ecs:eu-west-1:123456789012:task-definition/cloudmetrics-dev-register-smoke-key:3"
+)
 
 OUTPUTS: Final = StackOutputs(
     alb_url="https://dev.cloudmetrics.example.com",
@@ -46,7 +59,13 @@ RAW_OUTPUTS: Final = {
     "migrationTaskDefinitionArn": OUTPUTS.migration_task_definition_arn,
     "privateSubnetIds": list(OUTPUTS.private_subnet_ids),
     "serviceSecurityGroupId": OUTPUTS.service_security_group_id,
+    "smokeKeyTaskDefinitionArn": REGISTRATION_TASK_DEFINITION_ARN,
+    "smokeKeySecretArn": SMOKE_KEY_SECRET_ARN,
 }
+SMOKE_KEY_OUTPUTS: Final = SmokeKeyOutputs(
+    registration_task_definition_arn=REGISTRATION_TASK_DEFINITION_ARN,
+    secret_arn=SMOKE_KEY_SECRET_ARN,
+)
 SERVICE_TASK_DEFINITION: Final = "arn:aws:ecs:eu-west-1:123456789012:task-definition/api:12"
 
 
@@ -100,11 +119,21 @@ def task_definition(revision: str = REVISION) -> Outcome:
     )
 
 
-def stopped(exit_code: int | None) -> Outcome:
-    container: dict[str, Any] = {"name": "migrate"}
+MIGRATION_TASK: Final = "arn:task/1"
+REGISTRATION_TASK: Final = "arn:task/2"
+
+
+def started(task_arn: str) -> Outcome:
+    return ok({"tasks": [{"taskArn": task_arn}], "failures": []})
+
+
+def stopped(
+    exit_code: int | None, task_arn: str = MIGRATION_TASK, name: str = "migrate"
+) -> Outcome:
+    container: dict[str, Any] = {"name": name}
     if exit_code is not None:
         container["exitCode"] = exit_code
-    task = {"taskArn": "arn:task/1", "containers": [container], "stoppedReason": "exited"}
+    task = {"taskArn": task_arn, "containers": [container], "stoppedReason": "exited"}
     return ok({"tasks": [task]})
 
 
@@ -116,11 +145,14 @@ def healthy() -> dict[str, Outcome]:
         "source lookup": image_found(),
         "target lookup": IMAGE_MISSING,
         "migration task definition": ok(),
-        "run task": ok({"tasks": [{"taskArn": "arn:task/1"}], "failures": []}),
+        "run task": started(MIGRATION_TASK),
         "describe task": stopped(0),
         "roll out": ok(),
         "describe service": service(),
         "describe task definition": task_definition(),
+        "run registration": started(REGISTRATION_TASK),
+        "describe registration": stopped(0, REGISTRATION_TASK, "cloudmetrics"),
+        "read smoke key": ok(),
         "smoke": ok(),
     }
 
@@ -132,13 +164,19 @@ def step_key(container: dagger.Container) -> str:
         return "migration task definition" if "--target" in command else "roll out"
     if command[:2] == ["cloudmetrics", "smoke"]:
         return "smoke"
+    if command[:2] == ["sh", "-c"] and "aws secretsmanager get-secret-value" in command[2]:
+        return "read smoke key"
+    if command[:3] == ["aws", "ecs", "run-task"]:
+        family = command[command.index("--task-definition") + 1]
+        return "run registration" if family.endswith("-register-smoke-key") else "run task"
+    if command[:3] == ["aws", "ecs", "describe-tasks"]:
+        task = command[command.index("--tasks") + 1]
+        return "describe registration" if task == REGISTRATION_TASK else "describe task"
     if command[:3] == ["aws", "ecr", "batch-get-image"]:
         registry_id = command[command.index("--registry-id") + 1]
         return "source lookup" if SOURCE_REPOSITORY.startswith(registry_id) else "target lookup"
     keys = {
         "pulumi stack output": "outputs",
-        "aws ecs run-task": "run task",
-        "aws ecs describe-tasks": "describe task",
         "aws ecs describe-services": "describe service",
         "aws ecs describe-task-definition": "describe task definition",
     }
@@ -158,6 +196,8 @@ class CannedEngine:
     awaited: list[dagger.Container | dagger.File] = field(default_factory=lambda: [])
     published: list[tuple[dagger.Container, str]] = field(default_factory=lambda: [])
     publish_digest: str = DIGEST
+    # What the smoke key secret holds, as the read step's file would.
+    smoke_key: str = SECRET_VALUES["CLOUDMETRICS_API_KEY"] + "\n"
 
     async def exit_code(self, container: dagger.Container) -> int:
         self.ran.append(step_key(container))
@@ -168,8 +208,13 @@ class CannedEngine:
         return self.outcomes[step_key(container)].stdout
 
     async def contents(self, file: dagger.File) -> str:
-        self.ran.append("ecr login")
         self.awaited.append(file)
+        path = Plan(file).calls("file")[-1].args["path"]
+        if path == SMOKE_KEY_FILE:
+            self.ran.append("smoke key file")
+            return self.smoke_key
+        assert path == ECR_PASSWORD_FILE, path
+        self.ran.append("ecr login")
         return "ecr-token-value\n"
 
     async def publish(self, container: dagger.Container, address: str) -> str:

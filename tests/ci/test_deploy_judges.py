@@ -11,6 +11,7 @@ from cloudmetrics_ci.deploy_steps import (
     published_digest,
     read_outputs_judge,
     release_image_judge,
+    smoke_key_outputs_judge,
     started_task_judge,
     stopped_task_judge,
 )
@@ -24,6 +25,8 @@ from tests.ci.deploy_fixtures import (
     OUTPUTS,
     RAW_OUTPUTS,
     REVISION,
+    SMOKE_KEY_OUTPUTS,
+    SMOKE_KEY_SECRET_ARN,
     image_found,
     ok,
     service,
@@ -39,11 +42,47 @@ def test_reads_the_contract_outputs() -> None:
     assert OUTPUTS.migration_task_family == "cloudmetrics-dev-migrate"
 
 
-@pytest.mark.parametrize("missing", sorted(RAW_OUTPUTS))
+SMOKE_KEY_NAMES = ("smokeKeySecretArn", "smokeKeyTaskDefinitionArn")
+BEFORE_THE_ROLL_OUT = sorted(set(RAW_OUTPUTS) - set(SMOKE_KEY_NAMES))
+
+
+@pytest.mark.parametrize("missing", BEFORE_THE_ROLL_OUT)
 def test_a_missing_output_is_named(missing: str) -> None:
     partial = {k: v for k, v in RAW_OUTPUTS.items() if k != missing}
     with pytest.raises(StackOutputError, match=missing):
         read_outputs_judge(ok(partial))
+
+
+def test_a_stack_that_predates_the_smoke_key_can_still_be_deployed() -> None:
+    # Its first deploy makes the key in `pulumi up`; only the read after that needs it.
+    older = {name: RAW_OUTPUTS[name] for name in BEFORE_THE_ROLL_OUT}
+    assert read_outputs_judge(ok(older)) == OUTPUTS
+
+
+def test_reads_the_smoke_key_outputs_after_the_roll_out() -> None:
+    assert smoke_key_outputs_judge(ok(RAW_OUTPUTS)) == SMOKE_KEY_OUTPUTS
+    assert SMOKE_KEY_OUTPUTS.registration_task_family == "cloudmetrics-dev-register-smoke-key"
+
+
+@pytest.mark.parametrize("missing", SMOKE_KEY_NAMES)
+def test_a_missing_smoke_key_output_is_named(missing: str) -> None:
+    partial = {k: v for k, v in RAW_OUTPUTS.items() if k != missing}
+    with pytest.raises(StackOutputError, match=missing):
+        smoke_key_outputs_judge(ok(partial))
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "cloudmetrics-dev/smoke-api-key",
+        "arn:aws:ssm:eu-west-1:123456789012:parameter/x",
+        SMOKE_KEY_SECRET_ARN + " > /dev/null; cat /tmp/smoke-api-key",
+        SMOKE_KEY_SECRET_ARN + "'$(id)'",
+    ],
+)
+def test_the_secret_arn_must_be_one_and_nothing_a_shell_would_run(arn: str) -> None:
+    with pytest.raises(StackOutputError, match="not a secret's ARN"):
+        smoke_key_outputs_judge(ok({**RAW_OUTPUTS, "smokeKeySecretArn": arn}))
 
 
 def test_outputs_that_are_not_json_or_a_failed_command_are_refused() -> None:

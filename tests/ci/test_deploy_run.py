@@ -9,7 +9,7 @@ wrong release) are the module's own code.
 import dagger
 import pytest
 from cloudmetrics_ci.deploy import DeployReport, DeployStepError, run_deploy
-from cloudmetrics_ci.deploy_steps import DeployStep, Outcome
+from cloudmetrics_ci.deploy_steps import SMOKE_KEY_FILE, DeployStep, Outcome
 from cloudmetrics_ci.environments import Environment
 
 from tests.ci.deploy_fixtures import (
@@ -18,12 +18,17 @@ from tests.ci.deploy_fixtures import (
     OLD_REVISION,
     OTHER_DIGEST,
     OUTPUTS,
+    RAW_OUTPUTS,
+    REGISTRATION_TASK,
     REVISION,
+    SECRET_VALUES,
+    SMOKE_KEY_SECRET_ARN,
     SOURCE_REPOSITORY,
     CannedEngine,
     deploy_steps,
     healthy,
     image_found,
+    ok,
     service,
     stopped,
     task_definition,
@@ -42,6 +47,11 @@ DEV_ORDER = [
     "roll out",
     "describe service",
     "describe task definition",
+    "outputs",
+    "run registration",
+    "describe registration",
+    "read smoke key",
+    "smoke key file",
     "smoke",
 ]
 
@@ -207,3 +217,88 @@ async def test_a_revision_the_previous_environment_never_had_is_not_promoted(
     assert error.step is DeployStep.PUBLISH_IMAGE
     assert SOURCE_REPOSITORY in str(error)
     assert "target lookup" not in canned.ran
+
+
+async def test_the_smoke_test_runs_with_the_key_read_from_the_stacks_secret(
+    source: dagger.Directory,
+) -> None:
+    canned = engine()
+    await run_deploy(deploy_steps(source), canned)
+    read, key_file, smoke = canned.awaited[-3:]
+    script = Plan(read).execs[-1][2]
+    assert f"get-secret-value --secret-id {SMOKE_KEY_SECRET_ARN} " in script
+    assert isinstance(key_file, dagger.File)
+    assert Plan(key_file).calls("file")[-1].args["path"] == SMOKE_KEY_FILE
+    (api_key,) = Plan(smoke).secret_variables.values()
+    assert Plan(smoke).secret_variables.keys() == {"CLOUDMETRICS_API_KEY"}
+    # The very text the read wrote to its file, and no plain variable carries it.
+    assert (
+        Plan(api_key).calls("setSecret")[-1].args["plaintext"]
+        == (SECRET_VALUES["CLOUDMETRICS_API_KEY"])
+    )
+    assert SECRET_VALUES["CLOUDMETRICS_API_KEY"] not in str(Plan(smoke).env)
+
+
+async def test_the_key_is_registered_after_the_roll_out_and_before_it_is_read(
+    source: dagger.Directory,
+) -> None:
+    # `pulumi up` may just have made (or replaced) the key: the task must see the new one.
+    canned = engine()
+    await run_deploy(deploy_steps(source), canned)
+    assert canned.ran.index("roll out") < canned.ran.index("run registration")
+    assert canned.ran.index("describe registration") < canned.ran.index("read smoke key")
+
+
+async def test_a_refused_secret_read_stops_before_the_smoke_test(
+    source: dagger.Directory,
+) -> None:
+    # AccessDenied, or no such secret: the CLI exits 254 and its message is in the log.
+    canned = engine(**{"read smoke key": Outcome(254, "")})
+    error = await failed_at(source, canned)
+    assert error.step is DeployStep.READ_SMOKE_KEY
+    assert "`aws secretsmanager get-secret-value` exited with 254" in str(error)
+    assert "see docs/runbook.md, 'read smoke key'" in str(error)
+    assert "smoke key file" not in canned.ran
+    assert "smoke" not in canned.ran
+
+
+@pytest.mark.parametrize(
+    ("held", "fragment"),
+    [
+        ("", "holds no value"),
+        ("None\n", "holds no value"),
+        ("hunter2-not-a-key\n", "does not hold an API key"),
+    ],
+)
+async def test_a_secret_without_a_key_stops_before_the_smoke_test(
+    source: dagger.Directory, held: str, fragment: str
+) -> None:
+    canned = engine()
+    canned.smoke_key = held
+    error = await failed_at(source, canned)
+    assert error.step is DeployStep.READ_SMOKE_KEY
+    assert fragment in str(error)
+    assert canned.ran[-1] == "smoke key file"
+    if held.strip():
+        assert held.strip() not in str(error)
+
+
+async def test_a_failed_registration_stops_before_the_key_is_read(
+    source: dagger.Directory,
+) -> None:
+    canned = engine(**{"describe registration": stopped(1, REGISTRATION_TASK, "cloudmetrics")})
+    error = await failed_at(source, canned)
+    assert error.step is DeployStep.REGISTER_SMOKE_KEY
+    assert "exit codes {'cloudmetrics': 1}" in str(error)
+    assert "read smoke key" not in canned.ran
+
+
+async def test_a_stack_without_the_smoke_key_outputs_stops_at_registration(
+    source: dagger.Directory,
+) -> None:
+    outputs = {name: value for name, value in RAW_OUTPUTS.items() if name != "smokeKeySecretArn"}
+    canned = engine(outputs=ok(outputs))
+    error = await failed_at(source, canned)
+    assert error.step is DeployStep.REGISTER_SMOKE_KEY
+    assert "stack output 'smokeKeySecretArn' is missing" in str(error)
+    assert "run registration" not in canned.ran

@@ -9,8 +9,12 @@ import pytest
 from cloudmetrics_ci.deploy_steps import (
     ECR_LOGIN_SCRIPT,
     ECR_PASSWORD_FILE,
+    SMOKE_KEY_FILE,
     DeploySteps,
     RevisionError,
+    StepFailed,
+    smoke_key_secret,
+    written_smoke_key,
 )
 from cloudmetrics_ci.environments import Environment
 from cloudmetrics_ci.freshness import RUN_ID_VARIABLE
@@ -20,8 +24,11 @@ from tests.ci.deploy_fixtures import (
     REVISION,
     RUN_ID,
     SECRET_VALUES,
+    SMOKE_KEY_OUTPUTS,
+    SMOKE_KEY_SECRET_ARN,
     SOURCE_REPOSITORY,
     deploy_steps,
+    secret,
 )
 from tests.ci.graph import Plan, images, plain_values
 
@@ -37,8 +44,20 @@ STEPS: dict[str, Callable[[DeploySteps], dagger.Container]] = {
     "roll out": lambda plan: plan.roll_out().container,
     "primary deployment": lambda plan: plan.primary_deployment(OUTPUTS).container,
     "release image": lambda plan: plan.release_image(OUTPUTS, "arn:td/1").container,
+    "smoke key outputs": lambda plan: plan.read_smoke_key_outputs().container,
+    "start smoke key registration": lambda plan: (
+        plan.start_smoke_key_registration(OUTPUTS, SMOKE_KEY_OUTPUTS).container
+    ),
+    "wait for smoke key registration": lambda plan: (
+        plan.wait_for_smoke_key_registration(OUTPUTS, "arn:task/2").container
+    ),
+    "read smoke key": lambda plan: plan.read_smoke_key(SMOKE_KEY_OUTPUTS).container,
     "smoke": lambda plan: (
-        plan.smoke(OUTPUTS, plan.shipped_image(plan.target.backend_url, None)).container
+        plan.smoke(
+            OUTPUTS,
+            plan.shipped_image(plan.target.backend_url, None),
+            {"CLOUDMETRICS_API_KEY": secret("CLOUDMETRICS_API_KEY")},
+        ).container
     ),
 }
 
@@ -58,8 +77,8 @@ def test_images_are_pinned(plan: DeploySteps, step: str) -> None:
 @pytest.mark.parametrize("step", sorted(STEPS))
 def test_secret_values_never_appear_as_plain_values(plan: DeploySteps, step: str) -> None:
     values = list(plain_values(STEPS[step](plan)))
-    for secret in SECRET_VALUES.values():
-        assert not any(secret in value for value in values)
+    for value_of_secret in SECRET_VALUES.values():
+        assert not any(value_of_secret in value for value in values)
 
 
 @pytest.mark.parametrize("step", sorted(STEPS))
@@ -208,19 +227,66 @@ def test_smoke_checks_the_release_with_the_shipped_image(plan: DeploySteps) -> N
     assert smoke.labels["org.opencontainers.image.revision"] == REVISION
 
 
-def test_smoke_secrets_are_secret_variables(source: dagger.Directory) -> None:
-    plan = deploy_steps(source)
-    # Any secret object stands in for the key.
-    with_key = dataclasses.replace(
-        plan.target, smoke_secrets={"CLOUDMETRICS_API_KEY": plan.target.backend_url}
-    )
-    smoke = Plan(
-        DeploySteps(source, plan.shipped_image(plan.target.backend_url, None), with_key)
-        .smoke(OUTPUTS, plan.shipped_image(plan.target.backend_url, None))
-        .container
-    )
+def test_smoke_gets_the_key_it_was_handed_as_a_secret_variable(plan: DeploySteps) -> None:
+    smoke = Plan(STEPS["smoke"](plan))
     assert set(smoke.secret_variables) == {"CLOUDMETRICS_API_KEY"}
     assert smoke.position("withSecretVariable") < smoke.exec_position("cloudmetrics", "smoke")
+    assert "CLOUDMETRICS_API_KEY" not in smoke.env
+
+
+def test_the_read_key_becomes_a_secret_and_only_a_key_is_accepted() -> None:
+    key = SECRET_VALUES["CLOUDMETRICS_API_KEY"]
+    made = Plan(smoke_key_secret(Environment.dev, f"{key}\n")).calls("setSecret")[-1]
+    assert made.args == {"name": "smoke-api-key-dev", "plaintext": key}
+    for empty in ("", "\n", "None\n"):
+        with pytest.raises(StepFailed, match="holds no value"):
+            smoke_key_secret(Environment.dev, empty)
+    wrong = "not-a-key-" + key
+    with pytest.raises(StepFailed, match="does not hold an API key") as refused:
+        smoke_key_secret(Environment.dev, wrong)
+    assert key not in str(refused.value)
+
+
+def test_the_smoke_key_is_read_from_the_stack_outputs_secret_into_a_private_file(
+    plan: DeploySteps,
+) -> None:
+    read = plan.read_smoke_key(SMOKE_KEY_OUTPUTS)
+    aws = Plan(read.container)
+    assert aws.base_image.startswith("amazon/aws-cli:2.")
+    (exec_call,) = aws.calls("withExec")
+    (shell, flag, script) = exec_call.args["args"]
+    assert (shell, flag) == ("sh", "-c")
+    # umask 077 first: the file is the shell user's alone from the moment it exists.
+    assert script == (
+        "umask 077 && aws secretsmanager get-secret-value"
+        f" --secret-id {SMOKE_KEY_SECRET_ARN} --query SecretString --output text"
+        f" > {SMOKE_KEY_FILE}"
+    )
+    assert "redirectStdout" not in exec_call.args
+    assert exec_call.args.get("expect") == "ANY"
+    assert set(aws.secret_variables) == {
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+    }
+    assert Plan(written_smoke_key(read)).calls("file")[-1].args["path"] == SMOKE_KEY_FILE
+    assert SMOKE_KEY_FILE.startswith("/tmp/")  # noqa: S108 - inside the container
+
+
+def test_the_smoke_key_registration_runs_like_the_migration_task(plan: DeploySteps) -> None:
+    registration = Plan(STEPS["start smoke key registration"](plan)).execs[-1]
+    migration = Plan(STEPS["start migration task"](plan)).execs[-1]
+    family = registration.index("--task-definition") + 1
+    assert registration[family] == "cloudmetrics-dev-register-smoke-key"
+    # Same cluster, subnets, security group and launch type: only the task differs.
+    assert registration[:family] + registration[family + 1 :] == (
+        migration[:family] + migration[family + 1 :]
+    )
+    wait, describe = Plan(STEPS["wait for smoke key registration"](plan)).execs[-2:]
+    assert wait[:4] == ["aws", "ecs", "wait", "tasks-stopped"]
+    assert describe[describe.index("--tasks") + 1] == "arn:task/2"
+    outputs = Plan(STEPS["smoke key outputs"](plan)).execs[-1]
+    assert outputs == Plan(STEPS["read outputs"](plan)).execs[-1]
 
 
 def test_stack_config_check_runs_first_without_credentials(plan: DeploySteps) -> None:

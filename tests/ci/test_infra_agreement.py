@@ -1,4 +1,4 @@
-"""What the deploy assumes about infra/, checked against infra/ itself.
+"""What the deploy assumes about infra/ and the service, checked against them.
 
 The pipeline addresses the migration task definition by URN, selects stacks
 without a passphrase and runs the Pulumi CLI of infra's pinned version; if
@@ -9,9 +9,10 @@ deploy.
 import re
 
 import pytest
-from cloudmetrics_ci import images, pulumi
+from cloudmetrics_ci import deploy_steps, images, pulumi
 from cloudmetrics_ci.environments import Environment
 
+from cloudmetrics.identity.key_format import new_key, parse_key
 from tests.ci.conftest import REPOSITORY
 
 INFRA = REPOSITORY / "infra"
@@ -59,3 +60,16 @@ def test_the_policy_pack_and_the_stack_config_check_are_where_the_deploy_runs_th
     assert '"--stack"' in check
     # It finds its files from its own location, not the working directory (/infra).
     assert "Path(__file__)" in check
+
+
+def test_the_deploy_accepts_exactly_the_keys_the_service_accepts() -> None:
+    made = [new_key().text for _ in range(50)]
+    near_misses = [made[0][:-1], made[0] + "A", made[0].upper(), made[0].replace("cm_", "cx_")]
+    for text in made + near_misses:
+        accepted = deploy_steps.SMOKE_KEY_PATTERN.fullmatch(text) is not None
+        assert accepted == (parse_key(text) is not None), text
+
+
+def test_the_smoke_command_reads_the_variable_the_deploy_sets() -> None:
+    smoke = (REPOSITORY / "service" / "cloudmetrics" / "cli" / "smoke.py").read_text()
+    assert f'os.environ.get("{deploy_steps.SMOKE_KEY_VARIABLE}"' in smoke

@@ -70,6 +70,8 @@ def test_secrets_are_typed_as_secrets() -> None:
     assert "Secret" in str(deploy["pulumi_backend_url"].resolved_type)
     migrate = registered().functions["migrate"].parameters
     assert "Secret" in str(migrate["database_url"].resolved_type)
+    smoke = registered().functions["smoke"].parameters
+    assert "Secret" in str(smoke["api_key"].resolved_type)
 
 
 def test_deploy_takes_env_and_revision_without_defaults() -> None:

@@ -15,6 +15,7 @@ import dagger
 import pytest
 from cloudmetrics_ci import CloudmetricsCi, checks
 from cloudmetrics_ci.deploy import run_deploy
+from cloudmetrics_ci.deploy_steps import smoke_key_script
 from cloudmetrics_ci.environments import Environment
 from cloudmetrics_ci.migrate import MigrationDirection, migration_container
 from cloudmetrics_ci.smoke import smoke_container
@@ -92,13 +93,12 @@ async def test_no_function_graph_can_print_a_credential(
     ]
     found = [leak for graph in graphs for leak in leaks(graph)]
     assert found == []
-    # The deploy does log in to ECR: the walk did reach that exec.
-    assert any(
-        "get-login-password" in " ".join(f.args["args"])
-        for graph in graphs
-        for f in walk(graph)
-        if f.name == "withExec"
-    )
+    # The deploy does log in to ECR and read the smoke key: the walk did reach both execs.
+    execs = [
+        " ".join(f.args["args"]) for graph in graphs for f in walk(graph) if f.name == "withExec"
+    ]
+    assert any("get-login-password" in text for text in execs)
+    assert any("secretsmanager get-secret-value" in text for text in execs)
 
 
 @pytest.mark.parametrize(
@@ -110,6 +110,8 @@ async def test_no_function_graph_can_print_a_credential(
         (["sh", "-c", "aws ecr get-login-password > /run/p; cat /run/p"], {}),
         (["sh", "-c", "aws ecr get-login-password > /run/p"], {"redirect_stdout": "/run/q"}),
         (["pulumi", "stack", "output", "--json", "--show-secrets"], {}),
+        (["aws", "secretsmanager", "get-secret-value", "--secret-id", "arn:x"], {}),
+        (["sh", "-c", "aws secretsmanager get-secret-value --secret-id arn:x | tee /run/k"], {}),
     ],
 )
 def test_a_command_that_prints_a_credential_is_caught(
@@ -119,7 +121,15 @@ def test_a_command_that_prints_a_credential_is_caught(
     assert list(leaks(container))
 
 
-def test_a_shell_redirect_to_a_file_is_accepted() -> None:
-    script = "umask 077 && aws ecr get-login-password > /tmp/ecr-password"
+@pytest.mark.parametrize(
+    "script",
+    [
+        "umask 077 && aws ecr get-login-password > /tmp/ecr-password",
+        smoke_key_script(
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:cloudmetrics-dev/smoke-api-key-AbCdEf"
+        ),
+    ],
+)
+def test_a_shell_redirect_to_a_file_is_accepted(script: str) -> None:
     container = dag.container().from_("amazon/aws-cli:2.31.0").with_exec(["sh", "-c", script])
     assert list(leaks(container)) == []

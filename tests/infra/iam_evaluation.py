@@ -2,7 +2,8 @@
 
 An explicit Deny wins over any Allow; `*` in an action or resource matches any run of
 characters (slashes included) and `?` any one character, as IAM's wildcards do. A statement with
-`NotAction` applies to every action it does not list.
+`NotAction` applies to every action it does not list, one with `NotResource` to every
+resource it does not list.
 
 A request to another account's resource needs both sides (IAM's cross-account evaluation): the
 caller's identity policies must allow it and so must the resource's policy, for that caller.
@@ -27,8 +28,11 @@ def _applies(statement: Mapping[str, Any], action: str, resource: str) -> bool:
         acts = not any(matches(a, action) for a in as_list(statement["NotAction"]))
     else:
         acts = any(matches(a, action) for a in as_list(statement.get("Action", [])))
-    resources = as_list(statement.get("Resource", []))
-    return acts and any(matches(r, resource) for r in resources)
+    if not acts:
+        return False
+    if "NotResource" in statement:
+        return not any(matches(r, resource) for r in as_list(statement["NotResource"]))
+    return any(matches(r, resource) for r in as_list(statement.get("Resource", [])))
 
 
 def denied(statements: Iterable[Mapping[str, Any]], action: str, resource: str) -> bool:

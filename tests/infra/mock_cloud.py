@@ -6,6 +6,7 @@ Output resolved, so policy tests are plain Python over dictionaries.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -144,9 +145,35 @@ def _arn(args: pulumi.runtime.MockResourceArgs, region: str, account: str) -> st
     if args.typ == "aws:ecs/service:Service":
         cluster = str(inputs.get("cluster", "")).rsplit("/", 1)[-1]
         return f"arn:aws:ecs:{region}:{account}:service/{cluster}/{physical}"
+    if args.typ == "aws:secretsmanager/secret:Secret":
+        # Secrets Manager appends a dash and six random characters to the name.
+        return f"arn:aws:secretsmanager:{region}:{account}:secret:{physical}-AbCdEf"
     if args.typ == "aws:cloudwatch/logGroup:LogGroup":
         return f"arn:aws:logs:{region}:{account}:log-group:{physical}"
     return f"arn:aws:{service}:{region}:{account}:{args.name}/{physical}"
+
+
+def _stream(seed: str, length: int, alphabet: str) -> str:
+    """`length` characters of `alphabet`, made up from `seed`: stable from one run to the next."""
+    digest = b""
+    while len(digest) < length:
+        digest += hashlib.sha256(f"{seed}:{len(digest)}".encode()).digest()
+    return "".join(alphabet[byte % len(alphabet)] for byte in digest[:length])
+
+
+def _password(name: str, inputs: Mapping[str, Any]) -> str:
+    """A RandomPassword's result over the alphabet its inputs allow, as the provider builds it
+    (upper, lower and numeric default to true; `overrideSpecial` replaces the special set)."""
+    alphabet = ""
+    if inputs.get("upper", True):
+        alphabet += "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    if inputs.get("lower", True):
+        alphabet += "abcdefghijklmnopqrstuvwxyz"
+    if inputs.get("numeric", True):
+        alphabet += "0123456789"
+    if inputs.get("special", True):
+        alphabet += inputs.get("overrideSpecial") or "!@#$%&*()-_=+[]{}<>:?"
+    return _stream(name, int(inputs["length"]), alphabet)
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -180,7 +207,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def _computed(self, type_: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
         if type_ == "random:index/randomPassword:RandomPassword":
-            return {"result": f"{name}-generated-{'x' * 40}"}
+            return {"result": _password(name, inputs)}
+        if type_ == "random:index/randomId:RandomId":
+            # terraform-provider-random: hex.EncodeToString of byteLength random bytes.
+            return {"hex": _stream(name, 2 * int(inputs["byteLength"]), "0123456789abcdef")}
         if type_ == "aws:kms/key:Key":
             return {"keyId": f"{name}-key-id"}
         if type_ == "aws:ec2/vpc:Vpc":

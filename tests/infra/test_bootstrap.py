@@ -12,6 +12,8 @@ from tests.infra.reading import allow_statements, as_list
 from tests.infra.running import BOOTSTRAP_FILLED_IN, FILLED_IN
 
 REPOSITORY = "cloudmetrics/cloudmetrics"
+SECRET = "aws:secretsmanager/secret:Secret"
+READ_SECRET = "secretsmanager:GetSecretValue"
 ISSUER = "token.actions.githubusercontent.com"
 
 
@@ -220,3 +222,54 @@ def test_bootstrap_stacks_cover_every_environment() -> None:
         ]
     ]
     assert sorted(covered) == sorted(ENVIRONMENTS)
+
+
+def secret_arns(stack: Snapshot) -> dict[str, str]:
+    """Every Secrets Manager secret the environment has: its stack's, and the one RDS made."""
+    arns = {secret.name: secret.state["arn"] for secret in stack.of_type(SECRET)}
+    instance = stack.one("aws:rds/instance:Instance")
+    arns["rds-managed"] = instance.state["masterUserSecrets"][0]["secretArn"]
+    return arns
+
+
+def test_deploy_role_reads_the_smoke_key_and_never_the_database_secret(
+    bootstraps: dict[str, Snapshot], stacks: dict[str, Snapshot]
+) -> None:
+    for environment, snapshot in bootstraps.items():
+        statements = deploy_statements(snapshot, environment)
+        arns = secret_arns(stacks[environment])
+        assert set(arns) == {
+            "smoke-key-secret",
+            "session-secret",
+            "cache-auth-secret",
+            "rds-managed",
+        }
+        # The one secret the deploy reads itself, granted by name.
+        readable = [name for name, arn in arns.items() if allowed(statements, READ_SECRET, arn)]
+        assert readable == ["smoke-key-secret"]
+        # PowerUserAccess grants the rest; the Deny leaves Pulumi the secrets it writes and
+        # takes away the database password, which neither Pulumi nor the deploy ever reads.
+        refused = [name for name, arn in arns.items() if denied(statements, READ_SECRET, arn)]
+        assert refused == ["rds-managed"]
+        account = BOOTSTRAP_FILLED_IN[environment]["cloudmetrics-bootstrap:accountId"]
+        elsewhere = f"arn:aws:secretsmanager:eu-west-1:{account}:secret:billing/api-key-AbCdEf"
+        assert denied(statements, READ_SECRET, elsewhere)
+
+
+def in_account(arn: str, account: str) -> str:
+    parts = arn.split(":")
+    parts[4] = account
+    return ":".join(parts)
+
+
+def test_roles_of_a_shared_account_read_only_their_own_smoke_key(
+    shared_account_bootstrap: Snapshot, stacks: dict[str, Snapshot]
+) -> None:
+    # Both environments' secrets, as they would be named in the one account they share.
+    account = BOOTSTRAP_FILLED_IN["dev"]["cloudmetrics-bootstrap:accountId"]
+    for environment, other in (("dev", "staging"), ("staging", "dev")):
+        statements = deploy_statements(shared_account_bootstrap, environment)
+        own = in_account(secret_arns(stacks[environment])["smoke-key-secret"], account)
+        assert allowed(statements, READ_SECRET, own)
+        for theirs in secret_arns(stacks[other]).values():
+            assert denied(statements, READ_SECRET, in_account(theirs, account)), theirs

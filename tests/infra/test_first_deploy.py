@@ -69,7 +69,7 @@ def test_tasks_cannot_start_before_the_execution_role_may_pull_and_read_secrets(
     stack: Snapshot,
 ) -> None:
     policy = stack.named("task-roles-execution-policy").urn
-    for name in ("web-task", "web-service", "migrations-task"):
+    for name in ("web-task", "web-service", "migrations-task", "smoke-key-registration-task"):
         assert policy in stack.named(name).dependencies, name
 
 

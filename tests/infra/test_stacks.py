@@ -21,6 +21,8 @@ CONTRACT_OUTPUTS = {
     "migrationTaskDefinitionArn",
     "privateSubnetIds",
     "serviceSecurityGroupId",
+    "smokeKeyTaskDefinitionArn",
+    "smokeKeySecretArn",
 }
 
 
@@ -163,6 +165,9 @@ def test_stack_exports_the_outputs_the_pipeline_reads(stack: Snapshot) -> None:
     assert (
         stack.outputs["migrationTaskDefinitionArn"] == stack.named("migrations-task").state["arn"]
     )
+    registration = stack.named("smoke-key-registration-task")
+    assert stack.outputs["smokeKeyTaskDefinitionArn"] == registration.state["arn"]
+    assert stack.outputs["smokeKeySecretArn"] == stack.named("smoke-key-secret").state["arn"]
 
 
 def test_image_tag_selects_the_image_from_this_environments_repository(stack: Snapshot) -> None:

@@ -19,6 +19,7 @@ def test_defaults_need_no_configuration() -> None:
         8000,
         1,
     )
+    assert settings.server.request_body_timeout == 20.0
 
 
 def test_environment_overrides_each_group() -> None:
@@ -32,6 +33,7 @@ def test_environment_overrides_each_group() -> None:
             "WEB_CONCURRENCY": "4",
             "LOG_LEVEL": "DEBUG",
             "RELEASE_ID": "deadbeef",
+            "REQUEST_BODY_TIMEOUT": "7.5",
         }
     )
 
@@ -42,6 +44,7 @@ def test_environment_overrides_each_group() -> None:
     assert (settings.server.port, settings.server.workers) == (9000, 4)
     assert settings.log.level == "DEBUG"
     assert settings.release_id == "deadbeef"
+    assert settings.server.request_body_timeout == 7.5
 
 
 @pytest.mark.parametrize(
@@ -58,6 +61,9 @@ def test_environment_overrides_each_group() -> None:
         ({"REDIS_URL": "http://cache"}, "invalid REDIS_URL"),
         ({"LOG_LEVEL": "LOUD"}, "invalid LOG_LEVEL"),
         ({"DATABASE_ACQUIRE_TIMEOUT": "-1"}, "invalid DATABASE_ACQUIRE_TIMEOUT"),
+        ({"REQUEST_BODY_TIMEOUT": "0"}, "invalid REQUEST_BODY_TIMEOUT"),
+        ({"REQUEST_BODY_TIMEOUT": "301"}, "invalid REQUEST_BODY_TIMEOUT"),
+        ({"REQUEST_BODY_TIMEOUT": "soon"}, "invalid REQUEST_BODY_TIMEOUT"),
     ],
 )
 def test_invalid_values_are_refused_with_the_variable_named(

@@ -4,7 +4,10 @@ check stack config -> read outputs -> publish image (dev: push the build unless 
 exists; staging/prod: copy the previous environment's image by digest) -> targeted
 `pulumi up` of the migration task definition -> migration task in the VPC (exit code 0
 required) -> full `pulumi up` -> verify release (the service's primary deployment runs
-this revision, rollout completed) -> smoke test (`/health` reports this revision).
+this revision, rollout completed) -> register smoke key (a one-off task in the VPC runs
+`cloudmetrics keys ensure` with the estate's smoke key) -> read smoke key (from Secrets
+Manager, by file, into a Dagger secret) -> smoke test (`/health` reports this revision,
+the key writes and reads a metric).
 
 The first step that fails stops the deploy and is named in the error; docs/runbook.md
 says what to do for each. `run_deploy` only talks to the engine through `Engine`, so
@@ -19,6 +22,7 @@ from typing import Protocol, TypeVar
 import dagger
 
 from cloudmetrics_ci.deploy_steps import (
+    SMOKE_KEY_VARIABLE,
     DeployStep,
     DeploySteps,
     Outcome,
@@ -26,6 +30,8 @@ from cloudmetrics_ci.deploy_steps import (
     StepFailed,
     password_secret,
     published_digest,
+    smoke_key_secret,
+    written_smoke_key,
 )
 
 T = TypeVar("T")
@@ -143,5 +149,16 @@ async def run_deploy(steps: DeploySteps, engine: Engine) -> DeployReport:
     await _run(engine, steps.roll_out())
     task_definition = await _run(engine, steps.primary_deployment(outputs))
     await _run(engine, steps.release_image(outputs, task_definition))
-    await _run(engine, steps.smoke(outputs, image))
+
+    # The key exists, and is registered, only once the full update and this task have run.
+    smoke_key = await _run(engine, steps.read_smoke_key_outputs())
+    registration = await _run(engine, steps.start_smoke_key_registration(outputs, smoke_key))
+    await _run(engine, steps.wait_for_smoke_key_registration(outputs, registration))
+    read = steps.read_smoke_key(smoke_key)
+    await _run(engine, read)
+    text = await _awaited(DeployStep.READ_SMOKE_KEY, engine.contents(written_smoke_key(read)))
+    with _named(DeployStep.READ_SMOKE_KEY):
+        key = smoke_key_secret(target.env, text)
+
+    await _run(engine, steps.smoke(outputs, image, {SMOKE_KEY_VARIABLE: key}))
     return DeployReport(image=f"{address}@{digest}", url=outputs.alb_url, revision=target.revision)

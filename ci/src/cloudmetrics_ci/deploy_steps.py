@@ -9,8 +9,9 @@ engine's: tests hand the real judges canned outcomes (tests/ci/test_deploy_run.p
 import enum
 import json
 import re
+import shlex
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar, cast
 
 import dagger
@@ -21,7 +22,7 @@ from cloudmetrics_ci.aws import AwsCredentials, aws_cli
 from cloudmetrics_ci.build import PLATFORM
 from cloudmetrics_ci.environments import Environment
 from cloudmetrics_ci.freshness import for_run
-from cloudmetrics_ci.pulumi import StackOutputs, registry_of
+from cloudmetrics_ci.pulumi import SmokeKeyOutputs, StackOutputs, registry_of
 from cloudmetrics_ci.smoke import smoke_container
 
 T = TypeVar("T")
@@ -32,6 +33,14 @@ ECR_PASSWORD_FILE: Final = "/tmp/ecr-password"  # noqa: S105, S108
 # nothing reaches the engine's log. (`redirect_stdout` would not do: in dagger 0.21 it
 # adds the file as a second writer next to the log, dagger/dagger#8798.)
 ECR_LOGIN_SCRIPT: Final = f"umask 077 && aws ecr get-login-password > {ECR_PASSWORD_FILE}"
+# The smoke key is read the same way: the secret's value goes from the CLI straight into a
+# file only the shell's user can read, and into the deploy as a Dagger secret.
+SMOKE_KEY_FILE: Final = "/tmp/smoke-api-key"  # noqa: S108 - inside a throwaway container
+# `cloudmetrics smoke` reads its key from here (service/cloudmetrics/cli/smoke.py).
+SMOKE_KEY_VARIABLE: Final = "CLOUDMETRICS_API_KEY"
+# The service's key format (service/cloudmetrics/identity/key_format.py), checked here too so
+# that a secret holding something else stops the deploy with its name, not with a 401.
+SMOKE_KEY_PATTERN: Final = re.compile(r"cm_[0-9a-f]{16}_[A-Za-z0-9_-]{43}")
 STARTED_BY: Final = "cloudmetrics-deploy"
 # A commit id, abbreviated or full: ECR tags are immutable, so a deploy must never
 # publish a movable name such as "local" or "latest".
@@ -49,6 +58,8 @@ class DeployStep(enum.StrEnum):
     RUN_MIGRATIONS = "run migration task"
     ROLL_OUT = "pulumi up"
     VERIFY_RELEASE = "verify release"
+    REGISTER_SMOKE_KEY = "register smoke key"
+    READ_SMOKE_KEY = "read smoke key"
     SMOKE = "smoke test"
 
 
@@ -90,8 +101,6 @@ class DeployTarget:
     # Staging and prod: the previous environment's ECR repository, whose image of
     # `revision` is copied by digest instead of being rebuilt (docs/adr/0046).
     source_repository: str | None = None
-    # Secret variables of the smoke run, by name (e.g. an API key).
-    smoke_secrets: Mapping[str, dagger.Secret] = field(default_factory=lambda: {})
 
     def __post_init__(self) -> None:
         if not REVISION_PATTERN.fullmatch(self.revision):
@@ -188,8 +197,15 @@ def started_task_judge(outcome: Outcome) -> str:
     return arn
 
 
+def smoke_key_outputs_judge(outcome: Outcome) -> SmokeKeyOutputs:
+    """The smoke key's task and secret from the updated stack's outputs."""
+    if outcome.exit_code != 0:
+        raise StepFailed(f"`pulumi stack output` exited with {outcome.exit_code}")
+    return SmokeKeyOutputs.from_json(outcome.stdout)
+
+
 def stopped_task_judge(outcome: Outcome) -> None:
-    """Every container of the stopped migration task exited, and with 0."""
+    """Every container of the stopped one-off task exited, and with 0."""
     document = _document(outcome, "aws ecs describe-tasks")
     tasks = cast(list[dict[str, Any]], document.get("tasks") or [])
     if not tasks:
@@ -321,8 +337,8 @@ class DeploySteps:
             succeeded("the targeted `pulumi up`"),
         )
 
-    def start_migration_task(self, outputs: StackOutputs) -> Step[str]:
-        """The one-off task inside the VPC; stdout is the run-task JSON."""
+    def _start_task(self, step: DeployStep, outputs: StackOutputs, family: str) -> Step[str]:
+        """A one-off task inside the VPC, where the database is; stdout is the run-task JSON."""
         network = {
             "awsvpcConfiguration": {
                 "subnets": list(outputs.private_subnet_ids),
@@ -337,7 +353,7 @@ class DeploySteps:
             "--cluster",
             outputs.cluster_name,
             "--task-definition",
-            outputs.migration_task_family,
+            family,
             "--launch-type",
             "FARGATE",
             "--count",
@@ -349,14 +365,23 @@ class DeploySteps:
             "--output",
             "json",
         ]
-        return Step(DeployStep.RUN_MIGRATIONS, _judged(self._aws(), command), started_task_judge)
+        return Step(step, _judged(self._aws(), command), started_task_judge)
 
-    def wait_for_migration_task(self, outputs: StackOutputs, task_arn: str) -> Step[None]:
+    def _wait_for_task(self, step: DeployStep, outputs: StackOutputs, task_arn: str) -> Step[None]:
         """Wait for the task to stop (about ten minutes at most), then read its exit codes."""
         cluster = ["--cluster", outputs.cluster_name, "--tasks", task_arn]
         container = self._aws().with_exec(["aws", "ecs", "wait", "tasks-stopped", *cluster])
         describe = ["aws", "ecs", "describe-tasks", *cluster, "--output", "json"]
-        return Step(DeployStep.RUN_MIGRATIONS, _judged(container, describe), stopped_task_judge)
+        return Step(step, _judged(container, describe), stopped_task_judge)
+
+    def start_migration_task(self, outputs: StackOutputs) -> Step[str]:
+        """`cloudmetrics migrate up` in the new image, before anything is rolled out."""
+        family = outputs.migration_task_family
+        return self._start_task(DeployStep.RUN_MIGRATIONS, outputs, family)
+
+    def wait_for_migration_task(self, outputs: StackOutputs, task_arn: str) -> Step[None]:
+        """The migration task stopped, every container with exit code 0."""
+        return self._wait_for_task(DeployStep.RUN_MIGRATIONS, outputs, task_arn)
 
     def roll_out(self) -> Step[None]:
         """The whole stack; ECS rolls the service, the circuit breaker may roll it back."""
@@ -399,17 +424,82 @@ class DeploySteps:
             release_image_judge(expected),
         )
 
-    def smoke(self, outputs: StackOutputs, image: dagger.Container) -> Step[None]:
-        """The shipped image checks the environment through its load balancer."""
+    def read_smoke_key_outputs(self) -> Step[SmokeKeyOutputs]:
+        """The outputs again, as the full update left them: it may have made the key."""
+        command = pulumi.stack_output_command(self.target.env)
+        return Step(
+            DeployStep.REGISTER_SMOKE_KEY, _judged(self._pulumi(), command), smoke_key_outputs_judge
+        )
+
+    def start_smoke_key_registration(
+        self, outputs: StackOutputs, smoke_key: SmokeKeyOutputs
+    ) -> Step[str]:
+        """`cloudmetrics keys ensure` in a one-off task that gets the key as a task secret."""
+        family = smoke_key.registration_task_family
+        return self._start_task(DeployStep.REGISTER_SMOKE_KEY, outputs, family)
+
+    def wait_for_smoke_key_registration(self, outputs: StackOutputs, task_arn: str) -> Step[None]:
+        """The registration task stopped with exit code 0: the key is the smoke project's."""
+        return self._wait_for_task(DeployStep.REGISTER_SMOKE_KEY, outputs, task_arn)
+
+    def read_smoke_key(self, smoke_key: SmokeKeyOutputs) -> Step[None]:
+        """The key, written to a file by the shell; it never reaches stdout or the log.
+
+        The exec's exit code is the judge's (the read may be refused); the file is read
+        only after it passed.
+        """
+        return Step(
+            DeployStep.READ_SMOKE_KEY,
+            _judged(self._aws(), ["sh", "-c", smoke_key_script(smoke_key.secret_arn)]),
+            succeeded("`aws secretsmanager get-secret-value`"),
+        )
+
+    def smoke(
+        self,
+        outputs: StackOutputs,
+        image: dagger.Container,
+        smoke_secrets: Mapping[str, dagger.Secret],
+    ) -> Step[None]:
+        """The shipped image checks the environment through its load balancer.
+
+        `smoke_secrets` become secret variables of the run: `{SMOKE_KEY_VARIABLE: key}`.
+        """
         container = smoke_container(
             image,
             outputs.alb_url,
             self.target.run_id,
             expect_release=self.target.revision,
-            secrets=self.target.smoke_secrets,
+            secrets=smoke_secrets,
             expect=ReturnType.ANY,
         )
         return Step(DeployStep.SMOKE, container, succeeded("`cloudmetrics smoke`"))
+
+
+def smoke_key_script(secret_arn: str) -> str:
+    """`aws secretsmanager get-secret-value` into SMOKE_KEY_FILE, under umask 077."""
+    return (
+        f"umask 077 && aws secretsmanager get-secret-value --secret-id {shlex.quote(secret_arn)}"
+        f" --query SecretString --output text > {SMOKE_KEY_FILE}"
+    )
+
+
+def written_smoke_key(read: Step[None]) -> dagger.File:
+    """The file the read step's shell wrote the key to."""
+    return read.container.file(SMOKE_KEY_FILE)
+
+
+def smoke_key_secret(env: Environment, text: str) -> dagger.Secret:
+    """The key read from the secret, as a Dagger secret; refused unless it has a key's shape."""
+    key = text.strip()
+    # --output text prints "None" for a secret that holds no SecretString.
+    if key in ("", "None"):
+        raise StepFailed("the smoke key secret holds no value (see docs/runbook.md)")
+    if not SMOKE_KEY_PATTERN.fullmatch(key):
+        raise StepFailed(
+            "the smoke key secret does not hold an API key (cm_<16 hex digits>_<43 URL-safe"
+            " characters>); its value is not shown"
+        )
+    return dag.set_secret(f"smoke-api-key-{env.value}", key)
 
 
 def password_secret(env: Environment, token: str) -> dagger.Secret:

@@ -14,7 +14,7 @@ from cloudmetrics_ci.build import service_image
 from cloudmetrics_ci.checks import lint_container, test_container
 from cloudmetrics_ci.decorators import check_function, service_function, uncached_function
 from cloudmetrics_ci.deploy import DaggerEngine, run_deploy
-from cloudmetrics_ci.deploy_steps import DeploySteps, DeployTarget
+from cloudmetrics_ci.deploy_steps import SMOKE_KEY_VARIABLE, DeploySteps, DeployTarget
 from cloudmetrics_ci.environments import Environment
 from cloudmetrics_ci.freshness import new_run_id
 from cloudmetrics_ci.migrate import MigrationDirection, migration_container
@@ -91,11 +91,16 @@ class CloudmetricsCi:
         expect_release: Annotated[
             str | None, Doc("Fail unless /health reports this releaseId (a git commit id)")
         ] = None,
+        api_key: Annotated[
+            dagger.Secret | None,
+            Doc("A read,write API key of that deployment, e.g. env://CLOUDMETRICS_API_KEY"),
+        ] = None,
     ) -> str:
         """`cloudmetrics smoke --url` from the service image."""
         image = service_image(self.source, revision)
+        secrets = {SMOKE_KEY_VARIABLE: api_key} if api_key is not None else {}
         return await smoke_container(
-            image, url, new_run_id(), expect_release=expect_release
+            image, url, new_run_id(), expect_release=expect_release, secrets=secrets
         ).stdout()
 
     @service_function

@@ -1,6 +1,7 @@
 """The Pulumi CLI in its pinned container, the commands a deploy runs, the outputs it reads."""
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Final, cast
 
@@ -182,8 +183,50 @@ class StackOutputs:
         targeted update registered a new one; the family always resolves to the
         latest active revision.
         """
-        name = self.migration_task_definition_arn.rsplit("/", 1)[-1]
-        return name.split(":", 1)[0]
+        return _family(self.migration_task_definition_arn)
+
+
+# A Secrets Manager ARN, and nothing a shell would read as more than one word.
+SECRET_ARN_PATTERN: Final = re.compile(
+    r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+"
+)
+
+
+@dataclass(frozen=True)
+class SmokeKeyOutputs:
+    """What the smoke test needs once the full update is done: the task that registers its key
+    and the secret holding it. Read after `pulumi up`, which may have made both."""
+
+    registration_task_definition_arn: str
+    secret_arn: str
+
+    @classmethod
+    def from_json(cls, text: str) -> "SmokeKeyOutputs":
+        """Parse `pulumi stack output --json`."""
+        try:
+            raw: object = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise StackOutputError(f"stack outputs are not JSON: {error}") from error
+        if not isinstance(raw, dict):
+            raise StackOutputError("stack outputs are not a JSON object")
+        outputs = cast(dict[str, Any], raw)
+        secret_arn = _text(outputs, "smokeKeySecretArn")
+        if not SECRET_ARN_PATTERN.fullmatch(secret_arn):
+            raise StackOutputError("stack output 'smokeKeySecretArn' is not a secret's ARN")
+        return cls(
+            registration_task_definition_arn=_text(outputs, "smokeKeyTaskDefinitionArn"),
+            secret_arn=secret_arn,
+        )
+
+    @property
+    def registration_task_family(self) -> str:
+        """The registration task definition's family (see StackOutputs.migration_task_family)."""
+        return _family(self.registration_task_definition_arn)
+
+
+def _family(task_definition_arn: str) -> str:
+    name = task_definition_arn.rsplit("/", 1)[-1]
+    return name.split(":", 1)[0]
 
 
 def registry_of(repository_url: str) -> str:

@@ -13,7 +13,11 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-from cloudmetrics_shared.environments import deploy_role_name
+from cloudmetrics_shared.environments import (
+    SMOKE_KEY_SECRET,
+    deploy_role_name,
+    secret_name_prefix,
+)
 from cloudmetrics_shared.iam import allow, document
 
 from cloudmetrics_bootstrap.settings import MAIN_PROJECT, PROJECT, BootstrapSettings
@@ -89,6 +93,30 @@ def state_objects(bucket_arn: str, project: str, stack: str) -> list[str]:
     ]
 
 
+def secret_arn_pattern(settings: BootstrapSettings, environment: str, name: str) -> str:
+    """ARNs of a secret the environment's stack makes (AWS appends "-" and six characters)."""
+    return (
+        f"arn:aws:secretsmanager:{settings.region}:{settings.account_id}:secret:"
+        f"{secret_name_prefix(environment)}{name}"
+    )
+
+
+def secret_statements(settings: BootstrapSettings, environment: str) -> list[dict[str, Any]]:
+    """The deploy reads one secret itself: the smoke key. PowerUserAccess would let it read every
+    secret of the account, so the Deny keeps it to the secrets its own stack makes (Pulumi reads
+    those when it writes them, and the stack's state holds their values anyway): never the
+    database's RDS-managed secret, never another environment's."""
+    read = ["secretsmanager:GetSecretValue"]
+    return [
+        allow(read, [secret_arn_pattern(settings, environment, f"{SMOKE_KEY_SECRET}-??????")]),
+        {
+            "Effect": "Deny",
+            "Action": read,
+            "NotResource": [secret_arn_pattern(settings, environment, "*")],
+        },
+    ]
+
+
 def deploy_policy(
     settings: BootstrapSettings, environment: str, bucket_arn: str, key_arns: dict[str, str]
 ) -> str:
@@ -122,6 +150,7 @@ def deploy_policy(
         *state_objects(bucket_arn, PROJECT, "*"),
     ]
     statements.append({"Effect": "Deny", "Action": state_actions, "Resource": denied_state})
+    statements += secret_statements(settings, environment)
     if others:
         statements.append(
             {

@@ -1,7 +1,14 @@
-"""`cloudmetrics keys ...`: API keys for machines, created per project and shown once."""
+"""`cloudmetrics keys ...`: API keys for machines, created per project and shown once.
+
+`keys ensure` registers a key made elsewhere (the estate's smoke key, docs/adr/0051): its text
+comes from an environment variable or standard input, never from an argument, which would land
+in shell history, process lists and the task definition.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -12,6 +19,7 @@ from cloudmetrics.cli.database_command import run_with_connection
 if TYPE_CHECKING:
     from cloudmetrics.database import Connection
     from cloudmetrics.identity.api_keys import ApiKey, CreatedKey
+    from cloudmetrics.identity.key_registration import Registration
 
 
 @click.group()
@@ -102,6 +110,64 @@ def revoke(key_id: str) -> None:
 
     key = run_with_connection(lambda connection: revoke_key(connection, key_id))
     click.echo(f"revoked key {key.id} at {_when(key.revoked_at)}Z")
+
+
+@keys.command()
+@click.option(
+    "--project",
+    "project_name",
+    required=True,
+    help="The project the key acts for; created if it does not exist.",
+)
+@click.option("--scope", "scope_list", required=True, help="read, write, or read,write.")
+@click.option(
+    "--name",
+    required=True,
+    help="The key's name in the project; registering a new key revokes the old one of this name.",
+)
+@click.option(
+    "--from-env",
+    "variable",
+    metavar="VARIABLE",
+    help="Read the key from this environment variable.",
+)
+@click.option("--from-stdin", is_flag=True, help="Read the key from the first line of stdin.")
+def ensure(
+    project_name: str, scope_list: str, name: str, variable: str | None, from_stdin: bool
+) -> None:
+    """Register a key made elsewhere; a no-op when it is already registered.
+
+    Only the key's digest is stored. Keys of the same name registered before are revoked, so
+    putting a new key in the secret and running this again rotates it. Bad input is refused
+    before anything changes.
+    """
+    from cloudmetrics.errors import InvalidRequest
+    from cloudmetrics.identity.api_keys import parse_scopes
+    from cloudmetrics.identity.key_format import parse_key
+    from cloudmetrics.identity.key_registration import ensure_key
+
+    if (variable is None) == (not from_stdin):
+        raise click.ClickException("give exactly one of --from-env VARIABLE and --from-stdin")
+    source = f"${variable}" if variable is not None else "standard input"
+    text = os.environ.get(variable, "") if variable is not None else sys.stdin.readline()
+    text = text.strip()
+    if not text:
+        raise click.ClickException(f"{source} holds no key")
+    key = parse_key(text)
+    if key is None:
+        # Never echo what was read: a near-miss may still be most of a secret.
+        raise click.ClickException(
+            f"{source} does not hold an API key (cm_<16 hex digits>_<43 URL-safe characters>)"
+        )
+    try:
+        scopes = parse_scopes([part.strip() for part in scope_list.split(",") if part.strip()])
+    except InvalidRequest as error:
+        raise click.ClickException(error.detail) from None
+
+    async def work(connection: Connection) -> Registration:
+        return await ensure_key(connection, key, project=project_name, scopes=scopes, name=name)
+
+    click.echo(run_with_connection(work).summary())
 
 
 def _state(key: ApiKey, now: datetime) -> str:

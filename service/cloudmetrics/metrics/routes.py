@@ -52,7 +52,10 @@ ALWAYS = (
     tags=["metrics"],
     opt={SCOPE_OPT: "write"},
     responses=problem_responses(
-        HTTPStatus.BAD_REQUEST, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, *ALWAYS
+        HTTPStatus.BAD_REQUEST,
+        HTTPStatus.REQUEST_TIMEOUT,
+        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+        *ALWAYS,
     ),
 )
 async def ingest_points(

@@ -1,0 +1,84 @@
+"""The one-off task that registers the smoke key with the service: `cloudmetrics keys ensure`.
+
+The database is private, so the registration runs where the service runs. The pipeline starts
+it after the full `pulumi up` (which may just have made or replaced the key) and before the smoke
+test, with `aws ecs run-task` like the migration task. Only this task definition gets the key,
+as a task secret; the service and the other tasks never see it (docs/adr/0051).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from cloudmetrics_infra.containers import ContainerInputs, container_definition
+from cloudmetrics_infra.settings import StackSettings
+
+# The variable the task reads the key from; `keys ensure` never takes a key as an argument.
+SMOKE_KEY_VARIABLE = "CLOUDMETRICS_SMOKE_KEY"
+# Its own project, so smoke data never mix with a tenant's; the name is what rotation revokes by.
+SMOKE_PROJECT = "smoke"
+REGISTER_COMMAND = (
+    "cloudmetrics",
+    "keys",
+    "ensure",
+    "--project",
+    SMOKE_PROJECT,
+    "--scope",
+    "read,write",
+    "--name",
+    "smoke",
+    "--from-env",
+    SMOKE_KEY_VARIABLE,
+)
+# A handful of statements: the smallest Fargate size is enough.
+REGISTRATION_CPU = "256"
+REGISTRATION_MEMORY = "512"
+
+
+@dataclass(frozen=True)
+class SmokeKeyRegistrationArgs:
+    settings: StackSettings
+    container_inputs: pulumi.Output[ContainerInputs]
+    smoke_key_secret_arn: pulumi.Input[str]
+    execution_role_arn: pulumi.Input[str]
+    task_role_arn: pulumi.Input[str]
+    execution_policy: pulumi.Resource
+    """The execution role's permissions: the pipeline runs this task right after `up`."""
+
+
+class SmokeKeyRegistration(pulumi.ComponentResource):
+    task_definition: aws.ecs.TaskDefinition
+
+    def __init__(
+        self, name: str, args: SmokeKeyRegistrationArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("cloudmetrics:infra:SmokeKeyRegistration", name, None, opts)
+        definitions = pulumi.Output.all(args.container_inputs, args.smoke_key_secret_arn).apply(
+            lambda values: _definitions(values[0], values[1])
+        )
+        self.task_definition = aws.ecs.TaskDefinition(
+            f"{name}-task",
+            family=f"{args.settings.name_prefix}-register-smoke-key",
+            requires_compatibilities=["FARGATE"],
+            network_mode="awsvpc",
+            cpu=REGISTRATION_CPU,
+            memory=REGISTRATION_MEMORY,
+            runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
+            execution_role_arn=args.execution_role_arn,
+            task_role_arn=args.task_role_arn,
+            container_definitions=definitions,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.execution_policy]),
+        )
+        self.register_outputs({"taskDefinitionArn": self.task_definition.arn})
+
+
+def _definitions(inputs: ContainerInputs, smoke_key_secret_arn: str) -> str:
+    definition = container_definition(
+        inputs, command=REGISTER_COMMAND, stream_prefix="smoke-key", serves_http=False
+    )
+    definition["secrets"].append({"name": SMOKE_KEY_VARIABLE, "valueFrom": smoke_key_secret_arn})
+    return json.dumps([definition])
