@@ -79,7 +79,7 @@ async def test_secure_cookies_behind_tls(
     settings = api_settings(
         migrated_database_url, redis_url, identity=IdentitySettings(secure_cookies=True)
     )
-    async with AsyncTestClient(create_app(settings), base_url="https://testserver") as client:
+    async with AsyncTestClient(create_app(settings), base_url="https://testserver.local") as client:
         response = await _sign_in(client, OWNER)
 
     cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith("cm_session="))

@@ -16,6 +16,7 @@ import msgspec
 from litestar import Request, Router, delete, get, post
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
+from litestar.params import FromPath, JSONBody
 from litestar.types import Middleware
 
 from cloudmetrics.database import Connection, acquire
@@ -121,7 +122,7 @@ async def sign_out(request: Request[Any, Any, Any]) -> None:
     tags=["identity"],
 )
 async def list_project_keys(
-    request: Request[Any, Any, Any], state: State, project: str
+    request: Request[Any, Any, Any], state: State, project: FromPath[str]
 ) -> list[KeyView]:
     resources: Resources = state.resources
     async with _connection(resources) as connection:
@@ -137,7 +138,10 @@ async def list_project_keys(
     tags=["identity"],
 )
 async def create_project_key(
-    request: Request[Any, Any, Any], state: State, project: str, data: NewKey
+    request: Request[Any, Any, Any],
+    state: State,
+    project: FromPath[str],
+    data: JSONBody[NewKey],
 ) -> CreatedKeyView:
     resources: Resources = state.resources
     expires_at = (
@@ -159,7 +163,10 @@ async def create_project_key(
     tags=["identity"],
 )
 async def revoke_project_key(
-    request: Request[Any, Any, Any], state: State, project: str, key_id: str
+    request: Request[Any, Any, Any],
+    state: State,
+    project: FromPath[str],
+    key_id: FromPath[str],
 ) -> KeyView:
     resources: Resources = state.resources
     async with _connection(resources) as connection:
