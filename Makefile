@@ -14,6 +14,12 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
+# Two pytest worker processes: on two cores the suite takes about 60% of its one-process time,
+# and more workers gain nothing (measured: 269 s in one process, 147 s with two, 156 s with
+# four). Every test has its own database and Redis key prefix, so workers never share state.
+# TEST_WORKERS=0 runs in one process (for pdb, or to read output in order).
+TEST_WORKERS ?= 2
+
 LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet
 
 .PHONY: help
@@ -69,7 +75,7 @@ up: install assets ## Serve the API on http://127.0.0.1:8000 against local Postg
 
 .PHONY: test
 test: install assets ## Run the whole test suite
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses=$(TEST_WORKERS)
 
 .PHONY: lint
 lint: install web/node_modules/.installed ## ruff, strict type checks, migration and workflow audits, ESLint, Prettier, tsc
