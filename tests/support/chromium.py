@@ -12,7 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -55,7 +55,7 @@ def ensure_chromium() -> Path:
 
 
 @contextmanager
-def _one_installer_at_a_time() -> Iterator[None]:
+def _one_installer_at_a_time() -> Generator[None]:
     with INSTALL_LOCK.open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
