@@ -6,7 +6,6 @@ import asyncio
 
 import pytest
 
-from cloudmetrics.migrations.runner import MigrationRunner
 from cloudmetrics.settings import Settings
 from tests.support.databases import ADMIN_URL, REDIS_URL, DatabaseFactory
 from tests.support.services import missing_services
@@ -49,9 +48,7 @@ async def database_url(database_factory: DatabaseFactory) -> str:
 @pytest.fixture
 async def migrated_database_url(database_factory: DatabaseFactory) -> str:
     """A database of this test's own with every migration in migrations/ applied."""
-    url = await database_factory.create("migrated")
-    await MigrationRunner(url, Settings().migrations_dir).up()
-    return url
+    return await database_factory.create_migrated(Settings().migrations_dir)
 
 
 @pytest.fixture(scope="session")

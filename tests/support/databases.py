@@ -8,9 +8,12 @@ from __future__ import annotations
 import itertools
 import os
 import uuid
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+
+from cloudmetrics.migrations.runner import MigrationRunner
 
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -28,16 +31,31 @@ class DatabaseFactory:
         self._prefix = f"cm_test_{uuid.uuid4().hex[:8]}"
         self._counter = itertools.count()
         self._created: list[str] = []
+        self._migrated_template: str | None = None
 
-    async def create(self, label: str = "db") -> str:
+    async def create(self, label: str = "db", *, template: str = "template1") -> str:
         name = f"{self._prefix}_{label}_{next(self._counter)}"
         connection = await asyncpg.connect(self.admin_url)
         try:
-            await connection.execute(f'CREATE DATABASE "{name}"')
+            await connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         finally:
             await connection.close()
         self._created.append(name)
         return with_database(self.admin_url, name)
+
+    async def create_migrated(self, migrations_dir: str | Path) -> str:
+        """A database with every migration applied: a copy of one database migrated per run.
+
+        Copying a template takes about half as long as applying every migration again, and a
+        few hundred tests ask for one. The copy is taken after the runner has disconnected, as
+        PostgreSQL requires, and carries the ledger, so it is indistinguishable from a database
+        migrated in place.
+        """
+        if self._migrated_template is None:
+            url = await self.create("template")
+            await MigrationRunner(url, migrations_dir).up()
+            self._migrated_template = urlsplit(url).path.lstrip("/")
+        return await self.create("migrated", template=self._migrated_template)
 
     async def drop_all(self) -> None:
         connection = await asyncpg.connect(self.admin_url)
