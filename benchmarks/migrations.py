@@ -21,28 +21,13 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
-
+from benchmarks.support.scratch import admin, database_url
 from cloudmetrics.migrations.files import load_migrations
 from cloudmetrics.migrations.runner import MigrationRunner
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 MIGRATIONS = REPOSITORY / "migrations"
-ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-def with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-async def admin(statement: str) -> None:
-    connection = await asyncpg.connect(ADMIN_URL)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
 
 
 async def timed(work: Callable[[], Awaitable[object]]) -> float:
@@ -75,7 +60,7 @@ async def main(rounds: int) -> None:
     try:
         for name in names:
             await admin(f'CREATE DATABASE "{name}"')
-            url = with_database(ADMIN_URL, name)
+            url = database_url(name)
             runner = MigrationRunner(url, MIGRATIONS)
             empty_up.append(await timed(runner.up))
             no_op_up.append(await timed(runner.up))

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Generator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -51,13 +52,18 @@ class Scratch:
 @contextmanager
 def scratch_database(prefix: str = "cm_bench", project: str = "bench") -> Generator[Scratch]:
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    url = database_url(name)
     asyncio.run(admin(f'CREATE DATABASE "{name}"'))
     try:
         project_id, key = asyncio.run(_prepare(url, project))
         yield Scratch(name=name, url=url, project_id=project_id, key=key)
     finally:
         asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def database_url(name: str) -> str:
+    """The URL of database ``name`` on the server ADMIN_URL names."""
+    return urlunsplit(urlsplit(ADMIN_URL)._replace(path=f"/{name}"))
 
 
 async def admin(statement: str) -> None:

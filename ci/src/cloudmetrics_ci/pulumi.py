@@ -116,6 +116,17 @@ class StackOutputError(ValueError):
     """`pulumi stack output --json` did not hold what the deploy needs."""
 
 
+def _outputs_object(text: str) -> dict[str, Any]:
+    """The object `pulumi stack output --json` prints."""
+    try:
+        raw: object = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise StackOutputError(f"stack outputs are not JSON: {error}") from error
+    if not isinstance(raw, dict):
+        raise StackOutputError("stack outputs are not a JSON object")
+    return cast(dict[str, Any], raw)
+
+
 def _text(outputs: dict[str, Any], name: str) -> str:
     value = outputs.get(name)
     if not isinstance(value, str) or not value:
@@ -148,13 +159,7 @@ class StackOutputs:
     @classmethod
     def from_json(cls, text: str) -> "StackOutputs":
         """Parse `pulumi stack output --json`."""
-        try:
-            raw: object = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise StackOutputError(f"stack outputs are not JSON: {error}") from error
-        if not isinstance(raw, dict):
-            raise StackOutputError("stack outputs are not a JSON object")
-        outputs = cast(dict[str, Any], raw)
+        outputs = _outputs_object(text)
         return cls(
             alb_url=_text(outputs, "albUrl"),
             ecr_repository_url=_text(outputs, "ecrRepositoryUrl"),
@@ -203,13 +208,7 @@ class SmokeKeyOutputs:
     @classmethod
     def from_json(cls, text: str) -> "SmokeKeyOutputs":
         """Parse `pulumi stack output --json`."""
-        try:
-            raw: object = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise StackOutputError(f"stack outputs are not JSON: {error}") from error
-        if not isinstance(raw, dict):
-            raise StackOutputError("stack outputs are not a JSON object")
-        outputs = cast(dict[str, Any], raw)
+        outputs = _outputs_object(text)
         secret_arn = _text(outputs, "smokeKeySecretArn")
         if not SECRET_ARN_PATTERN.fullmatch(secret_arn):
             raise StackOutputError("stack output 'smokeKeySecretArn' is not a secret's ARN")
