@@ -18,14 +18,12 @@ from cloudmetrics_shared.iam import allow, document, service_trust_policy
 
 from cloudmetrics_infra.containers import ContainerInputs, definitions_json
 from cloudmetrics_infra.settings import StackSettings
+from cloudmetrics_infra.task_definitions import fargate_task_definition
 
 MAINTAIN_COMMAND = ("cloudmetrics", "maintain")
 # Hourly: a run does nothing most hours, and a missed one costs nothing (partitions are made a
 # week ahead). Retention lands within the hour after a partition expires.
 MAINTENANCE_SCHEDULE = "rate(1 hour)"
-# Catalogue work on the database: the smallest Fargate size is enough.
-MAINTENANCE_CPU = "256"
-MAINTENANCE_MEMORY = "512"
 
 
 @dataclass(frozen=True)
@@ -62,14 +60,9 @@ class MaintenanceTask(pulumi.ComponentResource):
         super().__init__("cloudmetrics:infra:MaintenanceTask", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         settings = args.settings
-        self.task_definition = aws.ecs.TaskDefinition(
+        self.task_definition = fargate_task_definition(
             f"{name}-task",
             family=f"{settings.name_prefix}-maintain",
-            requires_compatibilities=["FARGATE"],
-            network_mode="awsvpc",
-            cpu=MAINTENANCE_CPU,
-            memory=MAINTENANCE_MEMORY,
-            runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
             execution_role_arn=args.execution_role_arn,
             task_role_arn=args.task_role_arn,
             container_definitions=definitions_json(

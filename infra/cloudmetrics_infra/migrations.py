@@ -15,10 +15,7 @@ import pulumi_aws as aws
 
 from cloudmetrics_infra.containers import MIGRATE_COMMAND, ContainerInputs, definitions_json
 from cloudmetrics_infra.settings import StackSettings
-
-# Migrations are I/O-bound on the database: the smallest Fargate size is enough.
-MIGRATION_CPU = "256"
-MIGRATION_MEMORY = "512"
+from cloudmetrics_infra.task_definitions import fargate_task_definition
 
 
 @dataclass(frozen=True)
@@ -38,14 +35,9 @@ class MigrationTask(pulumi.ComponentResource):
         self, name: str, args: MigrationTaskArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("cloudmetrics:infra:MigrationTask", name, None, opts)
-        self.task_definition = aws.ecs.TaskDefinition(
+        self.task_definition = fargate_task_definition(
             f"{name}-task",
             family=f"{args.settings.name_prefix}-migrate",
-            requires_compatibilities=["FARGATE"],
-            network_mode="awsvpc",
-            cpu=MIGRATION_CPU,
-            memory=MIGRATION_MEMORY,
-            runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
             execution_role_arn=args.execution_role_arn,
             task_role_arn=args.task_role_arn,
             container_definitions=definitions_json(

@@ -14,6 +14,7 @@ from cloudmetrics_infra.containers import (
     definitions_json,
 )
 from cloudmetrics_infra.settings import DEPLOYMENT_MAXIMUM_PERCENT, SERVICE_PORT, StackSettings
+from cloudmetrics_infra.task_definitions import fargate_task_definition
 
 # Time a new task gets to open its pools and warm up before failed ALB checks count.
 HEALTH_CHECK_GRACE_SECONDS = 60
@@ -48,14 +49,11 @@ class Service(pulumi.ComponentResource):
     ) -> None:
         super().__init__("cloudmetrics:infra:Service", name, None, opts)
         settings = args.settings
-        self.task_definition = aws.ecs.TaskDefinition(
+        self.task_definition = fargate_task_definition(
             f"{name}-task",
             family=f"{settings.name_prefix}-web",
-            requires_compatibilities=["FARGATE"],
-            network_mode="awsvpc",
             cpu=str(settings.service.cpu),
             memory=str(settings.service.memory),
-            runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
             execution_role_arn=args.execution_role_arn,
             task_role_arn=args.task_role_arn,
             container_definitions=definitions_json(

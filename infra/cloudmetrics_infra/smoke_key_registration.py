@@ -16,6 +16,7 @@ import pulumi_aws as aws
 
 from cloudmetrics_infra.containers import ContainerInputs, container_definition
 from cloudmetrics_infra.settings import StackSettings
+from cloudmetrics_infra.task_definitions import fargate_task_definition
 
 # The variable the task reads the key from; `keys ensure` never takes a key as an argument.
 SMOKE_KEY_VARIABLE = "CLOUDMETRICS_SMOKE_KEY"
@@ -34,9 +35,6 @@ REGISTER_COMMAND = (
     "--from-env",
     SMOKE_KEY_VARIABLE,
 )
-# A handful of statements: the smallest Fargate size is enough.
-REGISTRATION_CPU = "256"
-REGISTRATION_MEMORY = "512"
 
 
 @dataclass(frozen=True)
@@ -60,14 +58,9 @@ class SmokeKeyRegistration(pulumi.ComponentResource):
         definitions = pulumi.Output.all(args.container_inputs, args.smoke_key_secret_arn).apply(
             lambda values: _definitions(values[0], values[1])
         )
-        self.task_definition = aws.ecs.TaskDefinition(
+        self.task_definition = fargate_task_definition(
             f"{name}-task",
             family=f"{args.settings.name_prefix}-register-smoke-key",
-            requires_compatibilities=["FARGATE"],
-            network_mode="awsvpc",
-            cpu=REGISTRATION_CPU,
-            memory=REGISTRATION_MEMORY,
-            runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
             execution_role_arn=args.execution_role_arn,
             task_role_arn=args.task_role_arn,
             container_definitions=definitions,
