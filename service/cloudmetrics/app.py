@@ -8,13 +8,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import structlog
-from litestar import Litestar
-from litestar.config.compression import CompressionConfig
+from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ControllerRouterHandler
 
 from cloudmetrics.cache import open_redis
+from cloudmetrics.compression import page_compression
 from cloudmetrics.dashboard.accounts import Accounts
 from cloudmetrics.dashboard.assets import Assets
 from cloudmetrics.dashboard.pages import dashboard_router
@@ -106,14 +106,15 @@ def create_app(
                 "Metric ingest and query. /v1 needs an API key (`Authorization: Bearer <key>`). "
                 "Errors are RFC 9457 problem details."
             ),
-            path="/schema",
+            # The docs are gzipped like the pages and assets; the API and probes are not.
+            openapi_router=Router(
+                path="/schema",
+                route_handlers=[],
+                middleware=[page_compression()],
+                include_in_schema=False,
+            ),
             components=security_components(),
             render_plugins=[LocalSwaggerRenderPlugin(assets)],
-        ),
-        # Pages and assets travel compressed; the API and the probes are left as they were
-        # (their clients are machines on short paths, and every byte of CPU counts there).
-        compression_config=CompressionConfig(
-            backend="gzip", minimum_size=1024, exclude=["^/v1/", "^/health$", "^/ready$"]
         ),
         # Our middleware logs every request with its id; Litestar's default would log twice.
         logging_config=None,

@@ -15,6 +15,8 @@ import structlog
 from litestar import Router, static_files
 from litestar.datastructures import CacheControlHeader
 
+from cloudmetrics.compression import page_compression
+
 log = structlog.get_logger(__name__)
 
 ASSETS_PATH = "/assets"
@@ -75,6 +77,7 @@ class Assets:
             cache_control=IMMUTABLE,
             include_in_schema=False,
             name="assets",
+            middleware=[page_compression()],
         )
 
 

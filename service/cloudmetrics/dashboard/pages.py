@@ -20,6 +20,7 @@ from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Response, Template
 from litestar.types import Middleware
 
+from cloudmetrics.compression import page_compression
 from cloudmetrics.dashboard.accounts import Accounts, SignInRefused, Viewer
 from cloudmetrics.dashboard.buckets import all_buckets, chart_island
 from cloudmetrics.dashboard.chart_svg import chart_geometry
@@ -279,6 +280,6 @@ def dashboard_router(middleware: Sequence[Middleware]) -> Router:
         path="/",
         route_handlers=[home, sign_in, sign_out, metrics, metric, keys, create_key, revoke_key],
         exception_handlers=handlers,
-        middleware=list(middleware),
+        middleware=[*middleware, page_compression()],
         include_in_schema=False,
     )
