@@ -1,9 +1,9 @@
 """What the deploy assumes about infra/ and the service, checked against them.
 
-The pipeline addresses the migration task definition by URN, selects stacks
-without a passphrase and runs the Pulumi CLI of infra's pinned version; if
-infra/ changes any of that, these fail here rather than in the middle of a
-deploy.
+The pipeline selects stacks without a passphrase and runs the Pulumi CLI of
+infra's pinned version; if infra/ changes any of that, these fail here rather
+than in the middle of a deploy. The URN the deploy targets is checked against
+what the program declares under Pulumi's mocks.
 """
 
 import re
@@ -14,6 +14,7 @@ from cloudmetrics_ci.environments import Environment
 
 from cloudmetrics.identity.key_format import new_key, parse_key
 from tests.ci.conftest import REPOSITORY
+from tests.infra.running import build_stack
 
 INFRA = REPOSITORY / "infra"
 
@@ -23,15 +24,12 @@ def test_pulumi_project_name() -> None:
     assert re.search(rf"^name:\s*{pulumi.PULUMI_PROJECT}\s*$", project, re.MULTILINE)
 
 
-def test_migration_task_definition_urn_parts() -> None:
-    component = (INFRA / "cloudmetrics_infra" / "migrations.py").read_text()
-    component_type, resource_type = pulumi.MIGRATION_TASK_DEFINITION_TYPE.split("$")
-    assert f'"{component_type}"' in component
-    assert resource_type == "aws:ecs/taskDefinition:TaskDefinition"
-    assert 'aws.ecs.TaskDefinition(\n            f"{name}-task"' in component
-    estate = (INFRA / "cloudmetrics_infra" / "estate.py").read_text()
-    component_name = pulumi.MIGRATION_TASK_DEFINITION_NAME.removesuffix("-task")
-    assert re.search(rf'MigrationTask\(\s*"{component_name}"', estate)
+@pytest.mark.parametrize("env", list(Environment))
+def test_the_deploy_targets_the_migration_task_definition_the_program_declares(
+    env: Environment,
+) -> None:
+    declared = build_stack(env.stack)
+    assert pulumi.migration_urn(env) in declared.urns
 
 
 @pytest.mark.parametrize("env", list(Environment))

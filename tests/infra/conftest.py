@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import sys
-import warnings
 from pathlib import Path
 
 import pytest
@@ -15,18 +12,6 @@ INFRA = Path(__file__).resolve().parents[2] / "infra"
 # on pytest's pythonpath; the bootstrap's __main__.py adds infra/ the same way).
 if str(INFRA / "bootstrap") not in sys.path:
     sys.path.append(str(INFRA / "bootstrap"))
-
-# A few pulumi_aws modules announce their own deprecation when first imported (the *V2 S3
-# classes, ec2.EncryptionControl), which happens lazily while our program runs. We use none of
-# them: import them here with the warning silenced so reports show only warnings about our code.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    for package_name in ("pulumi_aws.s3", "pulumi_aws.ec2"):
-        package = importlib.import_module(package_name)
-        for module in pkgutil.iter_modules(package.__path__):
-            source = Path(package.__path__[0], f"{module.name}.py")
-            if source.is_file() and "\nwarnings.warn(" in source.read_text():
-                importlib.import_module(f"{package_name}.{module.name}")
 
 from tests.infra.mock_cloud import ENVIRONMENTS, Snapshot  # noqa: E402 -- needs the paths above
 from tests.infra.running import build_bootstrap_stack, build_stack  # noqa: E402
