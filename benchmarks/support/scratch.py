@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import uuid
 from collections.abc import Generator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -30,6 +31,7 @@ class Scratch:
     url: str
     project_id: int
     key: str
+    session_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
     @property
     def headers(self) -> dict[str, str]:
@@ -45,6 +47,9 @@ class Scratch:
             "WEB_CONCURRENCY": str(workers),
             "RATE_LIMIT_PER_MINUTE": "0",
             "LOG_LEVEL": "WARNING",
+            # One secret for every worker, as a deployment has: without it each process makes
+            # its own and warns that CSRF tokens do not cross processes.
+            "SESSION_SECRET": self.session_secret,
             **extra,
         }
 
