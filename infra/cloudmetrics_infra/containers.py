@@ -1,16 +1,18 @@
-"""Container definitions of the web service and the one-off migration task.
+"""Container definitions of the web service and of its one-off and scheduled tasks.
 
-Both run the same image with the same configuration; only the command differs. Everything the
-service reads from its environment arrives as `secrets` (valueFrom a parameter or the database
-secret); the plain `environment` holds only values that are neither configuration nor secret.
+All run the same image with the same configuration; the command differs, and so do the
+credentials: each gets only those its command uses. Everything the service reads from its
+environment arrives as `secrets` (valueFrom a parameter or a secret); the plain `environment`
+holds only values that are neither configuration nor secret.
 """
 
 from __future__ import annotations
 
+import enum
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import pulumi
 
@@ -47,26 +49,50 @@ class ContainerInputs:
     session_secret_arn: str
 
 
-def secrets(inputs: ContainerInputs) -> list[dict[str, str]]:
+class Credential(enum.Enum):
+    """A secret a task's command may need, by what it unlocks."""
+
+    DATABASE = "PGPASSWORD"
+    CACHE = "REDIS_PASSWORD"
+    SESSION = "SESSION_SECRET"
+
+
+# The service uses all three. The one-off commands (migrate, maintain, register the smoke key)
+# talk to the database alone, so their task definitions carry its password and nothing else.
+SERVICE_CREDENTIALS: Final = frozenset(Credential)
+DATABASE_ONLY: Final = frozenset({Credential.DATABASE})
+
+
+def secrets(inputs: ContainerInputs, credentials: Collection[Credential]) -> list[dict[str, str]]:
+    # Configuration parameters are not secret (SSM String parameters): every task gets them all,
+    # so every command reads the same settings.
     injected = [
         {"name": variable, "valueFrom": arn}
         for variable, arn in sorted(inputs.parameter_arns.items())
     ]
-    injected.append(
-        {
-            "name": "PGPASSWORD",
-            "valueFrom": secret_reference(inputs.database_secret_arn, SECRET_PASSWORD_KEY),
-        }
+    value_from = {
+        Credential.DATABASE: secret_reference(inputs.database_secret_arn, SECRET_PASSWORD_KEY),
+        # The Redis AUTH token: the whole secret string.
+        Credential.CACHE: inputs.cache_secret_arn,
+        # The CSRF signing key: the same in every task, so a form served by one is accepted by
+        # all.
+        Credential.SESSION: inputs.session_secret_arn,
+    }
+    injected.extend(
+        {"name": credential.value, "valueFrom": value_from[credential]}
+        for credential in Credential
+        if credential in credentials
     )
-    # The Redis AUTH token: the whole secret string.
-    injected.append({"name": "REDIS_PASSWORD", "valueFrom": inputs.cache_secret_arn})
-    # The CSRF signing key: the same in every task, so a form served by one is accepted by all.
-    injected.append({"name": "SESSION_SECRET", "valueFrom": inputs.session_secret_arn})
     return injected
 
 
 def container_definition(
-    inputs: ContainerInputs, *, command: Sequence[str], stream_prefix: str, serves_http: bool
+    inputs: ContainerInputs,
+    *,
+    command: Sequence[str],
+    stream_prefix: str,
+    serves_http: bool,
+    credentials: Collection[Credential],
 ) -> dict[str, Any]:
     definition: dict[str, Any] = {
         "name": CONTAINER_NAME,
@@ -81,7 +107,7 @@ def container_definition(
             {"name": "PORT", "value": str(SERVICE_PORT)},
             {"name": "RELEASE_ID", "value": inputs.release_id},
         ],
-        "secrets": secrets(inputs),
+        "secrets": secrets(inputs, credentials),
         "logConfiguration": {
             "logDriver": "awslogs",
             "options": {
@@ -143,12 +169,17 @@ def definitions_json(
     command: Sequence[str],
     stream_prefix: str,
     serves_http: bool,
+    credentials: Collection[Credential],
 ) -> pulumi.Output[str]:
     return inputs.apply(
         lambda resolved: json.dumps(
             [
                 container_definition(
-                    resolved, command=command, stream_prefix=stream_prefix, serves_http=serves_http
+                    resolved,
+                    command=command,
+                    stream_prefix=stream_prefix,
+                    serves_http=serves_http,
+                    credentials=credentials,
                 )
             ]
         )

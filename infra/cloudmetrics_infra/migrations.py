@@ -13,7 +13,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from cloudmetrics_infra.containers import MIGRATE_COMMAND, ContainerInputs, definitions_json
+from cloudmetrics_infra.containers import (
+    DATABASE_ONLY,
+    MIGRATE_COMMAND,
+    ContainerInputs,
+    definitions_json,
+)
 from cloudmetrics_infra.settings import StackSettings
 from cloudmetrics_infra.task_definitions import fargate_task_definition
 
@@ -45,6 +50,7 @@ class MigrationTask(pulumi.ComponentResource):
                 command=MIGRATE_COMMAND,
                 stream_prefix="migrate",
                 serves_http=False,
+                credentials=DATABASE_ONLY,
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[args.execution_policy]),
         )

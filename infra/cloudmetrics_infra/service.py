@@ -10,6 +10,7 @@ import pulumi_aws as aws
 from cloudmetrics_infra.containers import (
     CONTAINER_NAME,
     SERVE_COMMAND,
+    SERVICE_CREDENTIALS,
     ContainerInputs,
     definitions_json,
 )
@@ -57,7 +58,11 @@ class Service(pulumi.ComponentResource):
             execution_role_arn=args.execution_role_arn,
             task_role_arn=args.task_role_arn,
             container_definitions=definitions_json(
-                args.container_inputs, command=SERVE_COMMAND, stream_prefix="web", serves_http=True
+                args.container_inputs,
+                command=SERVE_COMMAND,
+                stream_prefix="web",
+                serves_http=True,
+                credentials=SERVICE_CREDENTIALS,
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[args.execution_policy]),
         )

@@ -62,6 +62,25 @@ def migration_container(snapshot: Snapshot) -> dict[str, Any]:
     return container(snapshot.named("migrations-task"))
 
 
+# The task definitions of the commands that talk to the database alone.
+ONE_OFF_TASKS = ("migrations-task", "maintenance-task", "smoke-key-registration-task")
+CREDENTIALS = frozenset({"PGPASSWORD", "REDIS_PASSWORD", "SESSION_SECRET"})
+
+
+def injected(container_definition: dict[str, Any]) -> dict[str, str]:
+    """What the container's `secrets` inject: variable name to valueFrom."""
+    return {entry["name"]: entry["valueFrom"] for entry in container_definition["secrets"]}
+
+
+def configuration(container_definition: dict[str, Any]) -> dict[str, str]:
+    """The injected settings that are not credentials: those from SSM parameters."""
+    return {
+        name: value
+        for name, value in injected(container_definition).items()
+        if value.split(":")[2] == "ssm"
+    }
+
+
 def rules(snapshot: Snapshot, type_: str, group: Resource) -> list[Resource]:
     return [rule for rule in snapshot.of_type(type_) if rule.inputs["securityGroupId"] == group.id]
 

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from tests.infra.mock_cloud import Snapshot
-from tests.infra.reading import container, migration_container, role_policy, web_container
+from tests.infra.reading import (
+    configuration,
+    container,
+    injected,
+    migration_container,
+    role_policy,
+    web_container,
+)
 
 
 def test_the_task_runs_cloudmetrics_maintain_with_the_service_configuration(
@@ -15,8 +22,11 @@ def test_the_task_runs_cloudmetrics_maintain_with_the_service_configuration(
 
     assert maintain["command"] == ["cloudmetrics", "maintain"]
     assert maintain["image"] == web["image"]
-    # The same settings (retention, ingest window) from the same parameters and secret.
-    assert maintain["secrets"] == web["secrets"]
+    # The same settings (retention, ingest window) from the same parameters; of the
+    # credentials, only the database's.
+    assert configuration(maintain) == configuration(web)
+    assert set(injected(maintain)) - set(configuration(maintain)) == {"PGPASSWORD"}
+    assert injected(maintain)["PGPASSWORD"] == injected(web)["PGPASSWORD"]
     assert maintain.get("environment") == web.get("environment")
     assert "portMappings" not in maintain or maintain["portMappings"] == []
     assert task.inputs["family"] == f"cloudmetrics-{stack.environment}-maintain"

@@ -8,7 +8,16 @@ from typing import Any
 from cloudmetrics_infra.settings import SERVICE_PORT
 
 from tests.infra.mock_cloud import CLOUDFRONT_ORIGIN_CIDRS, Snapshot
-from tests.infra.reading import config_parameter, migration_container, sources, web_container
+from tests.infra.reading import (
+    CREDENTIALS,
+    ONE_OFF_TASKS,
+    config_parameter,
+    configuration,
+    container,
+    injected,
+    sources,
+    web_container,
+)
 
 PLAIN_ENVIRONMENT = {"HOST", "PORT", "RELEASE_ID"}
 SERVICE_CONFIGURATION = {
@@ -25,30 +34,36 @@ SECRET_LOOKING = re.compile(r"pass|secret|token|key|credential", re.IGNORECASE)
 
 
 def containers(stack: Snapshot) -> list[dict[str, Any]]:
-    return [web_container(stack), migration_container(stack)]
+    """Every task definition's container: the service's and the one-off tasks'."""
+    return [web_container(stack), *(container(stack.named(task)) for task in ONE_OFF_TASKS)]
 
 
 def test_plain_environment_holds_no_configuration_and_no_secret(stack: Snapshot) -> None:
-    for container in containers(stack):
-        names = {entry["name"] for entry in container["environment"]}
+    for definition in containers(stack):
+        names = {entry["name"] for entry in definition["environment"]}
         assert names == PLAIN_ENVIRONMENT
-        for entry in container["environment"]:
+        for entry in definition["environment"]:
             assert not SECRET_LOOKING.search(entry["name"] + entry["value"]), entry
             assert "arn:aws:secretsmanager" not in entry["value"]
 
 
 def test_configuration_comes_from_this_environments_parameters(stack: Snapshot) -> None:
-    for container in containers(stack):
-        injected = {secret["name"]: secret["valueFrom"] for secret in container["secrets"]}
-        assert set(injected) == SERVICE_CONFIGURATION | {
-            "PGPASSWORD",
-            "REDIS_PASSWORD",
-            "SESSION_SECRET",
-        }
+    for definition in containers(stack):
+        settings = configuration(definition)
+        assert set(settings) == SERVICE_CONFIGURATION
         for variable in SERVICE_CONFIGURATION:
             parameter = config_parameter(stack, variable)
             assert parameter.inputs["name"] == f"/cloudmetrics/{stack.environment}/{variable}"
-            assert injected[variable] == parameter.state["arn"]
+            assert settings[variable] == parameter.state["arn"]
+
+
+def test_each_task_gets_only_the_credentials_its_command_uses(stack: Snapshot) -> None:
+    # The service uses the database, Redis and the CSRF key; migrate, maintain and the smoke
+    # key's registration use the database alone.
+    assert set(injected(web_container(stack))) >= CREDENTIALS
+    for task in ONE_OFF_TASKS:
+        credentials = set(injected(container(stack.named(task)))) & CREDENTIALS
+        assert credentials == {"PGPASSWORD"}, task
 
 
 def test_database_password_comes_from_the_rds_managed_secret(stack: Snapshot) -> None:
@@ -56,9 +71,8 @@ def test_database_password_comes_from_the_rds_managed_secret(stack: Snapshot) ->
     assert instance.inputs["manageMasterUserPassword"] is True
     assert "password" not in instance.inputs
     secret_arn = instance.state["masterUserSecrets"][0]["secretArn"]
-    for container in containers(stack):
-        injected = {secret["name"]: secret["valueFrom"] for secret in container["secrets"]}
-        assert injected["PGPASSWORD"] == f"{secret_arn}:password::"
+    for definition in containers(stack):
+        assert injected(definition)["PGPASSWORD"] == f"{secret_arn}:password::"
 
 
 def test_database_url_carries_no_password_and_verifies_the_server(stack: Snapshot) -> None:
@@ -110,9 +124,7 @@ def test_redis_password_is_the_auth_token_from_secrets_manager(stack: Snapshot) 
     secret = stack.named("cache-auth-secret")
     assert cache["authToken"] == token.state["result"] == version["secretString"]
     assert version["secretId"] == secret.id
-    for container in containers(stack):
-        injected = {entry["name"]: entry["valueFrom"] for entry in container["secrets"]}
-        assert injected["REDIS_PASSWORD"] == secret.state["arn"]
+    assert injected(web_container(stack))["REDIS_PASSWORD"] == secret.state["arn"]
 
 
 def test_no_parameter_holds_a_secure_string_or_a_credential(stack: Snapshot) -> None:
@@ -128,7 +140,7 @@ def test_release_id_is_the_image_tag(stack: Snapshot) -> None:
     assert web_container(stack)["image"].endswith(f":{environment['RELEASE_ID']}")
 
 
-def test_every_task_signs_csrf_tokens_with_one_generated_secret(stack: Snapshot) -> None:
+def test_every_web_task_signs_csrf_tokens_with_one_generated_secret(stack: Snapshot) -> None:
     """A form served by one task must be accepted by the next: one key, from Secrets Manager."""
     generated = stack.named("session-value")
     version = stack.named("session-secret-value").inputs
@@ -137,7 +149,6 @@ def test_every_task_signs_csrf_tokens_with_one_generated_secret(stack: Snapshot)
     assert version["secretString"] == generated.state["result"]
     assert version["secretId"] == secret.id
     assert secret.inputs["name"] == f"cloudmetrics-{stack.environment}/session-secret"
-    for container in containers(stack):
-        injected = {entry["name"]: entry["valueFrom"] for entry in container["secrets"]}
-        assert injected["SESSION_SECRET"] == secret.state["arn"]
-        assert config_parameter(stack, "SESSION_COOKIE_SECURE").inputs["value"] == "true"
+    # Only the service's tasks serve forms; every one of them runs this task definition.
+    assert injected(web_container(stack))["SESSION_SECRET"] == secret.state["arn"]
+    assert config_parameter(stack, "SESSION_COOKIE_SECURE").inputs["value"] == "true"

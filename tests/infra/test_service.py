@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.infra.mock_cloud import Snapshot
-from tests.infra.reading import migration_container, web_container
+from tests.infra.reading import configuration, injected, migration_container, web_container
 
 
 def test_target_group_checks_readiness(stack: Snapshot) -> None:
@@ -75,7 +75,9 @@ def test_migrations_run_as_a_one_off_task_with_the_services_image_and_settings(
     # A rollback redeploys older code onto the expanded schema: its migrate step is a no-op.
     assert migrate["command"] == ["cloudmetrics", "migrate", "up", "--allow-ahead"]
     assert migrate["image"] == web["image"]
-    assert migrate["secrets"] == web["secrets"]
+    assert configuration(migrate) == configuration(web)
+    assert set(injected(migrate)) - set(configuration(migrate)) == {"PGPASSWORD"}
+    assert injected(migrate)["PGPASSWORD"] == injected(web)["PGPASSWORD"]
     assert migrate["environment"] == web["environment"]
     assert "portMappings" not in migrate
     task = stack.named("migrations-task").inputs

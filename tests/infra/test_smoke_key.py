@@ -9,7 +9,7 @@ from typing import Any
 
 from cloudmetrics.identity.key_format import parse_key
 from tests.infra.mock_cloud import INFRA, Snapshot
-from tests.infra.reading import TASK_DEFINITION, container
+from tests.infra.reading import TASK_DEFINITION, container, injected
 
 URL_SAFE_BASE64 = set(string.ascii_letters + string.digits + "-_")
 VARIABLE = "CLOUDMETRICS_SMOKE_KEY"
@@ -100,8 +100,8 @@ def test_the_registration_task_registers_the_key_from_its_secret(stack: Snapshot
     assert registration(stack)["image"] == container(migration)["image"]
     for role in ("executionRoleArn", "taskRoleArn"):
         assert task.inputs[role] == migration.inputs[role]
-    injected = {entry["name"] for entry in registration(stack)["secrets"]}
-    assert injected == {entry["name"] for entry in container(migration)["secrets"]} | {VARIABLE}
+    registration_secrets = set(injected(registration(stack)))
+    assert registration_secrets == set(injected(container(migration))) | {VARIABLE}
 
 
 def test_no_resource_but_the_secret_version_holds_the_key(stack: Snapshot) -> None:
