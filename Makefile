@@ -20,8 +20,9 @@ unexport PYTHONDONTWRITEBYTECODE
 
 # Four pytest worker processes, even on two cores: most of a test's time is spent waiting on
 # servers, sockets and deadlines, not on the CPU (measured on two cores: 1 worker 171 s,
-# 2 workers 97 s, 4 workers 89 s). Every test has its own database and Redis key prefix, so
-# workers share no state. TEST_WORKERS=0 runs in one process (for pdb, or output in order).
+# 2 workers 97 s, 4 workers 89 s). Every test has its own database, and no test drops one
+# itself (PostgreSQL checkpoints on each DROP DATABASE; they all wait for the session's end).
+# TEST_WORKERS=0 runs in one process (for pdb, or output in order).
 TEST_WORKERS ?= 4
 
 LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from urllib.parse import quote
 
 import asyncpg
 from click.testing import CliRunner
@@ -69,10 +68,8 @@ async def _ledger_ids(url: str) -> list[str]:
 
 
 def test_creates_the_database_when_asked(database_factory: DatabaseFactory, redis_url: str) -> None:
-    # A name of our own, registered for the session's clean-up, dropped before the command runs.
-    url = asyncio.run(database_factory.create("prestart"))
-    name = url.rsplit("/", 1)[1]
-    asyncio.run(_admin(database_factory.admin_url, f'DROP DATABASE "{name}"'))
+    name = f"cm_prestart_{uuid.uuid4().hex[:8]}"
+    url = database_factory.reserve(name)
 
     result = CliRunner().invoke(
         main, ["prestart", "--create-database"], env={"DATABASE_URL": url, "REDIS_URL": redis_url}
@@ -90,20 +87,13 @@ def test_creates_a_database_whose_name_needs_percent_encoding(
     database_factory: DatabaseFactory, redis_url: str
 ) -> None:
     name = f"cm test {uuid.uuid4().hex[:8]}"
-    url = with_database(database_factory.admin_url, quote(name))
-    try:
-        result = CliRunner().invoke(
-            main,
-            ["prestart", "--create-database"],
-            env={"DATABASE_URL": url, "REDIS_URL": redis_url},
-        )
-        exists = asyncio.run(
-            _admin(database_factory.admin_url, "SELECT 1 FROM pg_database WHERE datname = $1", name)
-        )
-    finally:
-        asyncio.run(
-            _admin(database_factory.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        )
+    url = database_factory.reserve(name)
+    result = CliRunner().invoke(
+        main, ["prestart", "--create-database"], env={"DATABASE_URL": url, "REDIS_URL": redis_url}
+    )
+    exists = asyncio.run(
+        _admin(database_factory.admin_url, "SELECT 1 FROM pg_database WHERE datname = $1", name)
+    )
 
     assert result.exit_code == 0, result.output
     assert exists == 1

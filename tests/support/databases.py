@@ -9,7 +9,7 @@ import itertools
 import os
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -42,6 +42,13 @@ class DatabaseFactory:
             await connection.close()
         self._created.append(name)
         return with_database(self.admin_url, name)
+
+    def reserve(self, name: str) -> str:
+        """The URL of database ``name``, not created here but dropped with the others at the
+        session's end: for tests of commands that create it. No test drops a database itself,
+        since PostgreSQL checkpoints on every DROP DATABASE and other workers wait for it."""
+        self._created.append(name)
+        return with_database(self.admin_url, quote(name))
 
     async def create_migrated(self, migrations_dir: str | Path) -> str:
         """A database with every migration applied: a copy of one database migrated per run.
