@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from cloudmetrics.dependencies import DependencyMissing, wait_for_postgresql, wait_for_redis
+from cloudmetrics.startup_waits import DependencyMissing, wait_for_postgresql, wait_for_redis
 
 
 def missing_services(postgres_url: str, redis_url: str) -> list[str]:
