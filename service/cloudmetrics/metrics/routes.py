@@ -13,11 +13,10 @@ from typing import Annotated, Any
 
 from litestar import Request, Router, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.types import Middleware
 
-from cloudmetrics.errors import PayloadTooLarge
+from cloudmetrics.http.content_encoding import decoded_body
 from cloudmetrics.http.problem_schema import problem_responses
 from cloudmetrics.identity.guards import SCOPE_OPT, require_declared_scope
 from cloudmetrics.identity.middleware import provide_principal
@@ -47,26 +46,22 @@ ALWAYS = (
     status_code=201,
     operation_class=IngestOperation,
     summary="Ingest a batch of points (all or nothing)",
-    description="Needs a key with the `write` scope.",
+    description="Needs a key with the `write` scope. The body may be gzip-compressed "
+    "(`Content-Encoding: gzip`); the size limit applies to the decoded body.",
     tags=["metrics"],
     opt={SCOPE_OPT: "write"},
     responses=problem_responses(
         HTTPStatus.BAD_REQUEST,
         HTTPStatus.REQUEST_TIMEOUT,
         HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
         *ALWAYS,
     ),
 )
 async def ingest_points(
     request: Request[Any, Any, Any], resources: AppResources, principal: NamedDependency[Principal]
 ) -> IngestResult:
-    limit = resources.settings.ingest.max_body_bytes
-    try:
-        body = await request.body()
-    except RequestEntityTooLarge:
-        raise PayloadTooLarge(
-            f"the body is larger than {limit} bytes", extra={"maxBodyBytes": limit}
-        ) from None
+    body = await decoded_body(request, resources.settings.ingest.max_body_bytes)
     points = parse_batch(body, resources.settings.ingest)
     return await operations.ingest(resources, principal.project_id, points)
 

@@ -1,0 +1,25 @@
+"""The protocol tests' shared peers: one stack per test worker that asks for it."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import pytest
+
+from cloudmetrics.settings import Settings
+from tests.protocols.peers import Peers, running_peers
+from tests.support.databases import DatabaseFactory
+from tests.support.identity import IssuedKey, issue_key
+
+
+@pytest.fixture(scope="module")
+async def peer_database(database_factory: DatabaseFactory) -> tuple[str, IssuedKey]:
+    url = await database_factory.create_migrated(Settings().migrations_dir)
+    return url, await issue_key(url, "peers")
+
+
+@pytest.fixture(scope="module")
+def peers(peer_database: tuple[str, IssuedKey], redis_url: str) -> Generator[Peers]:
+    url, key = peer_database
+    with running_peers(url, redis_url, key.text) as running:
+        yield running
