@@ -15,12 +15,13 @@ from typing import Any, Literal
 import promql_parser
 import re2  # pyright: ignore[reportMissingTypeStubs]
 
-# google-re2 ships no type information.
-_compile: Any = re2.compile  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
-_RegexError: type[Exception] = re2.error  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
 
 from cloudmetrics.errors import InvalidRequest
 from cloudmetrics.protocols.prometheus import messages
+
+# google-re2 ships no type information.
+_compile: Any = re2.compile  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+_RegexError: type[Exception] = re2.error  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
 
 Operator = Literal["=", "!=", "=~", "!~"]
 NAME_LABEL = "__name__"
