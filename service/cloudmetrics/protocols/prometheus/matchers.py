@@ -15,7 +15,6 @@ from typing import Any, Literal
 import promql_parser
 import re2  # pyright: ignore[reportMissingTypeStubs]
 
-
 from cloudmetrics.errors import InvalidRequest
 from cloudmetrics.protocols.prometheus import messages
 
