@@ -38,6 +38,7 @@ from cloudmetrics.identity.session_store import STORE_NAME as SESSION_STORE
 from cloudmetrics.identity.sessions import Sessions
 from cloudmetrics.logs import configure_logging
 from cloudmetrics.metrics.routes import metrics_router
+from cloudmetrics.protocols.otlp.routes import otlp_router
 from cloudmetrics.protocols.prometheus.routes import prometheus_router
 from cloudmetrics.redis_client import open_redis
 from cloudmetrics.resources import STATE_KEY, Resources, provide_resources
@@ -90,6 +91,7 @@ def create_app(
             *health_routes(settings),
             metrics_router(settings, middleware=keyed),
             prometheus_router(settings, middleware=keyed),
+            otlp_router(settings, middleware=keyed),
             *identity_routers(sessions.middleware),
             assets.router(),
             dashboard_router(sessions.middleware),

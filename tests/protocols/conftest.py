@@ -7,9 +7,14 @@ from collections.abc import Generator
 import pytest
 
 from cloudmetrics.settings import Settings
+
+# The API tests' app, keys and clients: the protocols are endpoints of the same app.
+from tests.api.conftest import anonymous_client, api_key, client, settings
 from tests.protocols.peers import Peers, running_peers
 from tests.support.databases import DatabaseFactory
 from tests.support.identity import IssuedKey, issue_key
+
+__all__ = ["anonymous_client", "api_key", "client", "settings"]
 
 
 @pytest.fixture(scope="module")

@@ -94,7 +94,7 @@ def _reader_config(service: str, _itself: str) -> dict[str, object]:
 def running_peers(database_url: str, redis_url: str, key: str) -> Generator[Peers]:
     with ExitStack() as stack:
         environment = service_environment(database_url, redis_url, RATE_LIMIT_PER_MINUTE="0")
-        service, _ = stack.enter_context(running_server(environment))
+        service, _ = stack.enter_context(running_server(environment, startup_timeout=90))
         node = stack.enter_context(running_node_exporter())
         target = Exposition(TARGET_TEXT)
         target_address = stack.enter_context(serving_exposition(target))

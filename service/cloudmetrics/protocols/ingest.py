@@ -42,6 +42,8 @@ class Outcome:
     refused: int
     # The most frequent reasons, with how many samples each refused.
     reasons: list[tuple[str, int]]
+    # Which of the decoded samples the shared checks refused.
+    refused_indices: list[int] = field(default_factory=list[int])
 
     def summary(self) -> str:
         return "; ".join(f"{reason} ({count}x)" for reason, count in self.reasons)
@@ -64,4 +66,5 @@ async def write_decoded(resources: Resources, project_id: int, decoded: Decoded)
         skipped=decoded.skipped,
         refused=sum(reasons.values()),
         reasons=reasons.most_common(MAX_REASONS),
+        refused_indices=[problem.index for problem in checked.refused],
     )

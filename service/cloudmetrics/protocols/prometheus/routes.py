@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, Router, get, post, route
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.types import Middleware
 
 from cloudmetrics.errors import InvalidRequest, UnsupportedMediaType
@@ -226,13 +226,11 @@ async def series(
 async def metadata(
     resources: AppResources,
     principal: NamedDependency[Principal],
-    metric: str | None = None,
-    limit: int = 10_000,
+    metric: FromQuery[str | None] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = 10_000,
 ) -> PrometheusAnswer:
     async with resources.connection() as connection:
-        entries = await read_metadata(
-            connection, principal.project_id, name=metric, limit=max(1, min(limit, 10_000))
-        )
+        entries = await read_metadata(connection, principal.project_id, name=metric, limit=limit)
     data = {
         entry.name: [{"type": entry.type, "help": entry.help, "unit": entry.unit}]
         for entry in entries
