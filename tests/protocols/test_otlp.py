@@ -61,7 +61,8 @@ async def test_the_sdk_exporter_stores_the_series_the_compatibility_rules_name(
             duration.record(seconds, {"route": "/pay"})
         assert await asyncio.to_thread(reader.force_flush, 10_000)
         await asyncio.to_thread(provider.shutdown)
-        answer = httpx.get(
+        answer = await asyncio.to_thread(
+            httpx.get,
             f"{url}/api/v1/series",
             params={"match[]": '{job="checkout"}'},
             headers=api_key.headers,
