@@ -38,6 +38,8 @@ from cloudmetrics.identity.session_store import STORE_NAME as SESSION_STORE
 from cloudmetrics.identity.sessions import Sessions
 from cloudmetrics.logs import configure_logging
 from cloudmetrics.metrics.routes import metrics_router
+from cloudmetrics.protocols.influx.credentials import influx_credential
+from cloudmetrics.protocols.influx.routes import influx_router
 from cloudmetrics.protocols.otlp.routes import otlp_router
 from cloudmetrics.protocols.prometheus.routes import prometheus_router
 from cloudmetrics.redis_client import open_redis
@@ -92,6 +94,13 @@ def create_app(
             metrics_router(settings, middleware=keyed),
             prometheus_router(settings, middleware=keyed),
             otlp_router(settings, middleware=keyed),
+            influx_router(
+                settings,
+                middleware=[
+                    api_key_middleware(authenticator, influx_credential),
+                    *rate_limiting.middleware,
+                ],
+            ),
             *identity_routers(sessions.middleware),
             assets.router(),
             dashboard_router(sessions.middleware),
