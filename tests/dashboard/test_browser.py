@@ -89,8 +89,9 @@ def sign_in(page: Page) -> None:
 
 
 def expected_points(page: Page) -> int:
-    """Buckets with a value, as the server's table lists them (not guessed by the test)."""
-    return page.locator("tbody tr[data-value]").count()
+    """Buckets with a value, over every line, as the server's table lists them (not guessed
+    by the test)."""
+    return page.locator("tbody td[data-value]").count()
 
 
 def test_sign_in_page_is_served_at_the_root_and_accessible(watched: Watched) -> None:
@@ -126,9 +127,9 @@ def test_a_person_signs_in_finds_a_metric_and_reads_its_chart(watched: Watched) 
     assert expected == 25  # 30 two-minute samples, less the five in the gap
     expect(chart).to_have_attribute("data-rendered-points", str(expected))
     # Empty buckets are gaps: the island holds nulls between the values.
-    series = island(page)
-    assert None in series["values"]
-    assert len(series["values"]) == len(series["timestamps"]) == 120
+    [line] = island(page)["lines"]
+    assert None in line["values"]
+    assert len(line["values"]) == len(island(page)["timestamps"]) == 120
     assert watched.axe_violations() == []
 
     # A range change redraws in place, with the points the server renders for that range.
@@ -154,6 +155,25 @@ def test_a_person_signs_in_finds_a_metric_and_reads_its_chart(watched: Watched) 
     filtered = expected_points(page)
     assert 0 < filtered < expected
     expect(page.locator("[data-chart]")).to_have_attribute("data-rendered-points", str(filtered))
+
+    # The filter box suggests the metric's tags; grouping by one draws a line per value, with
+    # a legend, and the same points in all as the one line had.
+    suggestions = page.locator("[data-tag-suggestions] option")
+    expect(suggestions).to_have_count(2)
+    assert sorted(o.get_attribute("value") or "" for o in suggestions.all()) == [
+        "host:web-1",
+        "host:web-2",
+    ]
+    page.get_by_label("Tag filter").fill("")
+    page.get_by_label("Group by").select_option("host")
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"by=host"))
+    legend = page.get_by_role("list", name="Legend").get_by_role("listitem")
+    expect(legend).to_have_text(["host=web-1", "host=web-2"])
+    assert [line["label"] for line in island(page)["lines"]] == ["host=web-1", "host=web-2"]
+    assert expected_points(page) == expected
+    expect(page.locator("[data-chart]")).to_have_attribute("data-rendered-points", str(expected))
+    assert watched.axe_violations() == []
 
 
 def test_an_owner_creates_a_key_that_is_shown_once_then_revokes_it(
