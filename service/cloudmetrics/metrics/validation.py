@@ -111,19 +111,51 @@ def check_samples(
     latest = moment + timedelta(seconds=settings.future_window_seconds)
     points: list[Point] = []
     refused: list[PointError] = []
+    # A protocol's samples share names and tag mappings (one per series): each distinct one is
+    # checked and encoded once. Keyed by identity, valid while `samples` holds them.
+    names: dict[str, _BadPoint | None] = {}
+    tag_sets: dict[int, str | _BadPoint] = {}
     for index, sample in enumerate(samples):
         try:
+            if sample.name not in names:
+                names[sample.name] = _name_problem(sample.name)
+            name_problem = names[sample.name]
+            if name_problem is not None:
+                raise name_problem
+            tags_json = tag_sets.get(id(sample.tags))
+            if tags_json is None:
+                tags_json = tag_sets[id(sample.tags)] = _encoded_tags(
+                    sample.tags, settings.max_tags
+                )
+            if isinstance(tags_json, _BadPoint):
+                raise tags_json
             points.append(
                 Point(
-                    name=_check_name(sample.name),
+                    name=sample.name,
                     timestamp=_check_window(sample.timestamp, earliest, latest),
                     value=_check_finite(sample.value),
-                    tags_json=_check_tags(sample.tags, settings.max_tags),
+                    tags_json=tags_json,
                 )
             )
         except _BadPoint as bad:
             refused.append(PointError(index=index, field=bad.field, reason=bad.reason))
     return CheckedSamples(points=points, refused=refused)
+
+
+# The checks' outcomes as values, to be cached per distinct name and tag set.
+def _name_problem(name: str) -> _BadPoint | None:
+    try:
+        _check_name(name)
+    except _BadPoint as bad:
+        return bad
+    return None
+
+
+def _encoded_tags(tags: Mapping[str, object], max_tags: int) -> str | _BadPoint:
+    try:
+        return _check_tags(tags, max_tags)
+    except _BadPoint as bad:
+        return bad
 
 
 def _check_count(count: int, settings: IngestSettings) -> None:
