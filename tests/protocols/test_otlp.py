@@ -8,6 +8,7 @@ import gzip
 import time
 
 import httpx
+import pytest
 from google.protobuf import json_format
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -40,6 +41,7 @@ def _labels_by_name(series: list[dict[str, str]]) -> dict[str, list[dict[str, st
     return found
 
 
+@pytest.mark.timeout(300)
 async def test_the_sdk_exporter_stores_the_series_the_compatibility_rules_name(
     migrated_database_url: str, redis_url: str, api_key: IssuedKey
 ) -> None:

@@ -20,7 +20,9 @@ import pytest
 from tests.protocols.peers import Peers
 from tests.support.polling import eventually
 
-pytestmark = pytest.mark.xdist_group("prometheus-peers")
+# One stack for the module, on one worker. Its start (the service, two Prometheus servers) and
+# the data it must gather count against the first test's time, on a machine that may be loaded.
+pytestmark = [pytest.mark.xdist_group("prometheus-peers"), pytest.mark.timeout(600)]
 
 # Seconds of data every query of the corpus needs before its evaluation time, at most.
 HISTORY = 30

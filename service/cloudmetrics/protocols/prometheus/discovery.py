@@ -8,10 +8,12 @@ so in Prometheus's `warnings`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from cloudmetrics.database import Connection
+from cloudmetrics.errors import InvalidRequest
 from cloudmetrics.protocols.prometheus.label_names import label_name, metric_name
 from cloudmetrics.protocols.prometheus.matchers import NAME_LABEL, Matcher, require_selective
 from cloudmetrics.protocols.prometheus.series_lookup import FoundSeries, find_series
@@ -30,6 +32,10 @@ WHERE metrics.project_id = $1 AND translate(tag.key, '.-', '__') = $2
 ORDER BY 1
 LIMIT $3
 """
+
+
+# Prometheus's label names: what a label in its view of our tags can be called.
+_LABEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +64,8 @@ async def label_values(
     *,
     limit: int,
 ) -> Listing:
+    if _LABEL_NAME.fullmatch(label) is None:
+        raise InvalidRequest(f"{label[:70]!r} is not a label name ([A-Za-z_][A-Za-z0-9_]*)")
     if selectors:
         found = await _selected(connection, project_id, selectors, limit)
         return _cut({s.labels[label] for s in found if label in s.labels}, limit)

@@ -35,6 +35,7 @@ from cloudmetrics.identity.middleware import provide_principal
 from cloudmetrics.identity.principal import Principal
 from cloudmetrics.identity.security import SECURITY_REQUIREMENT
 from cloudmetrics.metrics.metadata import read_metadata
+from cloudmetrics.metrics.rules import is_metric_name
 from cloudmetrics.protocols.ingest import write_decoded
 from cloudmetrics.protocols.prometheus import discovery
 from cloudmetrics.protocols.prometheus.matchers import Matcher, from_selector
@@ -229,6 +230,9 @@ async def metadata(
     metric: FromQuery[str | None] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = 10_000,
 ) -> PrometheusAnswer:
+    if metric is not None and not is_metric_name(metric):
+        # Prometheus answers an unknown metric with no metadata, not an error.
+        return PrometheusAnswer("success", {})
     async with resources.connection() as connection:
         entries = await read_metadata(connection, principal.project_id, name=metric, limit=limit)
     data = {

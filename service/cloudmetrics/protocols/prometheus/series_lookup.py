@@ -16,6 +16,7 @@ import msgspec
 
 from cloudmetrics.database import Connection
 from cloudmetrics.errors import InvalidRequest
+from cloudmetrics.metrics.rules import is_metric_name
 from cloudmetrics.protocols.prometheus.label_names import labels_of, metric_name
 from cloudmetrics.protocols.prometheus.matchers import NAME_LABEL, Matcher, select
 
@@ -47,6 +48,9 @@ async def find_series(
     names = [m for m in matchers if m.label == NAME_LABEL]
     others = [m for m in matchers if m.label != NAME_LABEL]
     exact = next((m.value for m in names if m.operator == "=" and m.value), None)
+    if exact is not None and not is_metric_name(exact):
+        # No metric has (or reads as) a name outside our names' syntax.
+        return []
     if exact:
         rows = await connection.fetch(_METRICS_NAMED, project_id, exact)
     else:
