@@ -22,9 +22,7 @@ unexport PYTHONDONTWRITEBYTECODE
 # servers, sockets and deadlines, not on the CPU (measured on two cores: 1 worker 171 s,
 # 2 workers 97 s, 4 workers 89 s). Every test has its own database, and no test drops one
 # itself (PostgreSQL checkpoints on each DROP DATABASE; they all wait for the session's end).
-# TEST_WORKERS=0 runs in one process (for pdb, or output in order). --dist=loadgroup keeps the
-# tests of one xdist_group on one worker, so they share one costly fixture (the real Prometheus
-# pair of tests/protocols); every other test is spread as before.
+# TEST_WORKERS=0 runs in one process (for pdb, or output in order).
 TEST_WORKERS ?= 4
 
 LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet
@@ -82,7 +80,7 @@ up: install assets ## Serve the API on http://127.0.0.1:8000 against local Postg
 
 .PHONY: test
 test: install assets ## Run the whole test suite
-	$(BIN)/pytest --numprocesses=$(TEST_WORKERS) --dist=loadgroup
+	$(BIN)/pytest --numprocesses=$(TEST_WORKERS)
 
 .PHONY: lint
 lint: install web/node_modules/.installed ## ruff, strict type checks, migration and workflow audits, ESLint, Prettier, tsc

@@ -1,4 +1,4 @@
-"""The protocol tests' shared peers: one stack per test worker that asks for it."""
+"""The protocol tests' fixtures: the API's app and keys, and the stack of real peers."""
 
 from __future__ import annotations
 

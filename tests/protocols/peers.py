@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import httpx
 
 from tests.api.live import service_environment
+from tests.support.capture import Captured, capturing_receiver
 from tests.support.exposition import Exposition, serving_exposition
 from tests.support.prometheus import Prometheus, running_node_exporter, running_prometheus
 from tests.support.server import running_server
@@ -37,6 +38,8 @@ class Peers:
     target: Exposition
     target_address: str
     started: float
+    # What A also remote-writes to a plain receiver: its requests, byte for byte.
+    captured: Captured
 
     @property
     def headers(self) -> dict[str, str]:
@@ -53,7 +56,9 @@ class Peers:
         return value or 0.0
 
 
-def _writer_config(service: str, node: str, target: str, itself: str) -> dict[str, object]:
+def _writer_config(
+    service: str, capture: str, node: str, target: str, itself: str
+) -> dict[str, object]:
     return {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "scrape_configs": [
@@ -72,7 +77,12 @@ def _writer_config(service: str, node: str, target: str, itself: str) -> dict[st
                     "max_backoff": "1s",
                 },
                 "metadata_config": {"send_interval": "2s"},
-            }
+            },
+            {
+                "url": capture,
+                "queue_config": {"batch_send_deadline": "1s"},
+                "metadata_config": {"send_interval": "2s"},
+            },
         ],
     }
 
@@ -98,13 +108,14 @@ def running_peers(database_url: str, redis_url: str, key: str) -> Generator[Peer
         node = stack.enter_context(running_node_exporter())
         target = Exposition(TARGET_TEXT)
         target_address = stack.enter_context(serving_exposition(target))
+        capture, captured = stack.enter_context(capturing_receiver())
         writer = stack.enter_context(
             running_prometheus(
-                lambda itself: _writer_config(service, node, target_address, itself),
+                lambda itself: _writer_config(service, capture, node, target_address, itself),
                 {"key": key},
             )
         )
         reader = stack.enter_context(
             running_prometheus(lambda itself: _reader_config(service, itself), {"key": key})
         )
-        yield Peers(service, key, writer, reader, target, target_address, time.time())
+        yield Peers(service, key, writer, reader, target, target_address, time.time(), captured)

@@ -17,12 +17,15 @@ from typing import Any
 
 import pytest
 
+from cloudmetrics.http.content_encoding import unsnappy
+from cloudmetrics.protocols.prometheus.remote_write import decode_write_request
 from tests.protocols.peers import Peers
 from tests.support.polling import eventually
 
-# One stack for the module, on one worker. Its start (the service, two Prometheus servers) and
-# the data it must gather count against the first test's time, on a machine that may be loaded.
-pytestmark = [pytest.mark.xdist_group("prometheus-peers"), pytest.mark.timeout(600)]
+# The checks share one stack (the service, a node_exporter, two Prometheus servers), so they
+# are one test, run in order: a test per check could land on several workers, each starting a
+# stack. Its start and the data it must gather take time on a loaded machine.
+pytestmark = pytest.mark.timeout(900)
 
 # Seconds of data every query of the corpus needs before its evaluation time, at most.
 HISTORY = 30
@@ -77,7 +80,7 @@ async def _failed_samples(peers: Peers) -> float | None:
     )
 
 
-async def test_scraped_series_arrive_with_their_labels_and_none_is_refused(peers: Peers) -> None:
+async def _scraped_series_arrive_with_their_labels_and_none_is_refused(peers: Peers) -> None:
     # A few scrapes in, and all of them sent.
     moment = max(time.time(), peers.started + 8)
     await _written_past(peers, moment + 1)
@@ -101,7 +104,31 @@ def sorted_items(labels: dict[str, str]) -> list[tuple[str, str]]:
     return sorted(labels.items())
 
 
-async def test_promql_answers_the_same_from_the_writer_and_from_remote_read(peers: Peers) -> None:
+async def _what_a_real_prometheus_sends_decodes_with_the_declared_messages(peers: Peers) -> None:
+    def decoded() -> list[Any]:
+        return [
+            decode_write_request(unsnappy(body, 10 * 1024 * 1024))
+            for headers, body in peers.captured.snapshot()
+            if headers.get("content-encoding") == "snappy"
+        ]
+
+    requests = await eventually(
+        lambda: asyncio.to_thread(decoded),
+        lambda found: any(r.samples for r in found) and any(r.metadata for r in found),
+        within=120,
+        interval=0.5,
+    )
+    samples = [sample for request in requests for sample in request.samples]
+    ups = [s for s in samples if s.name == "up" and s.tags.get("job") == "node"]
+    assert ups
+    assert all(s.value == 1.0 for s in ups)
+    assert all(abs(s.timestamp.timestamp() - time.time()) < 600 for s in samples)
+    kinds = {m.name: m.type for request in requests for m in request.metadata}
+    assert kinds["node_cpu_seconds_total"] == "counter"
+    assert kinds["node_load1"] == "gauge"
+
+
+async def _promql_answers_the_same_from_the_writer_and_from_remote_read(peers: Peers) -> None:
     last = max(peers.started + HISTORY + max(EVALUATIONS), time.time())
     await _written_past(peers, last + 2)
     differences: list[str] = []
@@ -121,7 +148,7 @@ async def test_promql_answers_the_same_from_the_writer_and_from_remote_read(peer
     assert compared > 100
 
 
-async def test_staleness_and_nan_are_where_answers_legitimately_differ(peers: Peers) -> None:
+async def _staleness_and_nan_are_where_answers_legitimately_differ(peers: Peers) -> None:
     removed = time.time()
     peers.target.text = "\n".join(
         line for line in peers.target.text.splitlines() if "oracle_vanishing" not in line
@@ -162,3 +189,13 @@ async def test_staleness_and_nan_are_where_answers_legitimately_differ(peers: Pe
     )
     # Neither the markers nor the NaN made any request fail.
     assert await _failed_samples(peers) == 0
+
+
+async def test_prometheus_writes_here_and_another_prometheus_reads_the_same_back(
+    peers: Peers,
+) -> None:
+    await _scraped_series_arrive_with_their_labels_and_none_is_refused(peers)
+    await _what_a_real_prometheus_sends_decodes_with_the_declared_messages(peers)
+    await _promql_answers_the_same_from_the_writer_and_from_remote_read(peers)
+    # Last: it makes a series disappear.
+    await _staleness_and_nan_are_where_answers_legitimately_differ(peers)

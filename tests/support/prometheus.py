@@ -80,6 +80,8 @@ def running_prometheus(
             cwd=root,
             stdout=log,
             stderr=subprocess.STDOUT,
+            # A session of its own: no signal meant for the test process reaches it.
+            start_new_session=True,
         )
         url = f"http://127.0.0.1:{port}"
         try:
@@ -110,6 +112,7 @@ def running_node_exporter() -> Generator[str]:
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         _wait_ready(f"http://127.0.0.1:{port}/metrics", process, None)
