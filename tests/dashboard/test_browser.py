@@ -146,14 +146,18 @@ def test_a_person_signs_in_finds_a_metric_and_reads_its_chart(watched: Watched) 
 
     # The tag filter narrows the series (custom form, submitted through the client script),
     # on the one-hour range where every sample has a bucket of its own.
+    # The range ends on the coming minute: on a slow machine a sample may have left it since the
+    # first load, so the count to match is the one this page's own table shows.
     page.get_by_role("link", name="1h").click()
     expect(page.locator("[aria-current='true']")).to_have_text("1h")
-    expect(page.locator("[data-chart]")).to_have_attribute("data-rendered-points", str(expected))
+    one_hour = expected_points(page)
+    assert one_hour >= expected - 1
+    expect(page.locator("[data-chart]")).to_have_attribute("data-rendered-points", str(one_hour))
     page.get_by_label("Tag filter").fill("host:web-2")
     page.get_by_role("button", name="Show").click()
     expect(page).to_have_url(re.compile(r"tag=host%3Aweb-2"))
     filtered = expected_points(page)
-    assert 0 < filtered < expected
+    assert 0 < filtered < one_hour
     expect(page.locator("[data-chart]")).to_have_attribute("data-rendered-points", str(filtered))
 
     # The filter box suggests the metric's tags; grouping by one draws a line per value, with
@@ -171,8 +175,10 @@ def test_a_person_signs_in_finds_a_metric_and_reads_its_chart(watched: Watched) 
     legend = page.get_by_role("list", name="Legend").get_by_role("listitem")
     expect(legend).to_have_text(["host=web-1", "host=web-2"])
     assert [line["label"] for line in island(page)["lines"]] == ["host=web-1", "host=web-2"]
-    assert expected_points(page) == expected
-    expect(page.locator("[data-chart]")).to_have_attribute("data-rendered-points", str(expected))
+    grouped = expected_points(page)
+    # The lines hold the one line's points between them (give or take the minute boundary).
+    assert one_hour - 1 <= grouped <= one_hour
+    expect(page.locator("[data-chart]")).to_have_attribute("data-rendered-points", str(grouped))
     assert watched.axe_violations() == []
 
 
