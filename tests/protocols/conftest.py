@@ -18,13 +18,14 @@ __all__ = ["anonymous_client", "api_key", "client", "settings"]
 
 
 @pytest.fixture(scope="module")
-async def peer_database(database_factory: DatabaseFactory) -> tuple[str, IssuedKey]:
+async def module_database(database_factory: DatabaseFactory) -> tuple[str, IssuedKey]:
+    """A migrated database of the module's own and a read and write key of it."""
     url = await database_factory.create_migrated(Settings().migrations_dir)
-    return url, await issue_key(url, "peers")
+    return url, await issue_key(url, "protocols")
 
 
 @pytest.fixture(scope="module")
-def peers(peer_database: tuple[str, IssuedKey], redis_url: str) -> Generator[Peers]:
-    url, key = peer_database
+def peers(module_database: tuple[str, IssuedKey], redis_url: str) -> Generator[Peers]:
+    url, key = module_database
     with running_peers(url, redis_url, key.text) as running:
         yield running

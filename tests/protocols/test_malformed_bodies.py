@@ -1,19 +1,27 @@
 """Bad input never becomes a 500: malformed bodies, in every encoding, at every ingest and read
-endpoint the protocols add (and our own JSON ingest), are refused with a 4xx problem."""
+endpoint the protocols add (and our own JSON ingest), are refused with a 4xx problem.
+
+Sent to the service as a real process: the test process imports pulumi for other tests, which
+switches protobuf's decoder to "oversize" mode process-wide (no nesting limit), a state the
+service never runs in.
+"""
 
 from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
+from tests.api.live import service_environment
 from tests.protocols.remote_messages import HEADERS as SNAPPY_HEADERS
 from tests.protocols.remote_messages import snappy
+from tests.support.identity import IssuedKey
+from tests.support.server import running_server
 
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
 JSON = {"Content-Type": "application/json"}
@@ -32,10 +40,10 @@ NASTY: list[bytes] = [
     b"\xff" * 64,
     b"\x0a\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01",  # a length past the end
     b"\x08" + b"\x80" * 20,  # a varint that never ends
-    # Nested past any parser's depth limit, yet shallow enough that no parser's C stack is at
-    # risk should another test have left the interpreter's recursion limit raised.
-    b"{" * 20_000,
-    b"[" * 20_000 + b"]" * 20_000,
+    # Nested far past every parser's depth limit (as JSON, and as protobuf groups: `{` and `[`
+    # start groups of fields 15 and 11).
+    b"{" * 100_000,
+    b"[" * 100_000 + b"]" * 100_000,
     "\udcff".encode("utf-8", "surrogatepass"),
     json.dumps({"resourceMetrics": [{"scopeMetrics": [{"metrics": [{"sum": 7}]}]}]}).encode(),
     b'{"resourceMetrics": "nope"}',
@@ -47,6 +55,23 @@ NASTY: list[bytes] = [
 ]
 
 
+@pytest.fixture(scope="module")
+def service_url(module_database: tuple[str, IssuedKey], redis_url: str) -> Iterator[str]:
+    url, _ = module_database
+    environment = service_environment(url, redis_url, RATE_LIMIT_PER_MINUTE="0")
+    with running_server(environment, startup_timeout=90) as (base_url, _):
+        yield base_url
+
+
+@pytest.fixture
+async def client(
+    service_url: str, module_database: tuple[str, IssuedKey]
+) -> AsyncIterator[httpx.AsyncClient]:
+    _, key = module_database
+    async with httpx.AsyncClient(base_url=service_url, headers=key.headers, timeout=60) as http:
+        yield http
+
+
 def _encodings(body: bytes, headers: dict[str, str]) -> list[tuple[bytes, dict[str, str]]]:
     if headers.get("Content-Encoding") == "snappy":
         return [(body, headers), (snappy(body), headers)]
@@ -54,7 +79,7 @@ def _encodings(body: bytes, headers: dict[str, str]) -> list[tuple[bytes, dict[s
 
 
 async def _assert_refused_cleanly(
-    client: AsyncTestClient[Litestar], path: str, body: bytes, headers: dict[str, str]
+    client: httpx.AsyncClient, path: str, body: bytes, headers: dict[str, str]
 ) -> None:
     answer = await client.post(path, content=body, headers=headers)
     assert answer.status_code < 500, (path, body[:40], answer.text[:300])
@@ -64,7 +89,7 @@ async def _assert_refused_cleanly(
 
 @pytest.mark.parametrize(("path", "headers"), ENDPOINTS)
 async def test_malformed_bodies_are_4xx_problems(
-    client: AsyncTestClient[Litestar], path: str, headers: dict[str, str]
+    client: httpx.AsyncClient, path: str, headers: dict[str, str]
 ) -> None:
     for body in NASTY:
         for encoded, sent in _encodings(body, headers):
@@ -80,7 +105,7 @@ async def test_malformed_bodies_are_4xx_problems(
 )
 @given(body=st.binary(max_size=300), index=st.integers(0, len(ENDPOINTS) - 1))
 async def test_random_bytes_are_never_a_server_error(
-    client: AsyncTestClient[Litestar], body: bytes, index: int
+    client: httpx.AsyncClient, body: bytes, index: int
 ) -> None:
     path, headers = ENDPOINTS[index]
     for encoded, sent in _encodings(body, headers):
