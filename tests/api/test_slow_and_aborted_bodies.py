@@ -60,9 +60,9 @@ def server(migrated_database_url: str, redis_url: str) -> Iterator[Server]:
         LOG_LEVEL="INFO",
         REQUEST_BODY_TIMEOUT=str(BODY_TIMEOUT_SECONDS),
     )
-    with running_server(environment) as (url, process):
-        host, port = url.removeprefix("http://").split(":")
-        yield Server(host, int(port), process)
+    with running_server(environment) as served:
+        host, port = served.url.removeprefix("http://").split(":")
+        yield Server(host, int(port), served.process)
 
 
 def _connect(server: Server) -> socket.socket:

@@ -17,7 +17,7 @@ from tests.migrations.helpers import (
     ledger_rows,
     write_migration,
 )
-from tests.support.server import free_port
+from tests.support.ports import free_port
 
 
 @pytest.fixture
