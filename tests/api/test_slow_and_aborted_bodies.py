@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.live import service_environment
+from tests.api.live_service import service_environment
 from tests.api.points import batch, point
 from tests.support.identity import IssuedKey
 from tests.support.server import running_server

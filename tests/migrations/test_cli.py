@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cloudmetrics.cli import main
-from tests.migrations.helpers import (
+from tests.migrations.schema import (
     REPOSITORY_HEAD,
     REPOSITORY_IDS,
     REPOSITORY_MIGRATIONS,

@@ -21,7 +21,7 @@ from cloudmetrics.local_servers.programs import (
     postgres_version,
 )
 from cloudmetrics.migrations.runner import MigrationRunner
-from tests.migrations.helpers import REPOSITORY_MIGRATIONS, schema_snapshot
+from tests.migrations.schema import REPOSITORY_MIGRATIONS, schema_snapshot
 from tests.support.databases import DatabaseFactory
 from tests.support.ports import free_port
 from tests.support.reachable_dir import reachable_dir

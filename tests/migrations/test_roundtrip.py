@@ -13,7 +13,7 @@ import pytest
 
 from cloudmetrics.migrations.files import load_migrations
 from cloudmetrics.migrations.runner import MigrationRunner
-from tests.migrations.helpers import (
+from tests.migrations.schema import (
     REPOSITORY_MIGRATIONS,
     create_ledger_table,
     ledger_rows,

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.api.live import live_service
+from tests.api.live_service import live_service
 from tests.support.identity import issue_key
 from tests.support.ports import free_port
 from tests.support.server import REPOSITORY
