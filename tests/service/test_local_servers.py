@@ -22,6 +22,7 @@ import pytest
 
 from cloudmetrics.local_servers.account import ACCOUNT_NAME, Account, require_reachable
 from cloudmetrics.local_servers.fallback import Address
+from cloudmetrics.local_servers.postgresql import EmbeddedPostgres
 from cloudmetrics.local_servers.programs import LocalServersUnavailable
 from tests.support.ports import free_port
 from tests.support.reachable_dir import reachable_dir
@@ -162,6 +163,37 @@ def test_a_configured_database_url_is_never_replaced(
     assert f"PostgreSQL is not reachable at postgresql://postgres@{postgres}" in result.stderr
     assert "started" not in result.stdout
     assert not (data_dir / "postgresql").exists()
+    assert not postgres.answers()
+
+
+def test_our_server_left_running_by_a_killed_run_is_taken_over_and_stopped(
+    data_dir: Path, closed: tuple[Address, Address]
+) -> None:
+    postgres, redis = closed
+    # What a `make up` killed with SIGKILL leaves: our server running, its owner gone.
+    left_running = EmbeddedPostgres(data_dir / "postgresql")
+    left_running.start(postgres.host, postgres.port)
+    environment = {**os.environ, **unconfigured()}
+
+    result = subprocess.run(
+        [
+            *CLOUDMETRICS,
+            "with-local-servers",
+            f"--postgres-address={postgres}",
+            f"--redis-address={redis}",
+            f"--data-dir={data_dir}",
+            "--",
+            "true",
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert f"PostgreSQL: taking over our own server left running at {postgres}" in result.stdout
     assert not postgres.answers()
 
 
