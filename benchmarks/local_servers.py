@@ -27,7 +27,7 @@ from tests.support.reachable_dir import reachable_dir
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     options = parser.parse_args()
 
