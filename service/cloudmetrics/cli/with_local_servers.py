@@ -9,6 +9,7 @@ Development only: the servers come from development packages that the image does
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -90,11 +91,15 @@ def with_local_servers(
 def _run(command: list[str], environment: dict[str, str]) -> int:
     """Run ``command`` to its end; signals that would end us are passed on to it instead, so
     that our servers outlive it and are stopped after it."""
-    # The developer's own command line, as `make up` passes it.
-    child = subprocess.Popen(command, env=environment, process_group=0)  # noqa: S603
+    try:
+        # The developer's own command line, as `make up` passes it.
+        child = subprocess.Popen(command, env=environment, process_group=0)  # noqa: S603
+    except OSError as error:
+        raise click.ClickException(f"cannot run {command[0]}: {error.strerror}") from None
 
     def pass_on(signum: int, _frame: FrameType | None) -> None:
-        os.killpg(child.pid, signum)
+        with contextlib.suppress(ProcessLookupError):  # it has ended already
+            os.killpg(child.pid, signum)
 
     # COMMAND runs in a process group of its own: Ctrl-C reaches it only through us, once
     # (uvicorn takes a second SIGINT as "stop without waiting for requests").

@@ -120,11 +120,13 @@ class EmbeddedPostgres:
 
     def running_port(self) -> int | None:
         """The port of the server running on this data directory, or None."""
+        pid_file = self.data_dir / "postmaster.pid"
+        if not pid_file.exists():
+            return None  # never started, or stopped cleanly: nothing to ask pg_ctl
         status = run_as(
             self.account, [str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "status"]
         )
-        pid_file = self.data_dir / "postmaster.pid"
-        if status.returncode != 0 or not pid_file.exists():
+        if status.returncode != 0:
             return None
         # postmaster.pid: pid, data directory, start time, port, ... (one per line).
         lines = pid_file.read_text().splitlines()
