@@ -28,7 +28,9 @@ from tests.support.ports import free_port
 from tests.support.reachable_dir import reachable_dir
 from tests.support.server import running_server
 
-pytestmark = pytest.mark.timeout(300)
+# Two `make up`s in a row, each an initdb or a start, migrations and a server process: minutes
+# on a machine busy with other runs.
+pytestmark = pytest.mark.timeout(600)
 
 CLOUDMETRICS = [sys.executable, "-m", "cloudmetrics"]
 
