@@ -67,14 +67,12 @@ def main() -> None:
                 environment,
                 command=app_command(),
                 ready_path="/ready",
-                startup_timeout=60,
                 capture_output=False,
             ) as keyed,
             running_server(
                 environment,
                 command=app_command(KEYLESS_FACTORY),
                 ready_path="/ready",
-                startup_timeout=60,
                 capture_output=False,
             ) as keyless,
         ):

@@ -99,7 +99,6 @@ def _measure(
                 environment,
                 command=app_command(factory, python=python),
                 ready_path=paths[-1],
-                startup_timeout=60,
                 capture_output=False,
             ) as served:
                 add(f"{label} start-to-ready s", served.startup_seconds)

@@ -56,7 +56,6 @@ def main() -> None:
             environment,
             command=app_command(),
             ready_path="/ready",
-            startup_timeout=60,
             capture_output=False,
         ) as served:
             asyncio.run(_run(options, served.url, scratch))

@@ -176,7 +176,6 @@ def _measure_cloudmetrics(size: int, end: datetime, queries: int) -> Figures:
             environment,
             command=app_command(),
             ready_path="/ready",
-            startup_timeout=60,
             capture_output=False,
         ) as served:
             base_url = served.url

@@ -32,7 +32,7 @@ def test_serve_answers_health_and_ready(environment: dict[str, str]) -> None:
 
 def test_serve_runs_the_configured_number_of_workers(environment: dict[str, str]) -> None:
     # Each worker is a fresh interpreter importing the whole app: slow on a loaded machine.
-    with running_server({**environment, "WEB_CONCURRENCY": "2"}, startup_timeout=60) as served:
+    with running_server({**environment, "WEB_CONCURRENCY": "2"}) as served:
         answers = [httpx.get(f"{served.url}/health").status_code for _ in range(10)]
         children = subprocess.run(
             ["ps", "-o", "args=", "--ppid", str(served.process.pid)],
