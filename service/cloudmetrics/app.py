@@ -13,8 +13,6 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ControllerRouterHandler
 
-from cloudmetrics.cache import open_redis
-from cloudmetrics.compression import page_compression
 from cloudmetrics.dashboard.accounts import Accounts
 from cloudmetrics.dashboard.assets import Assets
 from cloudmetrics.dashboard.pages import dashboard_router
@@ -22,11 +20,16 @@ from cloudmetrics.dashboard.rendering import template_config
 from cloudmetrics.dashboard.schema_docs import LocalSwaggerRenderPlugin
 from cloudmetrics.dashboard.session_accounts import SessionAccounts
 from cloudmetrics.database import open_pool
-from cloudmetrics.errors import problem_details_plugin
 from cloudmetrics.health.checks import ReadinessCheck, default_checks
 from cloudmetrics.health.probe_connection import ProbeConnection
 from cloudmetrics.health.routes import route_handlers as health_routes
-from cloudmetrics.http_methods import allowed_methods, http_methods_middleware
+from cloudmetrics.http.compression import page_compression
+from cloudmetrics.http.methods import allowed_methods, http_methods_middleware
+from cloudmetrics.http.problem_details import problem_details_plugin
+from cloudmetrics.http.rate_limit import RateLimiting
+from cloudmetrics.http.request_body import request_body_deadline_middleware
+from cloudmetrics.http.request_context import request_context_middleware
+from cloudmetrics.http.security_headers import security_headers_middleware
 from cloudmetrics.identity.key_authentication import KeyAuthenticator
 from cloudmetrics.identity.middleware import api_key_middleware
 from cloudmetrics.identity.routes import identity_routers
@@ -35,11 +38,8 @@ from cloudmetrics.identity.session_store import STORE_NAME as SESSION_STORE
 from cloudmetrics.identity.sessions import Sessions
 from cloudmetrics.logs import configure_logging
 from cloudmetrics.metrics.routes import metrics_router
-from cloudmetrics.rate_limit import RateLimiting
-from cloudmetrics.request_body import request_body_deadline_middleware
-from cloudmetrics.request_context import request_context_middleware
-from cloudmetrics.resources import Resources
-from cloudmetrics.security_headers import security_headers_middleware
+from cloudmetrics.redis_client import open_redis
+from cloudmetrics.resources import STATE_KEY, Resources, provide_resources
 from cloudmetrics.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -63,7 +63,7 @@ def create_app(
         pool = await open_pool(settings.database)
         redis = open_redis(settings.cache)
         probe = ProbeConnection(settings.database)
-        app.state.resources = Resources(settings=settings, pool=pool, redis=redis, probe=probe)
+        app.state[STATE_KEY] = Resources(settings=settings, pool=pool, redis=redis, probe=probe)
         log.info("started", version=settings.version, release_id=settings.release_id)
         try:
             yield
@@ -96,6 +96,8 @@ def create_app(
         ],
         lifespan=[resources_lifespan, rate_limiting.lifespan, sessions.lifespan],
         stores={**rate_limiting.stores, SESSION_STORE: sessions.store},
+        # Handlers that need the pool, Redis or the settings declare `resources: Resources`.
+        dependencies={"resources": provide_resources},
         state=_initial_state(readiness_checks, accounts),
         template_config=template_config(assets),
         plugins=[problem_details_plugin()],

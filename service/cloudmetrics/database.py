@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import asyncpg
 import structlog
 
-from cloudmetrics.errors import CONNECT_FAILURES, DependencyUnavailable
+from cloudmetrics.errors import DependencyUnavailable
+from cloudmetrics.outages import CONNECT_OUTAGES
 from cloudmetrics.settings import DatabaseSettings
 
 log = structlog.get_logger(__name__)
@@ -55,7 +56,7 @@ async def acquire(pool: Pool, timeout: float) -> AsyncGenerator[Connection]:
     """
     try:
         connection: Any = await pool.acquire(timeout=timeout)
-    except CONNECT_FAILURES as error:
+    except CONNECT_OUTAGES as error:
         raise DependencyUnavailable(
             f"no database connection within {timeout:g}s ({type(error).__name__})"
         ) from error

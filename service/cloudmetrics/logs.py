@@ -7,7 +7,7 @@ import sys
 
 import structlog
 
-from cloudmetrics.request_context import current_request_id
+from cloudmetrics.http.request_context import current_request_id
 from cloudmetrics.settings import LogSettings
 
 

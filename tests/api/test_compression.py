@@ -12,7 +12,7 @@ from datetime import timedelta
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from cloudmetrics.compression import MINIMUM_SIZE
+from cloudmetrics.http.compression import MINIMUM_SIZE
 from tests.api.points import batch, now, point
 
 Client = AsyncTestClient[Litestar]

@@ -10,13 +10,12 @@ from datetime import timedelta
 
 import pytest
 from litestar import Litestar, get
-from litestar.datastructures import State
 from litestar.testing import AsyncTestClient
 
 from cloudmetrics.app import create_app
 from cloudmetrics.database import acquire
 from cloudmetrics.logs import configure_logging
-from cloudmetrics.resources import Resources
+from cloudmetrics.resources import AppResources
 from cloudmetrics.settings import LogSettings, Settings
 from tests.api.conftest import api_settings
 from tests.api.points import batch, now, point
@@ -151,9 +150,8 @@ _background: set[asyncio.Task[None]] = set()
 
 
 @get("/test/hold-connection")
-async def hold_connection(state: State) -> None:
+async def hold_connection(resources: AppResources) -> None:
     """Borrow the pool's only connection in the background, as a slow request would."""
-    resources: Resources = state.resources
     acquired = asyncio.Event()
 
     async def hold() -> None:

@@ -6,7 +6,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from cloudmetrics.security_headers import CONTENT_SECURITY_POLICY
+from cloudmetrics.http.security_headers import CONTENT_SECURITY_POLICY
 
 
 def _directives(policy: str) -> dict[str, list[str]]:

@@ -13,12 +13,11 @@ from typing import Any
 import httpx
 import pytest
 from litestar import get
-from litestar.datastructures import State
 from litestar.testing import AsyncTestClient
 
 from cloudmetrics.app import create_app
 from cloudmetrics.database import acquire
-from cloudmetrics.resources import Resources
+from cloudmetrics.resources import AppResources
 from cloudmetrics.settings import CacheSettings, DatabaseSettings, LogSettings, Settings
 from tests.support.databases import with_database
 from tests.support.polling import eventually
@@ -101,10 +100,9 @@ _release = asyncio.Event()
 
 
 @get("/test/hold-connection")
-async def hold_connection(state: State) -> None:
+async def hold_connection(resources: AppResources) -> None:
     """Borrow the pool's only connection in the background until /test/release is called,
     as a slow request would."""
-    resources: Resources = state.resources
     acquired = asyncio.Event()
     _release.clear()
 

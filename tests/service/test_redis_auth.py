@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from cloudmetrics.cache import REDIS_FAILURES, open_redis, ping
-from cloudmetrics.dependencies import DependencyMissing, wait_for_redis
+from cloudmetrics.redis_client import REDIS_FAILURES, open_redis, ping
 from cloudmetrics.settings import CacheSettings, Settings
+from cloudmetrics.startup_waits import DependencyMissing, wait_for_redis
 from tests.support.auth_redis import AuthRedis, auth_redis
 
 

@@ -15,10 +15,11 @@ import pytest
 from litestar import Litestar, Request, post
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from cloudmetrics.errors import RequestBodyTimeout, problem_details_plugin
+from cloudmetrics.errors import RequestBodyTimeout
+from cloudmetrics.http.problem_details import problem_details_plugin
+from cloudmetrics.http.request_body import request_body_deadline_middleware
+from cloudmetrics.http.request_context import request_context_middleware
 from cloudmetrics.logs import configure_logging
-from cloudmetrics.request_body import request_body_deadline_middleware
-from cloudmetrics.request_context import request_context_middleware
 from cloudmetrics.settings import LogSettings
 
 TIMEOUT = 0.2

@@ -21,8 +21,9 @@ def run_with_connection(work: Callable[[Connection], Awaitable[T]]) -> T:
     """Connect, run ``work`` in one transaction, close."""
     import asyncpg
 
-    from cloudmetrics.dependencies import redact
-    from cloudmetrics.errors import DEPENDENCY_FAILURES, CloudMetricsError
+    from cloudmetrics.errors import CloudMetricsError
+    from cloudmetrics.outages import OUTAGES
+    from cloudmetrics.startup_waits import redact
 
     url = load_settings().database.url
 
@@ -42,7 +43,7 @@ def run_with_connection(work: Callable[[Connection], Awaitable[T]]) -> T:
         raise click.ClickException(
             f"the database at {redact(url)} is not migrated: run `cloudmetrics migrate up`"
         ) from None
-    except DEPENDENCY_FAILURES as error:
+    except OUTAGES as error:
         raise click.ClickException(
             f"cannot reach PostgreSQL at {redact(url)}: {type(error).__name__}"
         ) from None

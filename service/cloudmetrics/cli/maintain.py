@@ -32,7 +32,7 @@ async def run_maintenance(
 
     import asyncpg
 
-    from cloudmetrics.dependencies import redact
+    from cloudmetrics.startup_waits import redact
     from cloudmetrics.storage.maintenance import maintain as maintain_storage
 
     try:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from cloudmetrics.cli.environment import load_settings
-from cloudmetrics.error_text import describe_error
+from cloudmetrics.errors import describe_error
 
 if TYPE_CHECKING:
     from cloudmetrics.migrations.plan import SchemaState

@@ -73,7 +73,7 @@ async def _nobody_can_sign_in(database_url: str) -> bool:
 async def _prestart(settings: Settings, *, create_database: bool, wait_seconds: float) -> None:
     import asyncpg
 
-    from cloudmetrics.dependencies import (
+    from cloudmetrics.startup_waits import (
         DependencyMissing,
         ensure_database,
         redact,

@@ -15,7 +15,7 @@ import structlog
 from litestar import Router, static_files
 from litestar.datastructures import CacheControlHeader
 
-from cloudmetrics.compression import page_compression
+from cloudmetrics.http.compression import page_compression
 
 log = structlog.get_logger(__name__)
 

@@ -20,16 +20,16 @@ from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Response, Template
 from litestar.types import Middleware
 
-from cloudmetrics.compression import page_compression
 from cloudmetrics.dashboard.accounts import Accounts, SignInRefused, Viewer
 from cloudmetrics.dashboard.buckets import all_buckets, chart_island
 from cloudmetrics.dashboard.chart_svg import chart_geometry
 from cloudmetrics.dashboard.rendering import page
 from cloudmetrics.dashboard.time_range import AGGREGATES, PRESETS, parse_view
 from cloudmetrics.errors import InvalidRequest, NotFound
+from cloudmetrics.http.compression import page_compression
 from cloudmetrics.metrics import operations
 from cloudmetrics.metrics.models import MetricPage
-from cloudmetrics.resources import Resources
+from cloudmetrics.resources import AppResources
 
 AnyRequest = Request[Any, Any, Any]
 METRICS_PER_PAGE = 50
@@ -106,11 +106,11 @@ async def sign_out(request: AnyRequest, state: State) -> Template:
 async def metrics(
     request: AnyRequest,
     state: State,
+    resources: AppResources,
     prefix: FromQuery[str] = "",
     cursor: FromQuery[str | None] = None,
 ) -> Template:
     viewer = await _signed_in(request, state)
-    resources: Resources = state.resources
     listing: MetricPage | None = None
     error = None
     try:
@@ -138,6 +138,7 @@ async def metrics(
 async def metric(
     request: AnyRequest,
     state: State,
+    resources: AppResources,
     name: FromPath[str],
     preset: Annotated[str | None, QueryParameter(name="range")] = None,
     start: FromQuery[str | None] = None,
@@ -146,7 +147,6 @@ async def metric(
     tags: Annotated[list[str] | None, QueryParameter(name="tag")] = None,
 ) -> Template:
     viewer = await _signed_in(request, state)
-    resources: Resources = state.resources
     tag_filters = [tag.strip() for tag in tags or () if tag.strip()]
     aggregate = agg if agg in AGGREGATES else "avg"
 

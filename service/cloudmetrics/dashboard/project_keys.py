@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from cloudmetrics.dashboard.accounts import KeySummary, Viewer
-from cloudmetrics.database import acquire
 from cloudmetrics.identity import api_keys
 from cloudmetrics.resources import Resources
 
@@ -24,7 +23,7 @@ def _summary(key: api_keys.ApiKey, now: datetime) -> KeySummary:
 
 
 async def list_keys(resources: Resources, viewer: Viewer) -> list[KeySummary]:
-    async with acquire(resources.pool, resources.settings.database.acquire_timeout) as connection:
+    async with resources.connection() as connection:
         keys = await api_keys.list_keys(connection, viewer.project_id)
     now = datetime.now(UTC)
     return [_summary(key, now) for key in keys]
@@ -38,7 +37,7 @@ async def create_key(
     scopes: list[str],
     expires_at: datetime | None,
 ) -> tuple[KeySummary, str]:
-    async with acquire(resources.pool, resources.settings.database.acquire_timeout) as connection:
+    async with resources.connection() as connection:
         created = await api_keys.create_key(
             connection, viewer.project_id, scopes, name=name, expires_at=expires_at
         )
@@ -47,5 +46,5 @@ async def create_key(
 
 async def revoke_key(resources: Resources, viewer: Viewer, key_id: str) -> None:
     # Confined to the viewer's project: another project's key is NotFound, as if it did not exist.
-    async with acquire(resources.pool, resources.settings.database.acquire_timeout) as connection:
+    async with resources.connection() as connection:
         await api_keys.revoke_key(connection, key_id, project_id=viewer.project_id)

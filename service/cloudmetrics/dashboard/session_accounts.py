@@ -14,19 +14,18 @@ from litestar import Request
 
 from cloudmetrics.dashboard import project_keys
 from cloudmetrics.dashboard.accounts import KeySummary, SignInRefused, Viewer
-from cloudmetrics.database import acquire
 from cloudmetrics.identity.session_store import SessionStoreUnavailable
 from cloudmetrics.identity.sessions import end_session, signed_in_user_id, start_session
 from cloudmetrics.identity.sign_in_limits import TooManyAttempts, count_attempt
 from cloudmetrics.identity.users import authenticate_user, user_by_id, user_projects
-from cloudmetrics.resources import Resources
+from cloudmetrics.resources import Resources, resources_of
 
 AnyRequest = Request[Any, Any, Any]
 WRONG_CREDENTIALS = "That email and password do not match."
 
 
 def _resources(request: AnyRequest) -> Resources:
-    return request.app.state.resources
+    return resources_of(request.app)
 
 
 class SessionAccounts:
@@ -37,7 +36,7 @@ class SessionAccounts:
         if user_id is None:
             return None
         resources = _resources(request)
-        async with acquire(resources.pool, resources.settings.database.acquire_timeout) as conn:
+        async with resources.connection() as conn:
             user = await user_by_id(conn, user_id)
             memberships = await user_projects(conn, user_id) if user else []
         if user is None or not memberships:
@@ -60,7 +59,7 @@ class SessionAccounts:
         except (TooManyAttempts, SessionStoreUnavailable) as refused:
             message = _sentence(refused.detail)
             raise SignInRefused(message, status_code=refused.status_code) from None
-        async with acquire(resources.pool, resources.settings.database.acquire_timeout) as conn:
+        async with resources.connection() as conn:
             user = await authenticate_user(conn, email, password)
         if user is None:
             # One answer for an unknown email and a wrong password.

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import structlog
 
-from cloudmetrics import cache
+from cloudmetrics import redis_client
 from cloudmetrics.errors import CloudMetricsError
 from cloudmetrics.health.report import CheckEntry, Status
 from cloudmetrics.migrations.head import code_migrations, judge
@@ -61,7 +61,7 @@ async def probe_schema(resources: Resources) -> Outcome | None:
 
 
 async def probe_redis(resources: Resources) -> Outcome | None:
-    await cache.ping(resources.redis)
+    await redis_client.ping(resources.redis)
     return None
 
 

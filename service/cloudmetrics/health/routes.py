@@ -14,7 +14,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from cloudmetrics.health.checks import run_checks
 from cloudmetrics.health.report import HEALTH_MEDIA_TYPE, HealthReport, worst
-from cloudmetrics.resources import Resources
+from cloudmetrics.resources import AppResources
 from cloudmetrics.settings import Settings
 
 
@@ -54,8 +54,7 @@ def liveness_handler(settings: Settings) -> HTTPRouteHandler:
         )
     },
 )
-async def readiness(state: State) -> Response[HealthReport]:
-    resources: Resources = state.resources
+async def readiness(state: State, resources: AppResources) -> Response[HealthReport]:
     checks = await run_checks(state.readiness_checks, resources)
     status = worst([entry.status for entries in checks.values() for entry in entries])
     report = HealthReport(

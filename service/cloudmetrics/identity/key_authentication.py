@@ -15,7 +15,6 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from cloudmetrics.database import acquire
 from cloudmetrics.errors import Unauthenticated
 from cloudmetrics.identity.api_keys import StoredKey, record_use, stored_key
 from cloudmetrics.identity.key_format import KeyText, parse_key
@@ -54,8 +53,7 @@ class KeyAuthenticator:
         self._entries.clear()
 
     async def _look_up(self, key: KeyText, digest: bytes, resources: Resources) -> _Entry:
-        timeout = resources.settings.database.acquire_timeout
-        async with acquire(resources.pool, timeout) as connection:
+        async with resources.connection() as connection:
             stored = await stored_key(connection, key.id)
             if stored is not None and not hmac.compare_digest(stored.secret_hash, digest):
                 stored = None

@@ -12,6 +12,7 @@ from litestar.types import ASGIApp, Scope
 
 from cloudmetrics.identity.key_authentication import KeyAuthenticator
 from cloudmetrics.identity.principal import Principal
+from cloudmetrics.resources import resources_of
 
 
 class ApiKeyAuthentication(AbstractAuthenticationMiddleware):
@@ -25,7 +26,7 @@ class ApiKeyAuthentication(AbstractAuthenticationMiddleware):
         connection: ASGIConnection[Any, Any, Any, Any],
     ) -> AuthenticationResult:
         principal = await self._authenticator.authenticate(
-            connection.headers.get("authorization"), connection.app.state.resources
+            connection.headers.get("authorization"), resources_of(connection.app)
         )
         return AuthenticationResult(user=principal, auth=principal)
 

@@ -7,20 +7,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import Any
 
 import msgspec
 from litestar import Request, Router, delete, get, post
-from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
 from litestar.params import FromPath, JSONBody
 from litestar.types import Middleware
 
-from cloudmetrics.database import Connection, acquire
+from cloudmetrics.database import Connection
 from cloudmetrics.errors import Forbidden, InvalidRequest, NotFound, Unauthenticated
+from cloudmetrics.http.problem_schema import problem_responses
 from cloudmetrics.identity import api_keys
 from cloudmetrics.identity.models import (
     CreatedKeyView,
@@ -39,8 +38,7 @@ from cloudmetrics.identity.sessions import (
 from cloudmetrics.identity.sign_in_limits import count_attempt
 from cloudmetrics.identity.users import Membership, authenticate_user, membership, user_by_id
 from cloudmetrics.identity.users import user_projects as memberships_of
-from cloudmetrics.problem_schema import problem_responses
-from cloudmetrics.resources import Resources
+from cloudmetrics.resources import AppResources
 
 _sign_in_decoder = msgspec.json.Decoder(SignIn)
 
@@ -51,12 +49,11 @@ _sign_in_decoder = msgspec.json.Decoder(SignIn)
     summary="Who is signed in, and the CSRF token to echo",
     tags=["identity"],
 )
-async def session_view(request: Request[Any, Any, Any], state: State) -> SessionView:
-    resources: Resources = state.resources
+async def session_view(request: Request[Any, Any, Any], resources: AppResources) -> SessionView:
     user_id = signed_in_user_id(request)
     if user_id is None:
         return SessionView(signed_in=False, csrf_token=csrf_token(request))
-    async with _connection(resources) as connection:
+    async with resources.connection() as connection:
         user = await user_by_id(connection, user_id)
         projects = await memberships_of(connection, user_id) if user else []
     if user is None:
@@ -84,12 +81,11 @@ async def session_view(request: Request[Any, Any, Any], state: State) -> Session
         HTTPStatus.SERVICE_UNAVAILABLE,
     ),
 )
-async def sign_in(request: Request[Any, Any, Any], state: State) -> SessionView:
-    resources: Resources = state.resources
+async def sign_in(request: Request[Any, Any, Any], resources: AppResources) -> SessionView:
     credentials = await _sign_in_body(request)
     address = request.client.host if request.client else "unknown"
     await count_attempt(resources, email=credentials.email, address=address)
-    async with _connection(resources) as connection:
+    async with resources.connection() as connection:
         user = await authenticate_user(connection, credentials.email, credentials.password)
         projects = await memberships_of(connection, user.id) if user else []
     if user is None:
@@ -122,10 +118,9 @@ async def sign_out(request: Request[Any, Any, Any]) -> None:
     tags=["identity"],
 )
 async def list_project_keys(
-    request: Request[Any, Any, Any], state: State, project: FromPath[str]
+    request: Request[Any, Any, Any], resources: AppResources, project: FromPath[str]
 ) -> list[KeyView]:
-    resources: Resources = state.resources
-    async with _connection(resources) as connection:
+    async with resources.connection() as connection:
         owned = await _owned_project(connection, request, project)
         keys = await api_keys.list_keys(connection, owned.project_id)
     return [_key_view(key) for key in keys]
@@ -139,15 +134,14 @@ async def list_project_keys(
 )
 async def create_project_key(
     request: Request[Any, Any, Any],
-    state: State,
+    resources: AppResources,
     project: FromPath[str],
     data: JSONBody[NewKey],
 ) -> CreatedKeyView:
-    resources: Resources = state.resources
     expires_at = (
         datetime.now(UTC) + timedelta(days=data.expires_in_days) if data.expires_in_days else None
     )
-    async with _connection(resources) as connection:
+    async with resources.connection() as connection:
         owned = await _owned_project(connection, request, project)
         created = await api_keys.create_key(
             connection, owned.project_id, data.scopes, name=data.name, expires_at=expires_at
@@ -164,12 +158,11 @@ async def create_project_key(
 )
 async def revoke_project_key(
     request: Request[Any, Any, Any],
-    state: State,
+    resources: AppResources,
     project: FromPath[str],
     key_id: FromPath[str],
 ) -> KeyView:
-    resources: Resources = state.resources
-    async with _connection(resources) as connection:
+    async with resources.connection() as connection:
         owned = await _owned_project(connection, request, project)
         revoked = await api_keys.revoke_key(connection, key_id, project_id=owned.project_id)
     return _key_view(revoked)
@@ -214,10 +207,6 @@ async def _sign_in_body(request: Request[Any, Any, Any]) -> SignIn:
         return _sign_in_decoder.decode(await request.body())
     except msgspec.DecodeError as error:
         raise InvalidRequest(f"sign-in needs an email and a password: {error}") from None
-
-
-def _connection(resources: Resources) -> AbstractAsyncContextManager[Connection]:
-    return acquire(resources.pool, resources.settings.database.acquire_timeout)
 
 
 def _key_view(key: api_keys.ApiKey) -> KeyView:

@@ -32,7 +32,8 @@ from litestar.middleware.session.server_side import (
 from litestar.types import Empty, Message, ScopeSession
 from litestar.utils.scope.state import ScopeState
 
-from cloudmetrics.identity.session_store import STORE_NAME, SessionStore
+from cloudmetrics.identity.session_store import STORE_NAME, session_store
+from cloudmetrics.resources import resources_of
 from cloudmetrics.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -96,7 +97,7 @@ class Sessions:
                 "session_secret_generated",
                 advice="set SESSION_SECRET: CSRF tokens made by one process fail on another",
             )
-        self.store = SessionStore(namespace=f"{settings.cache.key_prefix}sessions")
+        self.store = session_store(f"{settings.cache.key_prefix}sessions")
         self.config = _RotatingConfig(
             key=SESSION_COOKIE,
             store=STORE_NAME,
@@ -119,7 +120,7 @@ class Sessions:
 
     @asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncGenerator[None]:
-        self.store.bind(app.state.resources)
+        self.store.bind(resources_of(app).redis)
         yield
 
 

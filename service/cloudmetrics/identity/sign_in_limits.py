@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import hashlib
 
-from cloudmetrics.cache import REDIS_FAILURES, guarded
 from cloudmetrics.errors import CloudMetricsError
 from cloudmetrics.identity.session_store import UNAVAILABLE, SessionStoreUnavailable
+from cloudmetrics.redis_client import REDIS_FAILURES, increment
 from cloudmetrics.resources import Resources
 
 WINDOW_SECONDS = 15 * 60
@@ -31,15 +31,12 @@ async def count_attempt(resources: Resources, *, email: str, address: str) -> No
         f"{prefix}address:{address}": identity.sign_in_attempts_per_address,
     }
     try:
-        async with guarded(resources.redis):
-            for key, budget in budgets.items():
-                count = int(await resources.redis.incr(key))  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
-                if count == 1:
-                    await resources.redis.expire(key, WINDOW_SECONDS)  # pyright: ignore[reportUnknownMemberType]
-                if count > budget:
-                    raise TooManyAttempts(
-                        "too many sign-in attempts; wait a few minutes and try again",
-                        headers={"Retry-After": str(WINDOW_SECONDS)},
-                    )
+        for key, budget in budgets.items():
+            count = await increment(resources.redis, key, window_seconds=WINDOW_SECONDS)
+            if count > budget:
+                raise TooManyAttempts(
+                    "too many sign-in attempts; wait a few minutes and try again",
+                    headers={"Retry-After": str(WINDOW_SECONDS)},
+                )
     except REDIS_FAILURES:
         raise SessionStoreUnavailable(UNAVAILABLE) from None

@@ -21,12 +21,11 @@ import uuid
 import msgspec
 import structlog
 
-from cloudmetrics import cache
-from cloudmetrics.cache import RedisClient
-from cloudmetrics.database import acquire
+from cloudmetrics import redis_client
 from cloudmetrics.metrics import queries
 from cloudmetrics.metrics.models import MetricPage
 from cloudmetrics.metrics.pagination import encode_cursor
+from cloudmetrics.redis_client import RedisClient
 from cloudmetrics.resources import Resources
 
 log = structlog.get_logger(__name__)
@@ -66,8 +65,8 @@ async def invalidate(resources: Resources, project_id: int) -> None:
     """Call after a transaction that created metrics in the project has committed."""
     key = _generation_key(resources, project_id)
     try:
-        await cache.set_bytes(resources.redis, key, _new_token())
-    except cache.REDIS_FAILURES:
+        await redis_client.set_bytes(resources.redis, key, _new_token())
+    except redis_client.REDIS_FAILURES:
         _pending_invalidations.add(key)
     else:
         _pending_invalidations.discard(key)
@@ -79,14 +78,14 @@ async def _current_generation(resources: Resources, project_id: int) -> str | No
     key = _generation_key(resources, project_id)
     try:
         if key in _pending_invalidations:
-            await cache.set_bytes(resources.redis, key, _new_token())
+            await redis_client.set_bytes(resources.redis, key, _new_token())
             _pending_invalidations.discard(key)
-        token = await cache.get_bytes(resources.redis, key)
+        token = await redis_client.get_bytes(resources.redis, key)
         if token is None:
             # NX: if another task created one first, its token wins and we read that.
-            await cache.set_bytes(resources.redis, key, _new_token(), only_if_missing=True)
-            token = await cache.get_bytes(resources.redis, key)
-    except cache.REDIS_FAILURES:
+            await redis_client.set_bytes(resources.redis, key, _new_token(), only_if_missing=True)
+            token = await redis_client.get_bytes(resources.redis, key)
+    except redis_client.REDIS_FAILURES:
         return None
     return token.decode() if token is not None else None
 
@@ -94,7 +93,7 @@ async def _current_generation(resources: Resources, project_id: int) -> str | No
 async def _read_page(
     resources: Resources, project_id: int, *, prefix: str, after: str, limit: int
 ) -> MetricPage:
-    async with acquire(resources.pool, resources.settings.database.acquire_timeout) as connection:
+    async with resources.connection() as connection:
         # One extra row tells whether another page follows.
         rows = await queries.list_metrics(
             connection, project_id, prefix=prefix, after=after, limit=limit + 1
@@ -127,14 +126,14 @@ def _new_token() -> bytes:
 
 async def _get(redis: RedisClient, key: str) -> bytes | None:
     try:
-        return await cache.get_bytes(redis, key)
-    except cache.REDIS_FAILURES:
+        return await redis_client.get_bytes(redis, key)
+    except redis_client.REDIS_FAILURES:
         return None
 
 
 async def _set(
     redis: RedisClient, key: str, value: bytes, *, ttl_seconds: int | None = None
 ) -> None:
-    # Not cached this time: cache.guarded logs Redis failures, once per back-off.
-    with contextlib.suppress(*cache.REDIS_FAILURES):
-        await cache.set_bytes(redis, key, value, ttl_seconds=ttl_seconds)
+    # Not cached this time: redis_client.guarded logs Redis failures, once per back-off.
+    with contextlib.suppress(*redis_client.REDIS_FAILURES):
+        await redis_client.set_bytes(redis, key, value, ttl_seconds=ttl_seconds)

@@ -10,7 +10,6 @@ import math
 
 import asyncpg
 
-from cloudmetrics.database import acquire
 from cloudmetrics.errors import InvalidRequest, NotFound
 from cloudmetrics.metrics import catalogue, queries
 from cloudmetrics.metrics.ingest import write_points
@@ -23,7 +22,7 @@ from cloudmetrics.resources import Resources
 
 
 async def ingest(resources: Resources, project_id: int, points: list[Point]) -> IngestResult:
-    async with acquire(resources.pool, resources.settings.database.acquire_timeout) as connection:
+    async with resources.connection() as connection:
         written = await write_points(connection, project_id, points, resources.series_ids)
     resources.series_ids.add(written.series.items())
     if written.created_metrics:
@@ -49,7 +48,7 @@ async def read_series(
 ) -> Series:
     if not is_metric_name(name):
         raise InvalidRequest(f"metric names match {NAME_PATTERN}")
-    async with acquire(resources.pool, resources.settings.database.acquire_timeout) as connection:
+    async with resources.connection() as connection:
         # One index lookup on the connection the query uses anyway. Not cached: an id cached in
         # Redis would outlive a restored or recreated database and answer with another
         # metric's points.

@@ -12,13 +12,13 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from litestar import Request, Router, get, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.types import Middleware
 
 from cloudmetrics.errors import PayloadTooLarge
+from cloudmetrics.http.problem_schema import problem_responses
 from cloudmetrics.identity.guards import SCOPE_OPT, require_declared_scope
 from cloudmetrics.identity.middleware import provide_principal
 from cloudmetrics.identity.principal import Principal
@@ -30,8 +30,7 @@ from cloudmetrics.metrics.pagination import CURSOR_PATTERN
 from cloudmetrics.metrics.rules import PREFIX_PATTERN
 from cloudmetrics.metrics.series_params import STEP_PATTERN, parse_series_query
 from cloudmetrics.metrics.validation import parse_batch
-from cloudmetrics.problem_schema import problem_responses
-from cloudmetrics.resources import Resources
+from cloudmetrics.resources import AppResources
 from cloudmetrics.settings import Settings
 
 # Any /v1 call needs a key with the right scope, and can meet the rate limit or an outage.
@@ -59,9 +58,8 @@ ALWAYS = (
     ),
 )
 async def ingest_points(
-    request: Request[Any, Any, Any], state: State, principal: NamedDependency[Principal]
+    request: Request[Any, Any, Any], resources: AppResources, principal: NamedDependency[Principal]
 ) -> IngestResult:
-    resources: Resources = state.resources
     limit = resources.settings.ingest.max_body_bytes
     try:
         body = await request.body()
@@ -82,7 +80,7 @@ async def ingest_points(
     responses=problem_responses(HTTPStatus.BAD_REQUEST, *ALWAYS),
 )
 async def list_metrics(
-    state: State,
+    resources: AppResources,
     principal: NamedDependency[Principal],
     prefix: Annotated[str, QueryParameter(pattern=PREFIX_PATTERN, max_length=200)] = "",
     cursor: Annotated[
@@ -92,7 +90,7 @@ async def list_metrics(
     limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
 ) -> MetricPage:
     return await operations.list_metrics(
-        state.resources, principal.project_id, prefix=prefix, cursor=cursor, limit=limit
+        resources, principal.project_id, prefix=prefix, cursor=cursor, limit=limit
     )
 
 
@@ -105,7 +103,7 @@ async def list_metrics(
     responses=problem_responses(HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND, *ALWAYS),
 )
 async def read_series(
-    state: State,
+    resources: AppResources,
     principal: NamedDependency[Principal],
     name: FromPath[str],
     start: Annotated[datetime, QueryParameter(description="Inclusive; RFC 3339 with an offset")],
@@ -119,7 +117,6 @@ async def read_series(
         QueryParameter(name="tag", description="key:value; repeat to require several tags"),
     ] = None,
 ) -> Series:
-    resources: Resources = state.resources
     query = parse_series_query(
         start=start,
         end=end,

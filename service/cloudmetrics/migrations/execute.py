@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
-from cloudmetrics.error_text import describe_error
+from cloudmetrics.errors import describe_error
 from cloudmetrics.migrations.errors import MigrationFailed
 from cloudmetrics.migrations.files import Migration, Part
 from cloudmetrics.migrations.invalid_indexes import (

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
-from cloudmetrics.error_text import describe_error
+from cloudmetrics.errors import describe_error
 from cloudmetrics.migrations.errors import MigrationError, MigrationLockTimeout
 
 if TYPE_CHECKING:
@@ -32,8 +32,8 @@ CLIENT_CHECK_INTERVAL = "2s"
 # How often a runner waiting for the lock tries again (seconds).
 LOCK_POLL_INTERVAL = 0.1
 # What an unreachable or vanished server raises (TimeoutError and ConnectionError are OSErrors).
-# Spelled out rather than taken from cloudmetrics.errors, which loads the web stack: a migration
-# run should start in a fraction of a second.
+# Spelled out rather than taken from cloudmetrics.outages, which loads redis-py: a migration run
+# should start in a fraction of a second.
 CONNECTION_FAILURES = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
@@ -59,7 +59,7 @@ async def dedicated_connection(
             url, timeout=connect_timeout, server_settings=server_settings
         )
     except CONNECTION_FAILURES as error:
-        from cloudmetrics.dependencies import redact
+        from cloudmetrics.startup_waits import redact
 
         raise MigrationError(
             f"cannot connect to PostgreSQL at {redact(url)}: {describe_error(error)}"

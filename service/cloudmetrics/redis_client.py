@@ -1,19 +1,25 @@
-"""Redis, behind a small typed facade.
+"""Redis, behind a small typed facade: every Redis call of the service goes through here.
 
-Redis holds only what can be rebuilt (cached reads, rate-limit counters), so the facade's
-callers treat every Redis error as a cache miss. redis-py's `**kwargs` signatures are untyped;
-keeping every call in this file keeps the type checker's exceptions in one place.
+Redis holds cached reads, counters (rate limits, sign-in attempts) and the sessions. Each
+caller decides what a Redis failure means for it: the catalogue and the rate limit carry on
+without Redis, sign-in and sessions refuse (`GuardedStore`'s failure policy says which). Every
+call runs under `guarded`, which stops a dead Redis from costing every request a timeout.
+redis-py's `**kwargs` signatures are untyped; keeping every call in this file keeps the type
+checker's exceptions in one place.
 """
 
 from __future__ import annotations
 
 import time
 import weakref
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import TypeAlias, cast
+from datetime import timedelta
+from typing import TypeAlias, TypeVar, cast
 
 import structlog
+from litestar.stores.base import Store
+from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -130,3 +136,73 @@ async def set_bytes(
             key, value, ex=ttl_seconds, nx=only_if_missing
         )
     return bool(done)
+
+
+async def increment(redis: RedisClient, key: str, *, window_seconds: int) -> int:
+    """Add one to a counter that starts a ``window_seconds`` window at its first increment."""
+    async with guarded(redis):
+        count = int(await redis.incr(key))  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+        if count == 1:
+            await redis.expire(key, window_seconds)  # pyright: ignore[reportUnknownMemberType]
+    return count
+
+
+T = TypeVar("T")
+
+
+class GuardedStore(Store):
+    """A Litestar store in Redis (its RedisStore) whose every call runs under ``guarded``.
+
+    ``refuse_with`` is the failure policy. None fails open: a read that fails answers "nothing
+    stored" and a write that fails is lost (the rate limit: it protects the service, and
+    refusing all traffic would be the outage it guards against). An exception factory fails
+    closed: the call raises what it makes (the sessions: nobody can be signed in without them).
+
+    The Redis client only exists once the app's lifespan has opened it, so it is bound then;
+    until then every call is a failure.
+    """
+
+    def __init__(
+        self, namespace: str, *, refuse_with: Callable[[], Exception] | None = None
+    ) -> None:
+        self._namespace = namespace
+        self._refuse_with = refuse_with
+        self._inner: RedisStore | None = None
+        self._client: RedisClient | None = None
+
+    def bind(self, redis: RedisClient) -> None:
+        # RedisStore is typed for the single-server client; its commands (GET/SET/DEL/TTL and a
+        # one-key script) work unchanged on a cluster client.
+        self._client = redis
+        self._inner = RedisStore(cast("Redis", redis), namespace=self._namespace)
+
+    async def _call(self, operation: Callable[[RedisStore], Awaitable[T]], fallback: T) -> T:
+        try:
+            if self._inner is None or self._client is None:
+                raise RedisBackingOff("the store is not bound to a Redis client yet")
+            async with guarded(self._client):
+                return await operation(self._inner)
+        except REDIS_FAILURES:
+            if self._refuse_with is not None:
+                raise self._refuse_with() from None
+            return fallback  # guarded has logged the failure, once per back-off
+
+    async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
+        return await self._call(lambda inner: inner.get(key, renew_for), None)
+
+    async def set(
+        self, key: str, value: str | bytes, expires_in: int | timedelta | None = None
+    ) -> None:
+        await self._call(lambda inner: inner.set(key, value, expires_in), None)
+
+    async def delete(self, key: str) -> None:
+        await self._call(lambda inner: inner.delete(key), None)
+
+    async def delete_all(self) -> None:
+        await self._call(lambda inner: inner.delete_all(), None)
+
+    async def exists(self, key: str) -> bool:
+        return await self.get(key) is not None
+
+    async def expires_in(self, key: str) -> int | None:
+        return await self._call(lambda inner: inner.expires_in(key), None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cloudmetrics.error_text import describe_error, first_line
+from cloudmetrics.errors import describe_error, first_line
 
 
 def test_a_multi_line_driver_message_keeps_its_first_line() -> None:

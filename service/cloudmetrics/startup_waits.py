@@ -9,9 +9,9 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import asyncpg
 
-from cloudmetrics.cache import open_redis, ping
-from cloudmetrics.error_text import describe_error
-from cloudmetrics.errors import CONNECT_FAILURES
+from cloudmetrics.errors import describe_error
+from cloudmetrics.outages import CONNECT_OUTAGES
+from cloudmetrics.redis_client import open_redis, ping
 from cloudmetrics.settings import CacheSettings
 
 START_POSTGRESQL = (
@@ -120,7 +120,7 @@ async def _retry_until(
     while True:
         try:
             await attempt()
-        except CONNECT_FAILURES as error:
+        except CONNECT_OUTAGES as error:
             if isinstance(error, final) or time.monotonic() >= deadline:
                 return error
             await asyncio.sleep(0.5)
