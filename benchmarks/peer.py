@@ -42,7 +42,8 @@ import httpx
 import msgspec
 
 from benchmarks.support.scratch import analyze, scratch_database
-from benchmarks.support.serving import free_port, serve, wait_until_ready
+from tests.support.ports import free_port
+from tests.support.server import app_command, running_server, wait_until_answering
 
 VICTORIA_PACKAGE = "victoria-metrics"
 VICTORIA_BINARY = os.environ.get("BENCH_VICTORIA_METRICS", "victoria-metrics")
@@ -171,7 +172,12 @@ def _measure_cloudmetrics(size: int, end: datetime, queries: int) -> Figures:
             env={**os.environ, **environment},
             check=True,
         )
-        with serve(environment) as served:
+        with running_server(
+            environment,
+            command=app_command(),
+            ready_path="/ready",
+            capture_output=False,
+        ) as served:
             base_url = served.url
             encode = msgspec.json.Encoder().encode
 
@@ -272,7 +278,7 @@ def _victoria_server(binary: str) -> Generator[str]:
         )
         try:
             base_url = f"http://127.0.0.1:{port}"
-            wait_until_ready(f"{base_url}/health", process, time.perf_counter() + 60)
+            wait_until_answering(f"{base_url}/health", process, timeout=60)
             yield base_url
         finally:
             process.terminate()
