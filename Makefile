@@ -1,5 +1,6 @@
 # One entry point per task. Every target bootstraps what it needs, so a fresh
-# clone on a machine with Python 3.11, PostgreSQL and Redis needs nothing else.
+# clone on a machine with Python 3.11 needs nothing else: where no PostgreSQL or Redis
+# answers, `make up` and `make test` start their own from development packages (docs/adr/0005).
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -74,9 +75,9 @@ web/dist/manifest.json: web/node_modules/.installed $(WEB_SOURCES)
 assets: web/dist/manifest.json ## Build the dashboard's scripts and styles into web/dist/
 
 .PHONY: up
-up: install assets ## Serve the API on http://127.0.0.1:8000 against local PostgreSQL and Redis
-	$(BIN)/cloudmetrics prestart --create-database
-	exec $(BIN)/cloudmetrics serve
+up: install assets ## Serve on http://127.0.0.1:8000 (PostgreSQL and Redis of its own where none answers)
+	exec $(BIN)/cloudmetrics with-local-servers -- \
+		bash -c '$(BIN)/cloudmetrics prestart --create-database && exec $(BIN)/cloudmetrics serve'
 
 .PHONY: test
 test: install assets ## Run the whole test suite

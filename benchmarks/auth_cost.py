@@ -39,8 +39,8 @@ from pathlib import Path
 import httpx
 
 from benchmarks.support.scratch import Scratch, scratch_database
-from benchmarks.support.serving import Served, serve
 from benchmarks.support.wrk import require_wrk, wrk
+from tests.support.server import Served, app_command, running_server
 
 SINGLE_POINT_SCRIPT = Path(__file__).resolve().parent / "support" / "single_point.lua"
 KEYLESS_FACTORY = "benchmarks.support.keyless_app:create"
@@ -63,8 +63,18 @@ def main() -> None:
     with scratch_database() as scratch:
         environment = scratch.server_environment(BENCH_PROJECT_ID=str(scratch.project_id))
         with (
-            serve(environment) as keyed,
-            serve(environment, app_factory=KEYLESS_FACTORY) as keyless,
+            running_server(
+                environment,
+                command=app_command(),
+                ready_path="/ready",
+                capture_output=False,
+            ) as keyed,
+            running_server(
+                environment,
+                command=app_command(KEYLESS_FACTORY),
+                ready_path="/ready",
+                capture_output=False,
+            ) as keyless,
         ):
             _prove_keyless_is_keyless(keyed, keyless)
             results = _measure(options, scratch, keyed, keyless)

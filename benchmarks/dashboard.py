@@ -34,20 +34,11 @@ from cloudmetrics.app import create_app
 from cloudmetrics.dashboard.accounts import Viewer
 from cloudmetrics.dashboard.session_accounts import SessionAccounts
 from cloudmetrics.settings import CacheSettings, DatabaseSettings, LogSettings, Settings
+from tests.support.chromium import LAUNCH_ARGS, ensure_chromium
 
 METRIC = "bench.cpu.load"
 SPAN = timedelta(days=1)
 INTERVAL = timedelta(seconds=30)
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 FIRST_LOAD_BUDGET = 150 * 1024
 LCP_BUDGET_MS = 500.0
 
@@ -132,7 +123,9 @@ def measure_loads(url: str, loads: int) -> None:
     transferred: list[int] = []
     files: list[tuple[str, int]] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=str(ensure_chromium()), args=LAUNCH_ARGS
+        )
         for _ in range(loads):
             context = browser.new_context(viewport={"width": 1280, "height": 800})
             page = context.new_page()

@@ -25,8 +25,8 @@ import uuid
 from pathlib import Path
 
 from benchmarks.support.scratch import ADMIN_URL, REDIS_URL, admin
-from benchmarks.support.serving import serve
 from benchmarks.support.wrk import require_wrk, wrk
+from tests.support.server import app_command, running_server
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 RUNTIME_VENV = REPOSITORY / "build" / "bench-runtime-venv"
@@ -95,8 +95,11 @@ def _measure(
             ("bare", BARE, ["/health"]),
             ("service", SERVICE, ["/health", "/ready"]),
         ):
-            with serve(
-                environment, app_factory=factory, python=python, ready_path=paths[-1]
+            with running_server(
+                environment,
+                command=app_command(factory, python=python),
+                ready_path=paths[-1],
+                capture_output=False,
             ) as served:
                 add(f"{label} start-to-ready s", served.startup_seconds)
                 for path in paths:

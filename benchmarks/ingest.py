@@ -28,10 +28,10 @@ import asyncpg
 import httpx
 
 from benchmarks.support.scratch import Scratch, scratch_database
-from benchmarks.support.serving import serve
 from cloudmetrics.metrics.ingest import write_points
 from cloudmetrics.metrics.models import Point
 from cloudmetrics.metrics.series_ids import SeriesIdCache
+from tests.support.server import app_command, running_server
 
 BATCH_SIZE = 1000
 METRICS = 20
@@ -52,7 +52,12 @@ def main() -> None:
 
     with scratch_database() as scratch:
         environment = scratch.server_environment(workers=options.workers)
-        with serve(environment) as served:
+        with running_server(
+            environment,
+            command=app_command(),
+            ready_path="/ready",
+            capture_output=False,
+        ) as served:
             asyncio.run(_run(options, served.url, scratch))
 
 

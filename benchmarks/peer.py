@@ -40,13 +40,13 @@ import httpx
 import msgspec
 
 from benchmarks.support.scratch import analyze, scratch_database
-from benchmarks.support.serving import serve
 from benchmarks.support.victoria import (
     VICTORIA_BINARY,
     VICTORIA_PACKAGE,
     victoria_server,
     victoria_version,
 )
+from tests.support.server import app_command, running_server
 
 BATCH_SIZE = 1000
 SPAN = timedelta(days=7)
@@ -173,7 +173,12 @@ def _measure_cloudmetrics(size: int, end: datetime, queries: int) -> Figures:
             env={**os.environ, **environment},
             check=True,
         )
-        with serve(environment) as served:
+        with running_server(
+            environment,
+            command=app_command(),
+            ready_path="/ready",
+            capture_output=False,
+        ) as served:
             base_url = served.url
             encode = msgspec.json.Encoder().encode
 

@@ -29,7 +29,6 @@ import cramjam
 import httpx
 
 from benchmarks.support.scratch import scratch_database
-from benchmarks.support.serving import serve
 from benchmarks.support.victoria import (
     VICTORIA_BINARY,
     VICTORIA_PACKAGE,
@@ -37,6 +36,7 @@ from benchmarks.support.victoria import (
     victoria_version,
 )
 from cloudmetrics.protocols.prometheus import messages
+from tests.support.server import app_command, running_server
 
 SERIES = 2000
 HEADERS = {
@@ -148,7 +148,9 @@ def _measure_cloudmetrics(bodies: Sequence[bytes], clients: int) -> float:
             env={**os.environ, **environment},
             check=True,
         )
-        with serve(environment) as served:
+        with running_server(
+            environment, command=app_command(), ready_path="/ready", capture_output=False
+        ) as served:
             url = f"{served.url}/api/v1/write"
             headers = {**HEADERS, **scratch.headers}
             # Warm-up: series, connections and caches, on bodies of its own.

@@ -10,7 +10,8 @@ import time
 from collections.abc import Generator
 from contextlib import contextmanager
 
-from benchmarks.support.serving import free_port, wait_until_ready
+from tests.support.ports import free_port
+from tests.support.server import wait_until_answering
 
 VICTORIA_PACKAGE = "victoria-metrics"
 VICTORIA_BINARY = os.environ.get("BENCH_VICTORIA_METRICS", "victoria-metrics")
@@ -39,7 +40,7 @@ def victoria_server(binary: str) -> Generator[str]:
         )
         try:
             base_url = f"http://127.0.0.1:{port}"
-            wait_until_ready(f"{base_url}/health", process, time.perf_counter() + 60)
+            wait_until_answering(f"{base_url}/health", process, timeout=60)
             yield base_url
         finally:
             process.terminate()

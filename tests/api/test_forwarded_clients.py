@@ -7,7 +7,7 @@ import asyncio
 
 import httpx
 
-from tests.api.live import live_service
+from tests.api.live_service import live_service
 from tests.support.identity import issue_key
 
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.api.database import point_count
-from tests.api.live import live_service
+from tests.api.live_service import live_service
 from tests.api.points import batch, now, point
 from tests.support.identity import IssuedKey
 

@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from cloudmetrics.migrations.runner import MigrationRunner
 from cloudmetrics.settings import Settings
-from tests.api.live import live_service
+from tests.api.live_service import live_service
 from tests.support.databases import DatabaseFactory
 from tests.support.identity import issue_key
 

@@ -8,7 +8,7 @@ import time
 
 import httpx
 
-from tests.api.live import live_service
+from tests.api.live_service import live_service
 from tests.support.identity import issue_key, revoke
 
 PROMISE_SECONDS = 5.0

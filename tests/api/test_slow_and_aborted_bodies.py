@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.live import service_environment
+from tests.api.live_service import service_environment
 from tests.api.points import batch, point
 from tests.support.identity import IssuedKey
 from tests.support.server import running_server
@@ -60,9 +60,9 @@ def server(migrated_database_url: str, redis_url: str) -> Iterator[Server]:
         LOG_LEVEL="INFO",
         REQUEST_BODY_TIMEOUT=str(BODY_TIMEOUT_SECONDS),
     )
-    with running_server(environment) as (url, process):
-        host, port = url.removeprefix("http://").split(":")
-        yield Server(host, int(port), process)
+    with running_server(environment) as served:
+        host, port = served.url.removeprefix("http://").split(":")
+        yield Server(host, int(port), served.process)
 
 
 def _connect(server: Server) -> socket.socket:

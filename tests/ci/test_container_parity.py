@@ -82,7 +82,7 @@ def test_each_alias_gets_its_own_loopback_address() -> None:
 # The suite's settings (and the service's own defaults, which test_settings checks) are
 # the only places that may spell the local servers' addresses.
 ADDRESS_HOMES = {
-    "tests/support/databases.py",
+    "tests/support/suite_servers.py",
     "tests/support/addresses.py",
     "tests/service/test_settings.py",
     "tests/ci/test_container_parity.py",

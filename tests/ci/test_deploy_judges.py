@@ -17,7 +17,7 @@ from cloudmetrics_ci.deploy_steps import (
 )
 from cloudmetrics_ci.pulumi import StackOutputError
 
-from tests.ci.deploy_fixtures import (
+from tests.ci.canned_deploy import (
     DIGEST,
     IMAGE_MISSING,
     OLD_REVISION,

@@ -1,6 +1,6 @@
 """`run_deploy` with its real steps and judges, against canned engine results.
 
-Only the engine is stood in for (tests/ci/deploy_fixtures.py: CannedEngine answers each
+Only the engine is stood in for (tests/ci/canned_deploy.py: CannedEngine answers each
 step's command with an exit code and stdout); the containers, the order and every
 decision (skip a push, stop on a failed migration, refuse a rolled-back service or a
 wrong release) are the module's own code.
@@ -12,7 +12,7 @@ from cloudmetrics_ci.deploy import DeployReport, DeployStepError, run_deploy
 from cloudmetrics_ci.deploy_steps import SMOKE_KEY_FILE, DeployStep, Outcome
 from cloudmetrics_ci.environments import Environment
 
-from tests.ci.deploy_fixtures import (
+from tests.ci.canned_deploy import (
     DIGEST,
     IMAGE_MISSING,
     OLD_REVISION,

@@ -19,7 +19,7 @@ from cloudmetrics_ci.deploy_steps import (
 from cloudmetrics_ci.environments import Environment
 from cloudmetrics_ci.freshness import RUN_ID_VARIABLE
 
-from tests.ci.deploy_fixtures import (
+from tests.ci.canned_deploy import (
     OUTPUTS,
     REVISION,
     RUN_ID,

@@ -22,7 +22,7 @@ from cloudmetrics_ci.smoke import smoke_container
 from dagger import dag
 from dagger.client.base import Type
 
-from tests.ci.deploy_fixtures import CannedEngine, deploy_steps, image_found
+from tests.ci.canned_deploy import CannedEngine, deploy_steps, image_found
 from tests.ci.graph import walk
 
 # Commands (or flags) whose output is a credential.

@@ -1,7 +1,7 @@
 """The check containers install make, the PostgreSQL 16 client and Redis before any source.
 
-`make test` runs /usr/bin/pg_dump (Debian's wrapper picks the newest client
-installed, so it must be the service's major version) and starts a Redis
+`make test` runs the pg_dump of its PostgreSQL's major version (from
+/usr/lib/postgresql/<major>/bin, so it must be the service's) and starts a Redis
 Cluster from redis-server and redis-cli; `make lint` and `make test` need make.
 """
 

@@ -27,7 +27,7 @@ from tests.dashboard.browser import (
     save_screenshot,
     watched_page,
 )
-from tests.dashboard.served import EMAIL, PASSWORD, Served, served_dashboard
+from tests.dashboard.dashboard_server import EMAIL, PASSWORD, Served, served_dashboard
 from tests.support.chromium import LAUNCH_ARGS, ensure_chromium
 from tests.support.databases import DatabaseFactory
 from tests.support.identity import issue_key

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.migrations.helpers import REPOSITORY_MIGRATIONS, write_migration
+from tests.migrations.schema import REPOSITORY_MIGRATIONS, write_migration
 
 
 @pytest.fixture

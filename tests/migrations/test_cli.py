@@ -10,14 +10,14 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cloudmetrics.cli import main
-from tests.migrations.helpers import (
+from tests.migrations.schema import (
     REPOSITORY_HEAD,
     REPOSITORY_IDS,
     REPOSITORY_MIGRATIONS,
     ledger_rows,
     write_migration,
 )
-from tests.support.server import free_port
+from tests.support.ports import free_port
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cloudmetrics.migrations.runner import MigrationRunner
-from tests.migrations.helpers import REPOSITORY_IDS, fetch_value, ledger_rows, write_migration
+from tests.migrations.schema import REPOSITORY_IDS, fetch_value, ledger_rows, write_migration
 
 RUNNERS = 10
 INDEX_IS_VALID = "SELECT indisvalid FROM pg_index WHERE indexrelid = 'readings_n_idx'::regclass"

@@ -12,7 +12,7 @@ from cloudmetrics.migrations.errors import InvalidTarget, MigrationFileError
 from cloudmetrics.migrations.files import load_migrations, normalize_id
 from cloudmetrics.migrations.scaffold import create_migration
 from cloudmetrics.migrations.statements import split_statements
-from tests.migrations.helpers import REPOSITORY_MIGRATIONS, write_migration
+from tests.migrations.schema import REPOSITORY_MIGRATIONS, write_migration
 
 
 def test_parts_keep_their_file_lines_and_the_checksum_covers_every_byte(tmp_path: Path) -> None:

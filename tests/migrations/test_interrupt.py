@@ -15,7 +15,7 @@ from pathlib import Path
 import asyncpg
 
 from cloudmetrics.migrations.lock import APPLICATION_NAME, MIGRATION_LOCK_KEY
-from tests.migrations.helpers import REPOSITORY_IDS, fetch_value, ledger_rows, write_migration
+from tests.migrations.schema import REPOSITORY_IDS, fetch_value, ledger_rows, write_migration
 
 # Generous bounds for a loaded machine; the statement itself would sleep far longer.
 STATEMENT_SECONDS = 90

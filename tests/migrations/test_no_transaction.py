@@ -8,7 +8,7 @@ import pytest
 
 from cloudmetrics.migrations.errors import MigrationFailed
 from cloudmetrics.migrations.runner import MigrationRunner, RunnerOptions
-from tests.migrations.helpers import REPOSITORY_IDS, fetch_value, ledger_rows, write_migration
+from tests.migrations.schema import REPOSITORY_IDS, fetch_value, ledger_rows, write_migration
 
 IS_VALID = "SELECT indisvalid FROM pg_index WHERE indexrelid = 'public.dup_x_key'::regclass"
 

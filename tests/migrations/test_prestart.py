@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from cloudmetrics.cli import main
-from tests.migrations.helpers import REPOSITORY_IDS, ledger_rows, write_migration
+from tests.migrations.schema import REPOSITORY_IDS, ledger_rows, write_migration
 
 
 def test_prestart_migrates_the_database(

@@ -7,7 +7,7 @@ import pytest
 
 from cloudmetrics.migrations.errors import MigrationFailed
 from cloudmetrics.migrations.runner import MigrationRunner
-from tests.migrations.helpers import REPOSITORY_IDS, REPOSITORY_MIGRATIONS
+from tests.migrations.schema import REPOSITORY_IDS, REPOSITORY_MIGRATIONS
 
 
 async def test_existing_metrics_and_points_move_into_the_default_project(

@@ -15,7 +15,7 @@ from litestar.testing import AsyncTestClient
 
 from cloudmetrics.app import create_app
 from cloudmetrics.migrations.runner import MigrationRunner
-from tests.migrations.helpers import write_migration
+from tests.migrations.schema import write_migration
 from tests.support.settings import make_settings
 
 ReadyProbe = Callable[[str, Path], AbstractAsyncContextManager[tuple[int, dict[str, Any]]]]

@@ -16,7 +16,7 @@ from cloudmetrics.migrations.errors import (
 )
 from cloudmetrics.migrations.lock import MIGRATION_LOCK_KEY
 from cloudmetrics.migrations.runner import MigrationRunner, RunnerOptions
-from tests.migrations.helpers import (
+from tests.migrations.schema import (
     REPOSITORY_IDS,
     create_ledger_table,
     fetch_value,

@@ -8,7 +8,7 @@ import pytest
 
 from cloudmetrics.migrations.lock import APPLICATION_NAME, CLIENT_CHECK_INTERVAL
 from cloudmetrics.migrations.runner import MigrationRunner
-from tests.migrations.helpers import fetch_value, write_migration
+from tests.migrations.schema import fetch_value, write_migration
 
 LEAKY_UP = """\
 CREATE SCHEMA elsewhere;

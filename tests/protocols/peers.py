@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from tests.api.live import service_environment
+from tests.api.live_service import service_environment
 from tests.support.capture import Captured, capturing_receiver
 from tests.support.exposition import Exposition, serving_exposition
 from tests.support.prometheus import Prometheus, running_node_exporter, running_prometheus
@@ -104,7 +104,7 @@ def _reader_config(service: str, _itself: str) -> dict[str, object]:
 def running_peers(database_url: str, redis_url: str, key: str) -> Generator[Peers]:
     with ExitStack() as stack:
         environment = service_environment(database_url, redis_url, RATE_LIMIT_PER_MINUTE="0")
-        service, _ = stack.enter_context(running_server(environment, startup_timeout=90))
+        service = stack.enter_context(running_server(environment, startup_timeout=90)).url
         node = stack.enter_context(running_node_exporter())
         target = Exposition(TARGET_TEXT)
         target_address = stack.enter_context(serving_exposition(target))

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.api.live import service_environment
+from tests.api.live_service import service_environment
 from tests.protocols.remote_messages import HEADERS as SNAPPY_HEADERS
 from tests.protocols.remote_messages import snappy
 from tests.support.identity import IssuedKey
@@ -59,8 +59,8 @@ NASTY: list[bytes] = [
 def service_url(module_database: tuple[str, IssuedKey], redis_url: str) -> Iterator[str]:
     url, _ = module_database
     environment = service_environment(url, redis_url, RATE_LIMIT_PER_MINUTE="0")
-    with running_server(environment, startup_timeout=90) as (base_url, _):
-        yield base_url
+    with running_server(environment, startup_timeout=90) as served:
+        yield served.url
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 
-from tests.api.live import service_environment
+from tests.api.live_service import service_environment
 from tests.support.identity import IssuedKey
 from tests.support.server import running_server
 
@@ -47,7 +47,8 @@ async def test_the_sdk_exporter_stores_the_series_the_compatibility_rules_name(
 ) -> None:
     environment = service_environment(migrated_database_url, redis_url)
     # A loaded machine can take its time importing the service.
-    with running_server(environment, startup_timeout=90) as (url, _):
+    with running_server(environment, startup_timeout=90) as served:
+        url = served.url
         exporter = OTLPMetricExporter(
             endpoint=f"{url}/otlp/v1/metrics",
             headers=api_key.headers,

@@ -12,15 +12,21 @@ import pytest
 import trustme
 
 from cloudmetrics.database import open_pool
+from cloudmetrics.local_servers.programs import LocalServersUnavailable
 from cloudmetrics.settings import Settings, SettingsError
+from tests.support.suite_servers import SuitePostgres
 from tests.support.tls_postgres import TlsPostgres, tls_postgres
 
 pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[TlsPostgres]:
-    with tls_postgres(trustme.CA()) as running:
+def server(postgres_server: SuitePostgres) -> Iterator[TlsPostgres]:
+    try:
+        bin_dir = postgres_server.tls_server_bin_dir()
+    except LocalServersUnavailable as error:
+        pytest.fail(str(error), pytrace=False)
+    with tls_postgres(trustme.CA(), bin_dir) as running:
         yield running
 
 

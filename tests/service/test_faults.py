@@ -19,7 +19,7 @@ from cloudmetrics.app import create_app
 from cloudmetrics.database import acquire
 from cloudmetrics.resources import AppResources
 from cloudmetrics.settings import CacheSettings, DatabaseSettings, LogSettings, Settings
-from tests.support.databases import ADMIN_URL, with_database
+from tests.support.databases import with_database
 from tests.support.polling import eventually
 from tests.support.proxied_app import ProxiedApp as ProxiedService
 from tests.support.proxied_app import proxied_app
@@ -143,8 +143,10 @@ async def test_a_pool_busy_with_traffic_leaves_readiness_passing(
     assert {_check(probe, "postgresql:schema")["status"] for probe in probes} == {"pass"}
 
 
-async def test_service_starts_and_reports_a_missing_database(redis_url: str) -> None:
-    missing = with_database(ADMIN_URL, "cm_test_does_not_exist")
+async def test_service_starts_and_reports_a_missing_database(
+    postgres_admin_url: str, redis_url: str
+) -> None:
+    missing = with_database(postgres_admin_url, "cm_test_does_not_exist")
     async with AsyncTestClient(create_app(make_settings(missing, redis_url))) as client:
         liveness = await client.get("/health")
         readiness = await client.get("/ready")

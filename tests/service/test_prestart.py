@@ -12,8 +12,8 @@ from cloudmetrics.cli import main
 from cloudmetrics.migrations.files import load_migrations
 from cloudmetrics.settings import Settings
 from tests.support.addresses import with_user
-from tests.support.databases import ADMIN_URL, DatabaseFactory, with_database
-from tests.support.server import free_port
+from tests.support.databases import DatabaseFactory, with_database
+from tests.support.ports import free_port
 
 
 def test_names_an_unreachable_postgresql_and_how_to_start_it(redis_url: str) -> None:
@@ -29,8 +29,10 @@ def test_names_an_unreachable_postgresql_and_how_to_start_it(redis_url: str) -> 
     assert "Traceback" not in result.output
 
 
-def test_a_refused_role_is_named_as_such_not_as_an_unreachable_server(redis_url: str) -> None:
-    url = with_user(ADMIN_URL, "no_such_role")
+def test_a_refused_role_is_named_as_such_not_as_an_unreachable_server(
+    postgres_admin_url: str, redis_url: str
+) -> None:
+    url = with_user(postgres_admin_url, "no_such_role")
     environment = {"DATABASE_URL": url, "REDIS_URL": redis_url}
 
     result = CliRunner().invoke(main, ["prestart", "--wait", "30"], env=environment)

@@ -20,9 +20,9 @@ def environment(database_url: str, redis_url: str) -> dict[str, str]:
 
 
 def test_serve_answers_health_and_ready(environment: dict[str, str]) -> None:
-    with running_server({**environment, "RELEASE_ID": "0123abc"}) as (url, _):
-        health = httpx.get(f"{url}/health")
-        ready = httpx.get(f"{url}/ready")
+    with running_server({**environment, "RELEASE_ID": "0123abc"}) as served:
+        health = httpx.get(f"{served.url}/health")
+        ready = httpx.get(f"{served.url}/ready")
 
     assert health.status_code == 200
     assert health.json()["releaseId"] == "0123abc"
@@ -32,13 +32,10 @@ def test_serve_answers_health_and_ready(environment: dict[str, str]) -> None:
 
 def test_serve_runs_the_configured_number_of_workers(environment: dict[str, str]) -> None:
     # Each worker is a fresh interpreter importing the whole app: slow on a loaded machine.
-    with running_server({**environment, "WEB_CONCURRENCY": "2"}, startup_timeout=60) as (
-        url,
-        process,
-    ):
-        answers = [httpx.get(f"{url}/health").status_code for _ in range(10)]
+    with running_server({**environment, "WEB_CONCURRENCY": "2"}) as served:
+        answers = [httpx.get(f"{served.url}/health").status_code for _ in range(10)]
         children = subprocess.run(
-            ["ps", "-o", "args=", "--ppid", str(process.pid)],
+            ["ps", "-o", "args=", "--ppid", str(served.process.pid)],
             capture_output=True,
             text=True,
             check=False,
@@ -52,7 +49,8 @@ def test_serve_runs_the_configured_number_of_workers(environment: dict[str, str]
 
 
 def test_healthcheck_command_exit_codes(environment: dict[str, str]) -> None:
-    with running_server(environment) as (url, _):
+    with running_server(environment) as served:
+        url = served.url
         healthy = subprocess.run(
             [sys.executable, "-m", "cloudmetrics", "healthcheck", "--url", f"{url}/health"],
             capture_output=True,
@@ -74,7 +72,8 @@ def test_healthcheck_command_exit_codes(environment: dict[str, str]) -> None:
 
 def test_sigterm_lets_in_flight_requests_finish(environment: dict[str, str]) -> None:
     command = [sys.executable, "-m", "tests.support.slow_app"]
-    with running_server(environment, command=command) as (url, process):
+    with running_server(environment, command=command) as served:
+        url, process = served.url, served.process
         results: dict[str, httpx.Response | Exception] = {}
 
         def slow_request() -> None:

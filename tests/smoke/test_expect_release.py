@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.api.live import live_service
+from tests.api.live_service import live_service
 from tests.smoke.test_smoke import smoke
 from tests.support.identity import issue_key
 

@@ -11,9 +11,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.api.live import live_service
+from tests.api.live_service import live_service
 from tests.support.identity import issue_key
-from tests.support.server import REPOSITORY, free_port
+from tests.support.ports import free_port
+from tests.support.server import REPOSITORY
 
 # Well-formed, but no service knows it.
 UNKNOWN_KEY = "cm_0123456789abcdef_" + "x" * 43

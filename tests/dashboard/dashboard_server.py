@@ -17,7 +17,7 @@ import uvicorn
 
 from cloudmetrics.app import create_app
 from tests.support.identity import IssuedKey
-from tests.support.server import free_port
+from tests.support.ports import free_port
 from tests.support.settings import make_settings
 
 EMAIL = "ada@example.com"

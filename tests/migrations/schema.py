@@ -1,4 +1,4 @@
-"""Writing migration files and reading a database's schema and ledger, for the runner's tests."""
+"""Migration files written for the runner's tests, and a database's schema and ledger read back."""
 
 from __future__ import annotations
 
