@@ -31,10 +31,8 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Generator, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -42,11 +40,14 @@ import httpx
 import msgspec
 
 from benchmarks.support.scratch import analyze, scratch_database
-from tests.support.ports import free_port
-from tests.support.server import app_command, running_server, wait_until_answering
+from benchmarks.support.victoria import (
+    VICTORIA_BINARY,
+    VICTORIA_PACKAGE,
+    victoria_server,
+    victoria_version,
+)
+from tests.support.server import app_command, running_server
 
-VICTORIA_PACKAGE = "victoria-metrics"
-VICTORIA_BINARY = os.environ.get("BENCH_VICTORIA_METRICS", "victoria-metrics")
 BATCH_SIZE = 1000
 SPAN = timedelta(days=7)
 METRIC = "bench.peer"
@@ -100,7 +101,7 @@ def main() -> None:
             f"{VICTORIA_PACKAGE!r} package: apt-get install -y {VICTORIA_PACKAGE} "
             "(or set BENCH_VICTORIA_METRICS to the binary's path)"
         )
-    print(f"VictoriaMetrics: {_victoria_version(binary)}")
+    print(f"VictoriaMetrics: {victoria_version(binary)}")
     # The end of the window is the last whole hour: points must fall within the service's
     # accepted window, and the query is aligned on its step.
     end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
@@ -220,13 +221,8 @@ def _measure_cloudmetrics(size: int, end: datetime, queries: int) -> Figures:
 # VictoriaMetrics
 
 
-def _victoria_version(binary: str) -> str:
-    done = subprocess.run([binary, "-version"], capture_output=True, text=True, check=False)
-    return (done.stdout or done.stderr).strip() or "unknown version"
-
-
 def _measure_victoria(binary: str, size: int, end: datetime, queries: int) -> Figures:
-    with _victoria_server(binary) as base_url:
+    with victoria_server(binary) as base_url:
 
         def body(batch: list[tuple[int, datetime, float]]) -> bytes:
             lines = [
@@ -258,31 +254,6 @@ def _measure_victoria(binary: str, size: int, end: datetime, queries: int) -> Fi
             f"{base_url}/api/v1/query_range", params, queries, _victoria_buckets
         )
     return _figures(size, seconds, timings, count)
-
-
-@contextmanager
-def _victoria_server(binary: str) -> Generator[str]:
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix="cm-peer-vm-") as data:
-        process = subprocess.Popen(
-            [
-                binary,
-                f"-storageDataPath={data}",
-                f"-httpListenAddr=127.0.0.1:{port}",
-                "-retentionPeriod=1y",
-                "-loggerLevel=ERROR",
-                # The machine is shared: leave memory to PostgreSQL and the service.
-                "-memory.allowedPercent=20",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        try:
-            base_url = f"http://127.0.0.1:{port}"
-            wait_until_answering(f"{base_url}/health", process, timeout=60)
-            yield base_url
-        finally:
-            process.terminate()
-            process.wait(timeout=60)
 
 
 # Shared

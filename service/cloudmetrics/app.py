@@ -38,6 +38,10 @@ from cloudmetrics.identity.session_store import STORE_NAME as SESSION_STORE
 from cloudmetrics.identity.sessions import Sessions
 from cloudmetrics.logs import configure_logging
 from cloudmetrics.metrics.routes import metrics_router
+from cloudmetrics.protocols.influx.credentials import influx_credential
+from cloudmetrics.protocols.influx.routes import influx_router
+from cloudmetrics.protocols.otlp.routes import otlp_router
+from cloudmetrics.protocols.prometheus.routes import prometheus_router
 from cloudmetrics.redis_client import open_redis
 from cloudmetrics.resources import STATE_KEY, Resources, provide_resources
 from cloudmetrics.settings import Settings
@@ -76,18 +80,26 @@ def create_app(
                 pool.terminate()
             log.info("stopped")
 
-    # Only the /v1 API needs a key and is rate limited: probes and the schema always answer.
+    # Only the APIs (/v1 and the protocols' endpoints) need a key and are rate limited: probes
+    # and the schema always answer.
     # Authentication runs first, so the limit is counted per key.
     rate_limiting = RateLimiting(settings)
     authenticator = KeyAuthenticator(settings.identity)
+    keyed = [api_key_middleware(authenticator), *rate_limiting.middleware]
     sessions = Sessions(settings)
     assets = Assets.load_or_none(Path(settings.assets_dir))
     app = Litestar(
         route_handlers=[
             *health_routes(settings),
-            metrics_router(
+            metrics_router(settings, middleware=keyed),
+            prometheus_router(settings, middleware=keyed),
+            otlp_router(settings, middleware=keyed),
+            influx_router(
                 settings,
-                middleware=[api_key_middleware(authenticator), *rate_limiting.middleware],
+                middleware=[
+                    api_key_middleware(authenticator, influx_credential),
+                    *rate_limiting.middleware,
+                ],
             ),
             *identity_routers(sessions.middleware),
             assets.router(),

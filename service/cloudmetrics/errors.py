@@ -73,6 +73,13 @@ class PayloadTooLarge(CloudMetricsError):
     problem = "payload-too-large"
 
 
+class UnsupportedMediaType(CloudMetricsError):
+    """A body in an encoding or format the endpoint does not speak (RFC 9110 section 15.5.16)."""
+
+    status_code = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+    problem = "unsupported-media-type"
+
+
 class RequestBodyTimeout(CloudMetricsError):
     """The client did not finish sending its body within REQUEST_BODY_TIMEOUT
     (http/request_body.py)."""

@@ -115,6 +115,11 @@ class QuerySettings(msgspec.Struct, frozen=True, kw_only=True):
     max_buckets: PositiveInt = 10_000
     # Metric catalogue pages stay cached at most this long, even if an invalidation is lost.
     catalogue_ttl_seconds: PositiveInt = 300
+    # Remote read and Prometheus's label discovery: series one selector may select, and
+    # samples one read request may return; past either the request is a 400, never half an
+    # answer (docs/api.md).
+    max_read_series: PositiveInt = 10_000
+    max_read_samples: PositiveInt = 5_000_000
 
 
 class StorageSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -236,6 +241,8 @@ ENVIRONMENT: dict[str, tuple[str | None, str]] = {
     "INGEST_MAX_TAGS": ("ingest", "max_tags"),
     "QUERY_MAX_BUCKETS": ("query", "max_buckets"),
     "CATALOGUE_CACHE_TTL": ("query", "catalogue_ttl_seconds"),
+    "READ_MAX_SERIES": ("query", "max_read_series"),
+    "READ_MAX_SAMPLES": ("query", "max_read_samples"),
     "RATE_LIMIT_PER_MINUTE": ("rate_limit", "per_minute"),
     "RAW_RETENTION_DAYS": ("storage", "raw_retention_days"),
     "MINUTE_ROLLUP_RETENTION_DAYS": ("storage", "minute_rollup_retention_days"),

@@ -51,6 +51,22 @@ OPERATIONS = {
     "GET /v1/metrics": True,
     "POST /v1/metrics": True,
     "GET /v1/metrics/{name}/series": True,
+    "GET /v1/metrics/{name}/groups": True,
+    "GET /v1/metrics/{name}/tags": True,
+    # The protocols: their bodies are binary or text the schema does not describe; the
+    # generated requests exercise parameters, headers and empty or stray bodies.
+    "POST /api/v1/write": False,
+    "POST /api/v1/read": False,
+    "GET /api/v1/labels": False,
+    "POST /api/v1/labels": False,
+    "GET /api/v1/label/{label}/values": True,
+    "POST /api/v1/label/{label}/values": True,
+    "GET /api/v1/series": False,
+    "POST /api/v1/series": False,
+    "GET /api/v1/metadata": True,
+    "POST /otlp/v1/metrics": False,
+    "POST /api/v2/write": True,
+    "POST /write": True,
 }
 
 

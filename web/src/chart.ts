@@ -1,4 +1,6 @@
 // The interactive chart: uPlot over the series the server embedded, replacing its static SVG.
+// A grouped page draws one line per group, coloured as the server's legend, and uPlot's own
+// legend names them and shows each one's value under the cursor.
 import uPlot from "uplot";
 
 import { countValues, type SeriesData } from "./series";
@@ -12,10 +14,26 @@ function chartWidth(container: HTMLElement): number {
   return Math.max(320, Math.floor(container.getBoundingClientRect().width));
 }
 
+// Must match the palette of styles.css (and chart_svg.PALETTE_SIZE on the server).
+const PALETTE_SIZE = 8;
+
+function drawnPoints(u: uPlot): number {
+  return u.data.slice(1).reduce((total, values) => total + countValues(values), 0);
+}
+
 /** Draws `series` into `container`, recording on it how many points the chart holds. */
 export function drawChart(container: HTMLElement, series: SeriesData): uPlot {
   const ink = cssVariable("--cm-ink-muted", "#4b5563");
   const line = cssVariable("--cm-line", "#d1d5db");
+  const grouped = series.lines.length > 1;
+  const lines: uPlot.Series[] = series.lines.map((drawn, index) => ({
+    label: grouped ? drawn.label : `${series.agg}(${series.metric})`,
+    stroke: cssVariable(`--cm-series-${String(index % PALETTE_SIZE)}`, "#1d4ed8"),
+    width: 1.5,
+    // Empty buckets stay gaps: never draw a line across a bucket without points.
+    spanGaps: false,
+    points: { show: (u) => drawnPoints(u) <= 120 },
+  }));
   const options: uPlot.Options = {
     width: chartWidth(container),
     height: 320,
@@ -26,21 +44,11 @@ export function drawChart(container: HTMLElement, series: SeriesData): uPlot {
       { stroke: ink, grid: { stroke: line, width: 1 }, ticks: { stroke: line, width: 1 } },
       { stroke: ink, grid: { stroke: line, width: 1 }, ticks: { stroke: line, width: 1 } },
     ],
-    series: [
-      {},
-      {
-        label: `${series.agg}(${series.metric})`,
-        stroke: cssVariable("--cm-accent", "#1d4ed8"),
-        width: 1.5,
-        // Empty buckets stay gaps: never draw a line across a bucket without points.
-        spanGaps: false,
-        points: { show: (u) => countValues(u.data[1] ?? []) <= 120 },
-      },
-    ],
+    series: [{}, ...lines],
     hooks: {
       draw: [
         (u) => {
-          const drawn = countValues(u.data[1] ?? []);
+          const drawn = drawnPoints(u);
           container.dataset.renderedPoints = String(drawn);
           container.dataset.draws = String(Number(container.dataset.draws ?? "0") + 1);
         },
@@ -48,7 +56,8 @@ export function drawChart(container: HTMLElement, series: SeriesData): uPlot {
     },
   };
   container.replaceChildren();
-  const chart = new uPlot(options, [series.timestamps, series.values], container);
+  const data: uPlot.AlignedData = [series.timestamps, ...series.lines.map((drawn) => drawn.values)];
+  const chart = new uPlot(options, data, container);
   const resize = new ResizeObserver(() => {
     chart.setSize({ width: chartWidth(container), height: 320 });
   });

@@ -11,6 +11,8 @@
   a throwaway three-node Redis Cluster from them.
 - `chromium` and `chromium-driver`: the dashboard's browser tests drive Debian's Chromium
   with Playwright (which never downloads a browser of its own).
+- `prometheus` and `prometheus-node-exporter`: the protocol tests run a real Prometheus that
+  scrapes a real node_exporter, remote-writes to the service and remote-reads it back.
 """
 
 from typing import Final
@@ -22,7 +24,15 @@ from cloudmetrics_ci import images
 
 PGDG_SETUP_SCRIPT: Final = "/usr/share/postgresql-common/pgdg/apt.postgresql.org.sh"
 POSTGRES_CLIENT: Final = f"postgresql-client-{images.POSTGRES_MAJOR}"
-PACKAGES: Final = ("make", POSTGRES_CLIENT, "redis-server", "chromium", "chromium-driver")
+PACKAGES: Final = (
+    "make",
+    POSTGRES_CLIENT,
+    "redis-server",
+    "chromium",
+    "chromium-driver",
+    "prometheus",
+    "prometheus-node-exporter",
+)
 APT_INSTALL: Final = ["apt-get", "install", "--yes", "--no-install-recommends"]
 
 # Downloaded packages and package lists survive between runs on named volumes,

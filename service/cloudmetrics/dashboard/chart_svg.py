@@ -1,7 +1,8 @@
 """The chart drawn on the server as SVG: the page shows data before (or without) any script.
 
 Contiguous runs of non-empty buckets become one path each, so empty buckets are gaps, as in
-the interactive chart that replaces it.
+the interactive chart that replaces it. Several lines share one value axis; each gets the
+colour of its place in the legend (series-0, series-1, ...).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from cloudmetrics.dashboard.buckets import Bucket
+from cloudmetrics.dashboard.buckets import Line
 
 WIDTH = 800
 HEIGHT = 320
@@ -24,13 +25,23 @@ class Tick:
     label: str
 
 
+# Distinct colours (styles.css .series-N); more lines than this reuse them in order.
+PALETTE_SIZE = 8
+
+
+@dataclass(frozen=True, slots=True)
+class LineGeometry:
+    colour: int
+    paths: list[str] = field(default_factory=list[str])
+    # Lone buckets (no neighbour to draw a line to) are drawn as dots.
+    dots: list[tuple[float, float]] = field(default_factory=list[tuple[float, float]])
+
+
 @dataclass(frozen=True, slots=True)
 class ChartGeometry:
     width: int = WIDTH
     height: int = HEIGHT
-    paths: list[str] = field(default_factory=list[str])
-    # Lone buckets (no neighbour to draw a line to) are drawn as dots.
-    dots: list[tuple[float, float]] = field(default_factory=list[tuple[float, float]])
+    lines: list[LineGeometry] = field(default_factory=list[LineGeometry])
     x_ticks: list[Tick] = field(default_factory=list[Tick])
     y_ticks: list[Tick] = field(default_factory=list[Tick])
     plot_left: int = LEFT
@@ -52,11 +63,12 @@ def _label(value: float) -> str:
     return f"{value:.4g}"
 
 
-def chart_geometry(buckets: list[Bucket]) -> ChartGeometry:
+def chart_geometry(lines: list[Line]) -> ChartGeometry:
     geometry = ChartGeometry()
-    values = [bucket.value for bucket in buckets if bucket.value is not None]
-    if not buckets:
+    if not lines or not lines[0].buckets:
         return geometry
+    buckets = lines[0].buckets
+    values = [bucket.value for line in lines for bucket in line.buckets if bucket.value is not None]
     plot_width = geometry.plot_right - geometry.plot_left
     plot_height = geometry.plot_bottom - geometry.plot_top
     last = max(len(buckets) - 1, 1)
@@ -79,14 +91,17 @@ def chart_geometry(buckets: list[Bucket]) -> ChartGeometry:
     for tick in range(Y_TICKS):
         value = low + (high - low) * tick / (Y_TICKS - 1)
         geometry.y_ticks.append(Tick(y_of(value), _label(value)))
-    run: list[tuple[float, float]] = []
-    for index, bucket in enumerate([*buckets, None]):
-        if bucket is not None and bucket.value is not None:
-            run.append((x_of(index), y_of(bucket.value)))
-            continue
-        if len(run) == 1:
-            geometry.dots.append(run[0])
-        elif run:
-            geometry.paths.append("M" + " L".join(f"{x},{y}" for x, y in run))
-        run = []
+    for number, line in enumerate(lines):
+        drawn = LineGeometry(colour=number % PALETTE_SIZE)
+        run: list[tuple[float, float]] = []
+        for index, bucket in enumerate([*line.buckets, None]):
+            if bucket is not None and bucket.value is not None:
+                run.append((x_of(index), y_of(bucket.value)))
+                continue
+            if len(run) == 1:
+                drawn.dots.append(run[0])
+            elif run:
+                drawn.paths.append("M" + " L".join(f"{x},{y}" for x, y in run))
+            run = []
+        geometry.lines.append(drawn)
     return geometry

@@ -21,14 +21,14 @@ from litestar.response import Redirect, Response, Template
 from litestar.types import Middleware
 
 from cloudmetrics.dashboard.accounts import Accounts, SignInRefused, Viewer
-from cloudmetrics.dashboard.buckets import all_buckets, chart_island
+from cloudmetrics.dashboard.buckets import chart_island, lines_of
 from cloudmetrics.dashboard.chart_svg import chart_geometry
 from cloudmetrics.dashboard.rendering import page
 from cloudmetrics.dashboard.time_range import AGGREGATES, PRESETS, parse_view
 from cloudmetrics.errors import InvalidRequest, NotFound
 from cloudmetrics.http.compression import page_compression
 from cloudmetrics.metrics import operations
-from cloudmetrics.metrics.models import MetricPage
+from cloudmetrics.metrics.models import GroupedSeries, MetricPage, MetricTags, Series
 from cloudmetrics.resources import AppResources
 
 AnyRequest = Request[Any, Any, Any]
@@ -145,14 +145,17 @@ async def metric(
     end: FromQuery[str | None] = None,
     agg: FromQuery[str | None] = None,
     tags: Annotated[list[str] | None, QueryParameter(name="tag")] = None,
+    by: FromQuery[str] = "",
 ) -> Template:
     viewer = await _signed_in(request, state)
     tag_filters = [tag.strip() for tag in tags or () if tag.strip()]
     aggregate = agg if agg in AGGREGATES else "avg"
+    group_by = by.strip()
 
     def preset_url(name_of_preset: str) -> str:
         query = [("range", name_of_preset), ("agg", aggregate)]
         query += [("tag", tag) for tag in tag_filters]
+        query += [("by", group_by)] if group_by else []
         return f"{request.url.path}?{urlencode(query)}"
 
     context: dict[str, Any] = {
@@ -161,6 +164,8 @@ async def metric(
         "aggregates": AGGREGATES,
         "agg": aggregate,
         "tags": tag_filters,
+        "by": group_by,
+        "known_tags": MetricTags(metric=name, tags=[]),
         "preset_url": preset_url,
         "view": None,
         "error": None,
@@ -176,7 +181,16 @@ async def metric(
             max_tags=resources.settings.ingest.max_tags,
         )
         context["view"] = view
-        series = await operations.read_series(resources, viewer.project_id, name, view.query)
+        # The keys and values the filter box suggests and the group-by list offers; also
+        # where an unknown metric is found out.
+        context["known_tags"] = await operations.metric_tags(resources, viewer.project_id, name)
+        answer: Series | GroupedSeries = (
+            await operations.read_grouped_series(
+                resources, viewer.project_id, name, view.query, group_by
+            )
+            if group_by
+            else await operations.read_series(resources, viewer.project_id, name, view.query)
+        )
     except NotFound:
         return page(
             "problem.html.jinja",
@@ -191,12 +205,13 @@ async def metric(
         return page(
             "metric.html.jinja", viewer=viewer, section="metrics", status_code=400, **context
         )
-    buckets = all_buckets(series)
+    lines = lines_of(answer)
     context.update(
-        buckets=buckets,
-        filled=sum(bucket.value is not None for bucket in buckets),
-        chart=chart_geometry(buckets),
-        island=chart_island(series, buckets),
+        lines=lines,
+        buckets=[bucket.start for bucket in lines[0].buckets] if lines else [],
+        filled=sum(line.filled for line in lines),
+        chart=chart_geometry(lines),
+        island=chart_island(answer, lines),
     )
     return page("metric.html.jinja", viewer=viewer, section="metrics", **context)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from litestar import Request
@@ -14,25 +15,44 @@ from cloudmetrics.identity.key_authentication import KeyAuthenticator
 from cloudmetrics.identity.principal import Principal
 from cloudmetrics.resources import resources_of
 
+# Where a request carries its key, as an `Authorization: Bearer <key>` value: the header itself
+# for our API and Prometheus; protocols whose clients send it otherwise (Influx's `Token`
+# scheme, user and password) provide their own reader.
+CredentialReader = Callable[[ASGIConnection[Any, Any, Any, Any]], str | None]
+
+
+def bearer_header(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    return connection.headers.get("authorization")
+
 
 class ApiKeyAuthentication(AbstractAuthenticationMiddleware):
-    def __init__(self, app: ASGIApp, authenticator: KeyAuthenticator) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        authenticator: KeyAuthenticator,
+        credential: CredentialReader = bearer_header,
+    ) -> None:
         # OPTIONS (CORS pre-flight) is the only method that passes unauthenticated.
         super().__init__(app, exclude_http_methods=["OPTIONS"])
         self._authenticator = authenticator
+        self._credential = credential
 
     async def authenticate_request(
         self,
         connection: ASGIConnection[Any, Any, Any, Any],
     ) -> AuthenticationResult:
         principal = await self._authenticator.authenticate(
-            connection.headers.get("authorization"), resources_of(connection.app)
+            self._credential(connection), resources_of(connection.app)
         )
         return AuthenticationResult(user=principal, auth=principal)
 
 
-def api_key_middleware(authenticator: KeyAuthenticator) -> DefineMiddleware:
-    return DefineMiddleware(ApiKeyAuthentication, authenticator=authenticator)
+def api_key_middleware(
+    authenticator: KeyAuthenticator, credential: CredentialReader = bearer_header
+) -> DefineMiddleware:
+    return DefineMiddleware(
+        ApiKeyAuthentication, authenticator=authenticator, credential=credential
+    )
 
 
 def principal_in(scope: Scope) -> Principal | None:

@@ -70,3 +70,35 @@ class Series(msgspec.Struct, rename="camel", frozen=True):
     tags: dict[str, str]
     # Buckets without points are left out.
     points: list[SeriesPoint]
+
+
+class SeriesGroup(msgspec.Struct, frozen=True):
+    # The group's value of the `by` tag; null for the series that do not carry it.
+    value: str | None
+    points: list[SeriesPoint]
+
+
+class GroupedSeries(msgspec.Struct, rename="camel", frozen=True):
+    """A series query answered once per value of one tag: one line each on a chart."""
+
+    metric: str
+    start: datetime
+    end: datetime
+    step_seconds: int
+    agg: Aggregate
+    tags: dict[str, str]
+    by: str
+    groups: list[SeriesGroup]
+
+
+class TagValues(msgspec.Struct, frozen=True):
+    key: str
+    # Sorted; at most the query's limit of them.
+    values: list[str]
+    # True when the key has more values than were listed.
+    truncated: bool = False
+
+
+class MetricTags(msgspec.Struct, frozen=True):
+    metric: str
+    tags: list[TagValues]

@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from cloudmetrics.database import Connection
-from cloudmetrics.metrics.models import Aggregate, MetricSummary, SeriesPoint
+from cloudmetrics.metrics.models import (
+    Aggregate,
+    MetricSummary,
+    SeriesGroup,
+    SeriesPoint,
+    TagValues,
+)
 from cloudmetrics.metrics.resolution import Resolution
 from cloudmetrics.metrics.series_params import SeriesQuery
 
@@ -96,3 +102,82 @@ async def series(
 
 def _point(bucket: datetime, value: float) -> SeriesPoint:
     return SeriesPoint(timestamp=bucket, value=value)
+
+
+# The same parts, per value of one tag ($7): series carry their group from the dictionary.
+_GROUP_CHOSEN = (
+    "SELECT id, tags ->> $7::text AS grp FROM series WHERE metric_id = $1 AND tags @> $5::jsonb"
+)
+_GROUP_COUNT = "SELECT count(DISTINCT tags ->> $3::text) + bool_or(NOT tags ? $3::text)::int " + (
+    "FROM series WHERE metric_id = $1 AND tags @> $2::jsonb"
+)
+_RAW_GROUP_PART = """
+    SELECT chosen.grp, date_bin($2::interval, ts, $3::timestamptz) AS bucket,
+        count(*) AS count, sum(value) AS sum, min(value) AS min, max(value) AS max
+    FROM samples JOIN chosen ON chosen.id = samples.series_id
+    WHERE ts >= $6 AND ts < $4
+    GROUP BY 1, 2
+"""
+_ROLLUP_GROUP_PART = """
+    SELECT chosen.grp, date_bin($2::interval, bucket, $3::timestamptz) AS bucket,
+        sum(count) AS count, sum(sum) AS sum, min(min) AS min, max(max) AS max
+    FROM {table} JOIN chosen ON chosen.id = {table}.series_id
+    WHERE bucket >= $3 AND bucket < $6
+    GROUP BY 1, 2
+"""
+_GROUPED = """
+WITH chosen AS ({chosen}),
+part AS ({parts})
+SELECT part.grp, part.bucket, {aggregate} AS value
+FROM part
+GROUP BY part.grp, part.bucket
+ORDER BY part.grp NULLS LAST, part.bucket
+"""
+# Each key of the metric's series with its most common values first, then by name.
+_TAGS = """
+SELECT tag.key, tag.value, count(*) AS series
+FROM series, jsonb_each_text(series.tags) AS tag
+WHERE series.metric_id = $1
+GROUP BY 1, 2
+ORDER BY 1, 3 DESC, 2
+"""
+
+
+async def group_count(connection: Connection, metric: int, query: SeriesQuery, by: str) -> int:
+    """How many groups a grouped query would answer (the series without the tag are one)."""
+    found: int | None = await connection.fetchval(_GROUP_COUNT, metric, query.tags_json, by)
+    return found or 0
+
+
+async def grouped_series(
+    connection: Connection, metric: int, query: SeriesQuery, resolution: Resolution, by: str
+) -> list[SeriesGroup]:
+    parts = _RAW_GROUP_PART
+    if resolution.table is not None:
+        parts = _ROLLUP_GROUP_PART.format(table=resolution.table) + "    UNION ALL" + parts
+    sql = _GROUPED.format(chosen=_GROUP_CHOSEN, parts=parts, aggregate=_AGGREGATES[query.agg])
+    rows = await connection.fetch(
+        sql,
+        metric,
+        query.step,
+        query.start,
+        query.end,
+        query.tags_json,
+        resolution.rollup_end(query),
+        by,
+    )
+    groups: dict[str | None, list[SeriesPoint]] = {}
+    for row in rows:
+        groups.setdefault(row["grp"], []).append(_point(row["bucket"], row["value"]))
+    return [SeriesGroup(value=value, points=points) for value, points in groups.items()]
+
+
+async def metric_tags(connection: Connection, metric: int, *, limit: int) -> list[TagValues]:
+    """Every tag key of the metric's series, each with up to ``limit`` values."""
+    values: dict[str, list[str]] = {}
+    for row in await connection.fetch(_TAGS, metric):
+        values.setdefault(row["key"], []).append(row["value"])
+    return [
+        TagValues(key=key, values=sorted(found[:limit]), truncated=len(found) > limit)
+        for key, found in values.items()
+    ]

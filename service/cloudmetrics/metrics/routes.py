@@ -13,21 +13,27 @@ from typing import Annotated, Any
 
 from litestar import Request, Router, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.types import Middleware
 
-from cloudmetrics.errors import PayloadTooLarge
+from cloudmetrics.http.content_encoding import decoded_body
 from cloudmetrics.http.problem_schema import problem_responses
 from cloudmetrics.identity.guards import SCOPE_OPT, require_declared_scope
 from cloudmetrics.identity.middleware import provide_principal
 from cloudmetrics.identity.principal import Principal
 from cloudmetrics.identity.security import SECURITY_REQUIREMENT
 from cloudmetrics.metrics import operations
-from cloudmetrics.metrics.models import Aggregate, IngestResult, MetricPage, Series
+from cloudmetrics.metrics.models import (
+    Aggregate,
+    GroupedSeries,
+    IngestResult,
+    MetricPage,
+    MetricTags,
+    Series,
+)
 from cloudmetrics.metrics.openapi import IngestOperation
 from cloudmetrics.metrics.pagination import CURSOR_PATTERN
-from cloudmetrics.metrics.rules import PREFIX_PATTERN
+from cloudmetrics.metrics.rules import PREFIX_PATTERN, TAG_KEY_PATTERN
 from cloudmetrics.metrics.series_params import STEP_PATTERN, parse_series_query
 from cloudmetrics.metrics.validation import parse_batch
 from cloudmetrics.resources import AppResources
@@ -47,26 +53,22 @@ ALWAYS = (
     status_code=201,
     operation_class=IngestOperation,
     summary="Ingest a batch of points (all or nothing)",
-    description="Needs a key with the `write` scope.",
+    description="Needs a key with the `write` scope. The body may be gzip-compressed "
+    "(`Content-Encoding: gzip`); the size limit applies to the decoded body.",
     tags=["metrics"],
     opt={SCOPE_OPT: "write"},
     responses=problem_responses(
         HTTPStatus.BAD_REQUEST,
         HTTPStatus.REQUEST_TIMEOUT,
         HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
         *ALWAYS,
     ),
 )
 async def ingest_points(
     request: Request[Any, Any, Any], resources: AppResources, principal: NamedDependency[Principal]
 ) -> IngestResult:
-    limit = resources.settings.ingest.max_body_bytes
-    try:
-        body = await request.body()
-    except RequestEntityTooLarge:
-        raise PayloadTooLarge(
-            f"the body is larger than {limit} bytes", extra={"maxBodyBytes": limit}
-        ) from None
+    body = await decoded_body(request, resources.settings.ingest.max_body_bytes)
     points = parse_batch(body, resources.settings.ingest)
     return await operations.ingest(resources, principal.project_id, points)
 
@@ -129,11 +131,69 @@ async def read_series(
     return await operations.read_series(resources, principal.project_id, name, query)
 
 
+@get(
+    "/metrics/{name:str}/groups",
+    summary="A series query once per value of one tag (one line each)",
+    description="Needs a key with the `read` scope. Series without the tag form the group "
+    "whose value is null. At most 50 groups.",
+    tags=["metrics"],
+    opt={SCOPE_OPT: "read"},
+    responses=problem_responses(HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND, *ALWAYS),
+)
+async def read_grouped_series(
+    resources: AppResources,
+    principal: NamedDependency[Principal],
+    name: FromPath[str],
+    by: Annotated[str, QueryParameter(pattern=TAG_KEY_PATTERN, description="The tag to group by")],
+    start: Annotated[datetime, QueryParameter(description="Inclusive; RFC 3339 with an offset")],
+    end: Annotated[datetime, QueryParameter(description="Exclusive; RFC 3339 with an offset")],
+    step: Annotated[
+        str, QueryParameter(pattern=STEP_PATTERN, description="Bucket width: 30s, 5m, 1h, 1d")
+    ] = "60s",
+    agg: FromQuery[Aggregate] = "avg",
+    tags: Annotated[
+        list[str] | None,
+        QueryParameter(name="tag", description="key:value; repeat to require several tags"),
+    ] = None,
+) -> GroupedSeries:
+    query = parse_series_query(
+        start=start,
+        end=end,
+        step=step,
+        agg=agg,
+        tag_filters=tags or (),
+        max_buckets=resources.settings.query.max_buckets,
+        max_tags=resources.settings.ingest.max_tags,
+    )
+    return await operations.read_grouped_series(resources, principal.project_id, name, query, by)
+
+
+@get(
+    "/metrics/{name:str}/tags",
+    summary="A metric's tag keys and their values",
+    description="Needs a key with the `read` scope; up to 100 values per key, the most "
+    "common first.",
+    tags=["metrics"],
+    opt={SCOPE_OPT: "read"},
+    responses=problem_responses(HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND, *ALWAYS),
+)
+async def read_metric_tags(
+    resources: AppResources, principal: NamedDependency[Principal], name: FromPath[str]
+) -> MetricTags:
+    return await operations.metric_tags(resources, principal.project_id, name)
+
+
 def metrics_router(settings: Settings, *, middleware: Sequence[Middleware] = ()) -> Router:
     """``middleware`` must begin with the API key authentication, which sets the principal."""
     return Router(
         path="/v1",
-        route_handlers=[ingest_points, list_metrics, read_series],
+        route_handlers=[
+            ingest_points,
+            list_metrics,
+            read_series,
+            read_grouped_series,
+            read_metric_tags,
+        ],
         guards=[require_declared_scope],
         dependencies={"principal": Provide(provide_principal)},
         security=[SECURITY_REQUIREMENT],

@@ -1,0 +1,1 @@
+"""OTLP/HTTP metrics (protobuf and JSON), translated by the OpenTelemetry-to-Prometheus rules."""
