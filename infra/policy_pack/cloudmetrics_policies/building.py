@@ -39,6 +39,13 @@ def resource_policy(
         return types(resource_type) if callable(types) else resource_type in types
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        # No properties at all is not a resource to judge but the engine's stand-in for one it
+        # will not create in this run: a create outside `--target` (or excluded) is stubbed with
+        # its old inputs, none, and still sent to the pack (pkg/resource/deploy/
+        # step_generator.go). Judging that stub fails every mandatory policy that wants a
+        # setting; the resource is judged with its real inputs by the run that creates it.
+        if not any(True for _ in args.props):
+            return
         if applies(args.resource_type):
             for message in check(args):
                 report_violation(message, None)
