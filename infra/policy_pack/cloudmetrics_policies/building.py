@@ -17,6 +17,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+NOTHING_TO_JUDGE = "no properties: the engine's stand-in for a resource this run does not create"
+
 ResourceCheck = Callable[[ResourceValidationArgs], Iterable[str]]
 StackCheck = Callable[[StackValidationArgs], Iterable[tuple[str, str]]]
 """Yields (message, URN of the offending resource)."""
@@ -45,7 +47,7 @@ def resource_policy(
         # step_generator.go). Judging that stub fails every mandatory policy that wants a
         # setting; the resource is judged with its real inputs by the run that creates it.
         if not any(True for _ in args.props):
-            return
+            args.not_applicable(NOTHING_TO_JUDGE)
         if applies(args.resource_type):
             for message in check(args):
                 report_violation(message, None)
