@@ -180,6 +180,7 @@ BREAKAGES: dict[str, Breakage] = {
     "tags-on-every-resource": Breakage(
         "aws:s3/bucket:Bucket", put(tagsAll={"Project": "cloudmetrics"})
     ),
+    "iam-roles-carry-the-boundary": Breakage("aws:iam/role:Role", put(permissionsBoundary=None)),
     "world-open-only-on-the-load-balancer": Breakage(
         "name=firewall-alb-to-service-in",
         lambda props: props.update(cidrIpv4="0.0.0.0/0", referencedSecurityGroupId=None),
