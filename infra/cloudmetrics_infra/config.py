@@ -2,8 +2,9 @@
 
 The task definition takes every one of them as a `secret` (valueFrom), so changing a value is a
 parameter edit plus a new deployment, and nothing here ends up in a task definition's plain
-environment. None of them is a credential: DATABASE_URL carries no password (the password comes
-from the RDS-managed secret as PGPASSWORD, which asyncpg reads when the URL has none).
+environment. None of them is a credential: DATABASE_URL carries neither user nor password; each
+task gets the role it connects as from a secret, as PGUSER and PGPASSWORD, which asyncpg reads
+when the URL has none (docs/adr/0058).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import pulumi_aws as aws
 
 from cloudmetrics_infra.settings import (
     CACHE_PORT,
-    DATABASE_ADMIN_USER,
     DATABASE_NAME,
     DATABASE_PORT,
     StackSettings,
@@ -31,7 +31,7 @@ def database_url(address: str) -> str:
     # server's certificate chains to the RDS CA and names this endpoint: "require" would
     # encrypt to anyone answering on the address. asyncpg reads both from the URL.
     return (
-        f"postgresql://{DATABASE_ADMIN_USER}@{address}:{DATABASE_PORT}/{DATABASE_NAME}"
+        f"postgresql://{address}:{DATABASE_PORT}/{DATABASE_NAME}"
         f"?sslmode=verify-full&sslrootcert={RDS_CA_BUNDLE}"
     )
 

@@ -26,9 +26,13 @@ SERVE_COMMAND = ("cloudmetrics", "serve")
 # expanded by the newer one; that is a no-op under expand/contract, not an error. Edited or
 # deleted migrations are still refused.
 MIGRATE_COMMAND = ("cloudmetrics", "migrate", "up", "--allow-ahead")
+# The migration task's first step, as the master user: the roles everything else connects as.
+ROLES_COMMAND = ("cloudmetrics", "roles", "ensure")
+ROLES_CONTAINER_NAME = "database-roles"
 # `cloudmetrics healthcheck` hits /health: slim images have no curl (docs/adr on health checks).
 HEALTH_CHECK_COMMAND = ("CMD", "cloudmetrics", "healthcheck")
-# The JSON key of the RDS-managed secret that holds the password.
+# The JSON keys of a database secret (the RDS-managed one and the roles' own alike).
+SECRET_USER_KEY = "username"  # noqa: S105 -- a JSON key name
 SECRET_PASSWORD_KEY = "password"  # noqa: S105 -- a JSON key name, not a password
 
 
@@ -45,22 +49,40 @@ class ContainerInputs:
     release_id: str
     parameter_arns: Mapping[str, str]
     database_secret_arn: str
+    """The RDS-managed secret of the master user: only `roles ensure` connects as it."""
     cache_secret_arn: str
     session_secret_arn: str
+    database_owner_secret_arn: str
+    database_service_secret_arn: str
 
 
 class Credential(enum.Enum):
     """A secret a task's command may need, by what it unlocks."""
 
-    DATABASE = "PGPASSWORD"
-    CACHE = "REDIS_PASSWORD"
-    SESSION = "SESSION_SECRET"
+    SERVICE_DATABASE = "the database as <database>_service (PGUSER, PGPASSWORD)"
+    OWNER_DATABASE = "the database as <database>_owner (PGUSER, PGPASSWORD)"
+    MASTER_DATABASE = "the database as the RDS master user (PGUSER, PGPASSWORD)"
+    ROLE_PASSWORDS = "the passwords `roles ensure` sets on the owner and service roles"
+    CACHE = "Redis (REDIS_PASSWORD)"
+    SESSION = "the CSRF signing key (SESSION_SECRET)"
 
 
-# The service uses all three. The one-off commands (migrate, maintain, register the smoke key)
-# talk to the database alone, so their task definitions carry its password and nothing else.
-SERVICE_CREDENTIALS: Final = frozenset(Credential)
-DATABASE_ONLY: Final = frozenset({Credential.DATABASE})
+# The service reads and writes the database, uses Redis and signs forms; the smoke key's
+# registration only writes a key. Migrations and maintenance (DDL, partitions) connect as the
+# owner; only the migration task's roles step connects as the master user.
+SERVICE_CREDENTIALS: Final = frozenset(
+    {Credential.SERVICE_DATABASE, Credential.CACHE, Credential.SESSION}
+)
+SERVICE_DATABASE_ONLY: Final = frozenset({Credential.SERVICE_DATABASE})
+OWNER_DATABASE_ONLY: Final = frozenset({Credential.OWNER_DATABASE})
+ROLES_STEP: Final = frozenset({Credential.MASTER_DATABASE, Credential.ROLE_PASSWORDS})
+
+
+def _database_login(secret_arn: str) -> list[tuple[str, str]]:
+    return [
+        ("PGUSER", secret_reference(secret_arn, SECRET_USER_KEY)),
+        ("PGPASSWORD", secret_reference(secret_arn, SECRET_PASSWORD_KEY)),
+    ]
 
 
 def secrets(inputs: ContainerInputs, credentials: Collection[Credential]) -> list[dict[str, str]]:
@@ -70,18 +92,31 @@ def secrets(inputs: ContainerInputs, credentials: Collection[Credential]) -> lis
         {"name": variable, "valueFrom": arn}
         for variable, arn in sorted(inputs.parameter_arns.items())
     ]
-    value_from = {
-        Credential.DATABASE: secret_reference(inputs.database_secret_arn, SECRET_PASSWORD_KEY),
+    value_from: dict[Credential, list[tuple[str, str]]] = {
+        Credential.SERVICE_DATABASE: _database_login(inputs.database_service_secret_arn),
+        Credential.OWNER_DATABASE: _database_login(inputs.database_owner_secret_arn),
+        Credential.MASTER_DATABASE: _database_login(inputs.database_secret_arn),
+        Credential.ROLE_PASSWORDS: [
+            (
+                "DATABASE_OWNER_PASSWORD",
+                secret_reference(inputs.database_owner_secret_arn, SECRET_PASSWORD_KEY),
+            ),
+            (
+                "DATABASE_SERVICE_PASSWORD",
+                secret_reference(inputs.database_service_secret_arn, SECRET_PASSWORD_KEY),
+            ),
+        ],
         # The Redis AUTH token: the whole secret string.
-        Credential.CACHE: inputs.cache_secret_arn,
+        Credential.CACHE: [("REDIS_PASSWORD", inputs.cache_secret_arn)],
         # The CSRF signing key: the same in every task, so a form served by one is accepted by
         # all.
-        Credential.SESSION: inputs.session_secret_arn,
+        Credential.SESSION: [("SESSION_SECRET", inputs.session_secret_arn)],
     }
     injected.extend(
-        {"name": credential.value, "valueFrom": value_from[credential]}
+        {"name": variable, "valueFrom": reference}
         for credential in Credential
         if credential in credentials
+        for variable, reference in value_from[credential]
     )
     return injected
 
@@ -93,12 +128,14 @@ def container_definition(
     stream_prefix: str,
     serves_http: bool,
     credentials: Collection[Credential],
+    name: str = CONTAINER_NAME,
+    essential: bool = True,
 ) -> dict[str, Any]:
     definition: dict[str, Any] = {
-        "name": CONTAINER_NAME,
+        "name": name,
         "image": inputs.image,
         "command": list(command),
-        "essential": True,
+        "essential": essential,
         "user": CONTAINER_USER,
         "privileged": False,
         "readonlyRootFilesystem": True,
@@ -139,6 +176,8 @@ def container_inputs(
     database_secret_arn: pulumi.Input[str],
     cache_secret_arn: pulumi.Input[str],
     session_secret_arn: pulumi.Input[str],
+    database_owner_secret_arn: pulumi.Input[str],
+    database_service_secret_arn: pulumi.Input[str],
 ) -> pulumi.Output[ContainerInputs]:
     """Resolve the resource outputs a container definition needs into one plain value."""
     names = list(parameter_arns)
@@ -148,6 +187,8 @@ def container_inputs(
         database_secret_arn,
         cache_secret_arn,
         session_secret_arn,
+        database_owner_secret_arn,
+        database_service_secret_arn,
         *[parameter_arns[variable] for variable in names],
     ).apply(
         lambda values: ContainerInputs(
@@ -155,10 +196,12 @@ def container_inputs(
             region=region,
             log_group=values[1],
             release_id=image_tag,
-            parameter_arns=dict(zip(names, values[5:], strict=True)),
+            parameter_arns=dict(zip(names, values[7:], strict=True)),
             database_secret_arn=values[2],
             cache_secret_arn=values[3],
             session_secret_arn=values[4],
+            database_owner_secret_arn=values[5],
+            database_service_secret_arn=values[6],
         )
     )
 

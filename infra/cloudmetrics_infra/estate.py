@@ -17,6 +17,7 @@ from cloudmetrics_infra.cluster import Cluster, ClusterArgs
 from cloudmetrics_infra.config import ServiceConfig, ServiceConfigArgs
 from cloudmetrics_infra.containers import container_inputs
 from cloudmetrics_infra.database import Database, DatabaseArgs
+from cloudmetrics_infra.database_roles import DatabaseRoleSecrets
 from cloudmetrics_infra.load_balancer import LoadBalancer, LoadBalancerArgs
 from cloudmetrics_infra.maintenance import MaintenanceTask, MaintenanceTaskArgs
 from cloudmetrics_infra.migrations import MigrationTask, MigrationTaskArgs
@@ -65,6 +66,7 @@ def build_estate(settings: StackSettings) -> Estate:
     )
     cluster = Cluster("cluster", ClusterArgs(settings), on_aws)
     session_secret = SessionSecret("session", settings, on_aws)
+    database_roles = DatabaseRoleSecrets("database-roles", settings, on_aws)
     smoke_key = SmokeKey("smoke-key", settings, on_aws)
     roles = TaskRoles(
         "task-roles",
@@ -79,6 +81,8 @@ def build_estate(settings: StackSettings) -> Estate:
             cache_secret_arn=cache.auth_secret_arn,
             session_secret_arn=session_secret.secret_arn,
             smoke_key_secret_arn=smoke_key.secret_arn,
+            database_owner_secret_arn=database_roles.owner_secret_arn,
+            database_service_secret_arn=database_roles.service_secret_arn,
         ),
         on_aws,
     )
@@ -123,6 +127,8 @@ def build_estate(settings: StackSettings) -> Estate:
         database_secret_arn=database.master_secret_arn,
         cache_secret_arn=cache.auth_secret_arn,
         session_secret_arn=session_secret.secret_arn,
+        database_owner_secret_arn=database_roles.owner_secret_arn,
+        database_service_secret_arn=database_roles.service_secret_arn,
     )
     service = Service(
         "web",

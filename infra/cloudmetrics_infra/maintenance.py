@@ -16,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 from cloudmetrics_shared.iam import allow, document, service_trust_policy
 
-from cloudmetrics_infra.containers import DATABASE_ONLY, ContainerInputs, definitions_json
+from cloudmetrics_infra.containers import OWNER_DATABASE_ONLY, ContainerInputs, definitions_json
 from cloudmetrics_infra.settings import StackSettings
 from cloudmetrics_infra.task_definitions import fargate_task_definition
 
@@ -70,7 +70,7 @@ class MaintenanceTask(pulumi.ComponentResource):
                 command=MAINTAIN_COMMAND,
                 stream_prefix="maintain",
                 serves_http=False,
-                credentials=DATABASE_ONLY,
+                credentials=OWNER_DATABASE_ONLY,
             ),
             opts=child,
         )

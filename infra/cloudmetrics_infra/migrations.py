@@ -1,6 +1,9 @@
 """The one-off migration task: same image and configuration as the service, inside the VPC.
 
-The database is private, so migrations run where the service runs. The pipeline registers this
+The database is private, so migrations run where the service runs. Two containers: the first,
+as the RDS master user, ensures the database's roles (`cloudmetrics roles ensure`); the second
+starts only once that succeeded and migrates as the owner role (docs/adr/0058). Each gets only
+its own credentials. The pipeline registers this
 task definition with the new image (`pulumi up --target`), starts it with `aws ecs run-task` in
 the private subnets with the service's security group (stack outputs), and deploys the service
 only after it exits 0 (docs/adr/0031).
@@ -8,16 +11,20 @@ only after it exits 0 (docs/adr/0031).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from cloudmetrics_infra.containers import (
-    DATABASE_ONLY,
     MIGRATE_COMMAND,
+    OWNER_DATABASE_ONLY,
+    ROLES_COMMAND,
+    ROLES_CONTAINER_NAME,
+    ROLES_STEP,
     ContainerInputs,
-    definitions_json,
+    container_definition,
 )
 from cloudmetrics_infra.settings import StackSettings
 from cloudmetrics_infra.task_definitions import fargate_task_definition
@@ -45,13 +52,29 @@ class MigrationTask(pulumi.ComponentResource):
             family=f"{args.settings.name_prefix}-migrate",
             execution_role_arn=args.execution_role_arn,
             task_role_arn=args.task_role_arn,
-            container_definitions=definitions_json(
-                args.container_inputs,
-                command=MIGRATE_COMMAND,
-                stream_prefix="migrate",
-                serves_http=False,
-                credentials=DATABASE_ONLY,
-            ),
+            container_definitions=args.container_inputs.apply(migration_definitions),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[args.execution_policy]),
         )
         self.register_outputs({"taskDefinitionArn": self.task_definition.arn})
+
+
+def migration_definitions(inputs: ContainerInputs) -> str:
+    migrate = container_definition(
+        inputs,
+        command=MIGRATE_COMMAND,
+        stream_prefix="migrate",
+        serves_http=False,
+        credentials=OWNER_DATABASE_ONLY,
+    )
+    roles = container_definition(
+        inputs,
+        command=ROLES_COMMAND,
+        stream_prefix="database-roles",
+        serves_http=False,
+        credentials=ROLES_STEP,
+        name=ROLES_CONTAINER_NAME,
+        # It exits when done; the task goes on to the migrate container.
+        essential=False,
+    )
+    migrate["dependsOn"] = [{"containerName": ROLES_CONTAINER_NAME, "condition": "SUCCESS"}]
+    return json.dumps([migrate, roles])

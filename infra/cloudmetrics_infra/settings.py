@@ -37,6 +37,10 @@ CACHE_PORT = 6379
 DATABASE_NAME = "cloudmetrics"
 # Not "postgres": Security Hub RDS.25 wants a custom administrator name.
 DATABASE_ADMIN_USER = "cloudmetrics_admin"
+# The database's own roles (`cloudmetrics roles ensure` names them after the database): the
+# owner migrates and maintains, the service reads and writes (docs/adr/0058).
+DATABASE_OWNER_USER = f"{DATABASE_NAME}_owner"
+DATABASE_SERVICE_USER = f"{DATABASE_NAME}_service"
 # ECS may run twice the desired tasks while a deployment rolls (deployment_maximum_percent).
 DEPLOYMENT_MAXIMUM_PERCENT = 200
 # The migration runner works on one dedicated connection; two leave room for an operator's

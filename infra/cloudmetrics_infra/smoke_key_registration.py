@@ -14,7 +14,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from cloudmetrics_infra.containers import DATABASE_ONLY, ContainerInputs, container_definition
+from cloudmetrics_infra.containers import (
+    SERVICE_DATABASE_ONLY,
+    ContainerInputs,
+    container_definition,
+)
 from cloudmetrics_infra.settings import StackSettings
 from cloudmetrics_infra.task_definitions import fargate_task_definition
 
@@ -75,7 +79,7 @@ def _definitions(inputs: ContainerInputs, smoke_key_secret_arn: str) -> str:
         command=REGISTER_COMMAND,
         stream_prefix="smoke-key",
         serves_http=False,
-        credentials=DATABASE_ONLY,
+        credentials=SERVICE_DATABASE_ONLY,
     )
     definition["secrets"].append({"name": SMOKE_KEY_VARIABLE, "valueFrom": smoke_key_secret_arn})
     return json.dumps([definition])

@@ -2,7 +2,8 @@
 
 The execution role is what ECS itself uses to start a task: pull this environment's image, read
 this environment's parameters and the secrets its tasks reference (the database's, the Redis
-token, the CSRF signing key, and the smoke key that only the registration task gets), write to
+token, the CSRF signing key, the database roles' own secrets, and the smoke key that only the
+registration task gets), write to
 this environment's log group.
 The task role is what the running service may call: CloudMetrics calls no AWS API, so it grants
 nothing.
@@ -34,6 +35,8 @@ class TaskRolesArgs:
     cache_secret_arn: pulumi.Input[str]
     session_secret_arn: pulumi.Input[str]
     smoke_key_secret_arn: pulumi.Input[str]
+    database_owner_secret_arn: pulumi.Input[str]
+    database_service_secret_arn: pulumi.Input[str]
 
 
 def execution_policy(
@@ -92,6 +95,8 @@ class TaskRoles(pulumi.ComponentResource):
                 args.cache_secret_arn,
                 args.session_secret_arn,
                 args.smoke_key_secret_arn,
+                args.database_owner_secret_arn,
+                args.database_service_secret_arn,
             ).apply(_execution_policy_from),
             opts=child,
         )

@@ -121,8 +121,13 @@ def _inputs(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
 def _arn(args: pulumi.runtime.MockResourceArgs, region: str, account: str) -> str:
     service = args.typ.split(":")[1].split("/")[0]
     inputs = _inputs(args)
+    # With name_prefix, AWS (through the provider) appends a unique 26-character suffix.
+    prefixed = (
+        f"{inputs['namePrefix']}20261207000000000000000001" if "namePrefix" in inputs else None
+    )
     physical = str(
         inputs.get("name")
+        or prefixed
         or inputs.get("bucket")
         or inputs.get("identifier")
         or inputs.get("replicationGroupId")

@@ -48,10 +48,17 @@ def role_policy(snapshot: Snapshot, role_name: str) -> list[dict[str, Any]]:
     ]
 
 
-def container(task_definition: Resource) -> dict[str, Any]:
+def container(task_definition: Resource, name: str = "cloudmetrics") -> dict[str, Any]:
+    """The task definition's container of that name (the command's; the migration task also
+    has the database roles' step)."""
     definitions = task_definition.json("containerDefinitions")
-    assert len(definitions) == 1
-    return definitions[0]
+    found = [definition for definition in definitions if definition["name"] == name]
+    assert len(found) == 1, [definition["name"] for definition in definitions]
+    return found[0]
+
+
+def roles_container(snapshot: Snapshot) -> dict[str, Any]:
+    return container(snapshot.named("migrations-task"), "database-roles")
 
 
 def web_container(snapshot: Snapshot) -> dict[str, Any]:
@@ -64,7 +71,32 @@ def migration_container(snapshot: Snapshot) -> dict[str, Any]:
 
 # The task definitions of the commands that talk to the database alone.
 ONE_OFF_TASKS = ("migrations-task", "maintenance-task", "smoke-key-registration-task")
-CREDENTIALS = frozenset({"PGPASSWORD", "REDIS_PASSWORD", "SESSION_SECRET"})
+CREDENTIALS = frozenset(
+    {
+        "PGUSER",
+        "PGPASSWORD",
+        "REDIS_PASSWORD",
+        "SESSION_SECRET",
+        "DATABASE_OWNER_PASSWORD",
+        "DATABASE_SERVICE_PASSWORD",
+    }
+)
+DATABASE_LOGIN = frozenset({"PGUSER", "PGPASSWORD"})
+
+
+def database_login(definition: dict[str, Any]) -> str:
+    """The secret a container's PGUSER and PGPASSWORD come from (one secret for both)."""
+    secrets = injected(definition)
+    user, password = secrets["PGUSER"], secrets["PGPASSWORD"]
+    assert user.endswith(":username::")
+    assert password.endswith(":password::")
+    assert user.removesuffix(":username::") == password.removesuffix(":password::")
+    return password.removesuffix(":password::")
+
+
+def role_secret(snapshot: Snapshot, role: str) -> str:
+    """The ARN of a database role's secret ("owner" or "service")."""
+    return snapshot.named(f"database-roles-{role}-secret").state["arn"]
 
 
 def injected(container_definition: dict[str, Any]) -> dict[str, str]:

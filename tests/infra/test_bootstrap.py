@@ -244,6 +244,8 @@ def test_deploy_role_reads_the_smoke_key_and_never_the_database_secret(
             "smoke-key-secret",
             "session-secret",
             "cache-auth-secret",
+            "database-roles-owner-secret",
+            "database-roles-service-secret",
             "rds-managed",
         }
         # The one secret the deploy reads itself, granted by name.

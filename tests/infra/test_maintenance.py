@@ -6,9 +6,11 @@ from tests.infra.mock_cloud import Snapshot
 from tests.infra.reading import (
     configuration,
     container,
+    database_login,
     injected,
     migration_container,
     role_policy,
+    role_secret,
     web_container,
 )
 
@@ -25,8 +27,9 @@ def test_the_task_runs_cloudmetrics_maintain_with_the_service_configuration(
     # The same settings (retention, ingest window) from the same parameters; of the
     # credentials, only the database's.
     assert configuration(maintain) == configuration(web)
-    assert set(injected(maintain)) - set(configuration(maintain)) == {"PGPASSWORD"}
-    assert injected(maintain)["PGPASSWORD"] == injected(web)["PGPASSWORD"]
+    # It creates and drops partitions: it connects as the owner role (docs/adr/0058).
+    assert set(injected(maintain)) - set(configuration(maintain)) == {"PGUSER", "PGPASSWORD"}
+    assert database_login(maintain) == role_secret(stack, "owner")
     assert maintain.get("environment") == web.get("environment")
     assert "portMappings" not in maintain or maintain["portMappings"] == []
     assert task.inputs["family"] == f"cloudmetrics-{stack.environment}-maintain"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -10,11 +11,15 @@ from cloudmetrics_infra.settings import SERVICE_PORT
 from tests.infra.mock_cloud import CLOUDFRONT_ORIGIN_CIDRS, Snapshot
 from tests.infra.reading import (
     CREDENTIALS,
+    DATABASE_LOGIN,
     ONE_OFF_TASKS,
     config_parameter,
     configuration,
     container,
+    database_login,
     injected,
+    role_secret,
+    roles_container,
     sources,
     web_container,
 )
@@ -35,7 +40,11 @@ SECRET_LOOKING = re.compile(r"pass|secret|token|key|credential", re.IGNORECASE)
 
 def containers(stack: Snapshot) -> list[dict[str, Any]]:
     """Every task definition's container: the service's and the one-off tasks'."""
-    return [web_container(stack), *(container(stack.named(task)) for task in ONE_OFF_TASKS)]
+    return [
+        web_container(stack),
+        *(container(stack.named(task)) for task in ONE_OFF_TASKS),
+        roles_container(stack),
+    ]
 
 
 def test_plain_environment_holds_no_configuration_and_no_secret(stack: Snapshot) -> None:
@@ -59,36 +68,62 @@ def test_configuration_comes_from_this_environments_parameters(stack: Snapshot) 
 
 def test_each_task_gets_only_the_credentials_its_command_uses(stack: Snapshot) -> None:
     # The service uses the database, Redis and the CSRF key; migrate, maintain and the smoke
-    # key's registration use the database alone.
-    assert set(injected(web_container(stack))) >= CREDENTIALS
+    # key's registration use the database alone; the roles step also sets the roles' passwords.
+    web = set(injected(web_container(stack))) & CREDENTIALS
+    assert web == DATABASE_LOGIN | {"REDIS_PASSWORD", "SESSION_SECRET"}
     for task in ONE_OFF_TASKS:
         credentials = set(injected(container(stack.named(task)))) & CREDENTIALS
-        assert credentials == {"PGPASSWORD"}, task
+        assert credentials == DATABASE_LOGIN, task
+    roles = set(injected(roles_container(stack))) & CREDENTIALS
+    assert roles == DATABASE_LOGIN | {"DATABASE_OWNER_PASSWORD", "DATABASE_SERVICE_PASSWORD"}
 
 
-def test_database_password_comes_from_the_rds_managed_secret(stack: Snapshot) -> None:
+def test_only_the_roles_step_connects_as_the_master_user(stack: Snapshot) -> None:
+    """docs/adr/0058: the master's password stays RDS-managed and reaches one container."""
     instance = stack.one("aws:rds/instance:Instance")
     assert instance.inputs["manageMasterUserPassword"] is True
     assert "password" not in instance.inputs
-    secret_arn = instance.state["masterUserSecrets"][0]["secretArn"]
-    for definition in containers(stack):
-        assert injected(definition)["PGPASSWORD"] == f"{secret_arn}:password::"
+    master = instance.state["masterUserSecrets"][0]["secretArn"]
+    owner, service = role_secret(stack, "owner"), role_secret(stack, "service")
+    assert database_login(roles_container(stack)) == master
+    assert database_login(web_container(stack)) == service
+    assert database_login(container(stack.named("smoke-key-registration-task"))) == service
+    assert database_login(container(stack.named("migrations-task"))) == owner
+    assert database_login(container(stack.named("maintenance-task"))) == owner
+    passwords = injected(roles_container(stack))
+    assert passwords["DATABASE_OWNER_PASSWORD"] == f"{owner}:password::"
+    assert passwords["DATABASE_SERVICE_PASSWORD"] == f"{service}:password::"
+
+
+def test_the_database_roles_secrets_hold_their_role_and_a_generated_password(
+    stack: Snapshot,
+) -> None:
+    for role in ("owner", "service"):
+        secret = stack.named(f"database-roles-{role}-secret")
+        version = stack.named(f"database-roles-{role}-secret-value").inputs
+        generated = stack.named(f"database-roles-{role}-password")
+        assert secret.inputs["namePrefix"] == f"cloudmetrics-{stack.environment}/database-{role}-"
+        assert version["secretId"] == secret.id
+        assert json.loads(version["secretString"]) == {
+            "username": f"cloudmetrics_{role}",
+            "password": generated.state["result"],
+        }
+        assert generated.inputs["length"] >= 32
 
 
 def test_database_url_carries_no_password_and_verifies_the_server(stack: Snapshot) -> None:
     url = config_parameter(stack, "DATABASE_URL").inputs["value"]
     # verify-full: the certificate must chain to the RDS CA bundle in the image and name the
     # endpoint; "require" would encrypt to whoever answers.
+    # No userinfo at all: each task's role comes from its own secret (PGUSER, PGPASSWORD).
     match = re.fullmatch(
-        r"postgresql://([^@/]+)@([^/]+)/(\w+)"
+        r"postgresql://([^@/]+)/(\w+)"
         r"\?sslmode=verify-full&sslrootcert=/app/certs/rds-global-bundle\.pem",
         url,
     )
     assert match, url
-    assert ":" not in match.group(1), "a password in the URL's userinfo"
     instance = stack.one("aws:rds/instance:Instance")
-    assert match.group(1) == instance.inputs["username"]
-    assert match.group(2) == f"{instance.state['address']}:5432"
+    assert match.group(1) == f"{instance.state['address']}:5432"
 
 
 def test_redis_url_uses_tls_to_the_cluster_configuration_endpoint(stack: Snapshot) -> None:

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from tests.infra.mock_cloud import Snapshot
-from tests.infra.reading import configuration, injected, migration_container, web_container
+from tests.infra.reading import (
+    configuration,
+    database_login,
+    injected,
+    migration_container,
+    role_secret,
+    roles_container,
+    web_container,
+)
 
 
 def test_target_group_checks_readiness(stack: Snapshot) -> None:
@@ -76,8 +84,16 @@ def test_migrations_run_as_a_one_off_task_with_the_services_image_and_settings(
     assert migrate["command"] == ["cloudmetrics", "migrate", "up", "--allow-ahead"]
     assert migrate["image"] == web["image"]
     assert configuration(migrate) == configuration(web)
-    assert set(injected(migrate)) - set(configuration(migrate)) == {"PGPASSWORD"}
-    assert injected(migrate)["PGPASSWORD"] == injected(web)["PGPASSWORD"]
+    # As the owner, after the roles step (as the master user) has succeeded (docs/adr/0058).
+    assert set(injected(migrate)) - set(configuration(migrate)) == {"PGUSER", "PGPASSWORD"}
+    assert database_login(migrate) == role_secret(stack, "owner")
+    assert migrate["dependsOn"] == [{"containerName": "database-roles", "condition": "SUCCESS"}]
+    assert migrate["essential"] is True
+    roles = roles_container(stack)
+    assert roles["command"] == ["cloudmetrics", "roles", "ensure"]
+    assert roles["image"] == web["image"]
+    assert roles["essential"] is False
+    assert configuration(roles) == configuration(web)
     assert migrate["environment"] == web["environment"]
     assert "portMappings" not in migrate
     task = stack.named("migrations-task").inputs
