@@ -39,10 +39,6 @@ def origin_domain(settings: StackSettings) -> str:
     return f"origin.{settings.domain_name}"
 
 
-def origin_facing_prefix_list() -> pulumi.Output[aws.ec2.GetManagedPrefixListResult]:
-    return aws.ec2.get_managed_prefix_list_output(name=ORIGIN_FACING_PREFIX_LIST)
-
-
 @dataclass(frozen=True)
 class ContentDeliveryArgs:
     settings: StackSettings
@@ -117,20 +113,23 @@ class ContentDelivery(pulumi.ComponentResource):
             },
             opts=child,
         )
-        aws.route53.Record(
-            f"{name}-dns",
-            zone_id=settings.hosted_zone_id,
-            name=settings.domain_name,
-            type="A",
-            aliases=[
-                {
-                    "name": self.distribution.domain_name,
-                    "zone_id": CLOUDFRONT_ZONE_ID,
-                    "evaluate_target_health": False,
-                }
-            ],
-            opts=child,
-        )
+        # The distribution answers on IPv4 and IPv6 (is_ipv6_enabled): an alias of each type,
+        # or IPv6-only clients could not resolve the name at all.
+        for suffix, record_type in (("", "A"), ("-ipv6", "AAAA")):
+            aws.route53.Record(
+                f"{name}-dns{suffix}",
+                zone_id=settings.hosted_zone_id,
+                name=settings.domain_name,
+                type=record_type,
+                aliases=[
+                    {
+                        "name": self.distribution.domain_name,
+                        "zone_id": CLOUDFRONT_ZONE_ID,
+                        "evaluate_target_health": False,
+                    }
+                ],
+                opts=child,
+            )
         self.url = pulumi.Output.from_input(f"https://{settings.domain_name}")
         self.register_outputs(
             {"url": self.url, "distributionDomainName": self.distribution.domain_name}

@@ -83,7 +83,7 @@ class Database(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        aws.iam.RolePolicyAttachment(
+        monitoring_policy = aws.iam.RolePolicyAttachment(
             f"{name}-monitoring-policy",
             role=monitoring_role.name,
             policy_arn=ENHANCED_MONITORING_POLICY,
@@ -122,7 +122,9 @@ class Database(pulumi.ComponentResource):
             monitoring_role_arn=monitoring_role.arn,
             performance_insights_enabled=True,
             apply_immediately=False,
-            opts=child,
+            # RDS checks at once that it may assume the role and publish metrics: the role
+            # alone, without its policy attached, fails the create.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[monitoring_policy]),
         )
         self.address = self.instance.address
         self.master_secret_arn = self.instance.master_user_secrets.apply(_secret_arn)

@@ -143,6 +143,7 @@ def build_estate(settings: StackSettings) -> Estate:
             security_group_id=groups.service.id,
             target_group_arn=entrance.target_group.arn,
             listener=entrance.https_listener,
+            forward_rule=entrance.forward_rule,
             execution_policy=roles.execution_policy,
         ),
         on_aws,

@@ -37,6 +37,9 @@ class ServiceArgs:
     security_group_id: pulumi.Input[str]
     target_group_arn: pulumi.Input[str]
     listener: pulumi.Resource
+    forward_rule: pulumi.Resource
+    """The listener rule that forwards to the target group: until it exists, the group belongs
+    to no load balancer and ECS refuses the service."""
     execution_policy: pulumi.Resource
     """The execution role's permissions: no task may start before they exist."""
 
@@ -99,7 +102,7 @@ class Service(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 # The target group must belong to a load balancer before a service can use it.
-                depends_on=[args.listener, args.execution_policy],
+                depends_on=[args.listener, args.forward_rule, args.execution_policy],
                 # Autoscaling owns the running count once the service exists.
                 ignore_changes=["desiredCount"],
             ),

@@ -62,11 +62,17 @@ def test_the_public_name_points_at_cloudfront_with_a_us_east_1_certificate(
     assert viewer["sslSupportMethod"] == "sni-only"
     twin = stack.named("aws-us-east-1")
     assert (certificate.provider or "").endswith(f"::{twin.id}")
-    records = {r.inputs["name"]: r.inputs for r in stack.of_type("aws:route53/record:Record")}
-    (alias,) = records[domain]["aliases"]
+    records = {
+        (r.inputs["name"], r.inputs["type"]): r.inputs
+        for r in stack.of_type("aws:route53/record:Record")
+    }
     distribution_resource = stack.one("aws:cloudfront/distribution:Distribution")
-    assert alias["name"] == distribution_resource.state["domainName"]
-    assert alias["zoneId"] == "Z2FDTNDATAQYW2"
+    assert distribution(stack)["isIpv6Enabled"] is True
+    # IPv4 and IPv6 alike: an A and an AAAA alias of the distribution.
+    for record_type in ("A", "AAAA"):
+        (alias,) = records[domain, record_type]["aliases"]
+        assert alias["name"] == distribution_resource.state["domainName"]
+        assert alias["zoneId"] == "Z2FDTNDATAQYW2"
     assert stack.outputs["albUrl"] == f"https://{domain}"
 
 

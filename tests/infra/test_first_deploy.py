@@ -73,6 +73,21 @@ def test_tasks_cannot_start_before_the_execution_role_may_pull_and_read_secrets(
         assert policy in stack.named(name).dependencies, name
 
 
+def test_the_service_waits_for_the_rule_that_attaches_its_target_group(stack: Snapshot) -> None:
+    """The listener's default action answers 403; only the forward rule puts the target group
+    behind the load balancer, and ECS refuses a service whose group has none."""
+    rule = stack.named("entrance-from-cloudfront")
+    group = stack.one("aws:lb/targetGroup:TargetGroup").state["arn"]
+    assert rule.inputs["actions"][0]["targetGroupArn"] == group
+    assert rule.urn in stack.named("web-service").dependencies
+
+
+def test_the_database_waits_for_its_monitoring_roles_policy(stack: Snapshot) -> None:
+    attachment = stack.named("database-monitoring-policy")
+    assert attachment.inputs["role"] == stack.named("database-monitoring-role").state["name"]
+    assert attachment.urn in stack.named("database-instance").dependencies
+
+
 def test_cloudwatch_may_publish_to_the_encrypted_alarm_topic(stack: Snapshot) -> None:
     topic = stack.one("aws:sns/topic:Topic").inputs
     (key_resource,) = [
