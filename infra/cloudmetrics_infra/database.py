@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 from cloudmetrics_shared.iam import service_trust_policy
 from cloudmetrics_shared.role_boundary import ENHANCED_MONITORING_POLICY
 
@@ -89,6 +90,11 @@ class Database(pulumi.ComponentResource):
             policy_arn=ENHANCED_MONITORING_POLICY,
             opts=child,
         )
+        # The final snapshot of a destroyed instance outlives it: a fixed identifier would make
+        # the next destroy of a re-created instance fail. One suffix per instance's lifetime.
+        snapshot_suffix = random.RandomId(
+            f"{name}-final-snapshot-suffix", byte_length=4, opts=child
+        )
         self.instance = aws.rds.Instance(
             f"{name}-instance",
             identifier=settings.name_prefix,
@@ -114,7 +120,9 @@ class Database(pulumi.ComponentResource):
             copy_tags_to_snapshot=True,
             deletion_protection=database.deletion_protection,
             skip_final_snapshot=False,
-            final_snapshot_identifier=f"{settings.name_prefix}-final",
+            final_snapshot_identifier=snapshot_suffix.hex.apply(
+                lambda suffix: f"{settings.name_prefix}-final-{suffix}"
+            ),
             auto_minor_version_upgrade=True,
             iam_database_authentication_enabled=True,
             enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],

@@ -32,7 +32,10 @@ def test_prod_database_cannot_be_deleted_and_others_follow_their_config(
     for stack in stacks.values():
         instance = stack.one("aws:rds/instance:Instance").inputs
         assert instance["skipFinalSnapshot"] is False
-        assert instance["finalSnapshotIdentifier"] == f"cloudmetrics-{stack.environment}-final"
+        suffix = stack.named("database-final-snapshot-suffix").state["hex"]
+        assert instance["finalSnapshotIdentifier"] == (
+            f"cloudmetrics-{stack.environment}-final-{suffix}"
+        )
 
 
 def test_cache_is_redis_7_in_cluster_mode_with_three_shards(stack: Snapshot) -> None:
