@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from cloudmetrics_infra.generated_secret import stored_secret
 from cloudmetrics_infra.settings import CACHE_PORT, StackSettings
 
 ENGINE_VERSION = "7.1"
@@ -50,16 +51,12 @@ class Cache(pulumi.ComponentResource):
         token = random.RandomPassword(
             f"{name}-auth-token", length=AUTH_TOKEN_LENGTH, special=False, opts=child
         )
-        secret = aws.secretsmanager.Secret(
-            f"{name}-auth-secret",
-            name=f"{settings.name_prefix}/redis-auth-token",
+        secret = stored_secret(
+            f"{name}-auth",
+            settings,
+            label="redis-auth-token",
+            fixed_name=f"{settings.name_prefix}/redis-auth-token",
             description=f"AUTH token of the {settings.name_prefix} Redis replication group",
-            recovery_window_in_days=7,
-            opts=child,
-        )
-        aws.secretsmanager.SecretVersion(
-            f"{name}-auth-secret-value",
-            secret_id=secret.id,
             secret_string=token.result,
             opts=child,
         )

@@ -9,9 +9,9 @@ task definition injects it as SESSION_SECRET.
 from __future__ import annotations
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_random as random
 
+from cloudmetrics_infra.generated_secret import stored_secret
 from cloudmetrics_infra.settings import StackSettings
 
 # The service refuses fewer than 32 characters; letters and digits keep it shell- and URL-safe.
@@ -29,15 +29,14 @@ class SessionSecret(pulumi.ComponentResource):
         value = random.RandomPassword(
             f"{name}-value", length=SESSION_SECRET_LENGTH, special=False, opts=child
         )
-        secret = aws.secretsmanager.Secret(
-            f"{name}-secret",
-            name=f"{settings.name_prefix}/session-secret",
+        secret = stored_secret(
+            name,
+            settings,
+            label="session-secret",
+            fixed_name=f"{settings.name_prefix}/session-secret",
             description=f"Signing key of the {settings.name_prefix} service's CSRF tokens",
-            recovery_window_in_days=7,
+            secret_string=value.result,
             opts=child,
-        )
-        aws.secretsmanager.SecretVersion(
-            f"{name}-secret-value", secret_id=secret.id, secret_string=value.result, opts=child
         )
         self.secret_arn = secret.arn
         self.register_outputs({"secretArn": self.secret_arn})

@@ -12,10 +12,10 @@ environment's KMS key) and in Secrets Manager (docs/adr/0051).
 from __future__ import annotations
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_random as random
 from cloudmetrics_shared.environments import SMOKE_KEY_SECRET, secret_name_prefix
 
+from cloudmetrics_infra.generated_secret import stored_secret
 from cloudmetrics_infra.settings import StackSettings
 
 KEY_PREFIX = "cm_"
@@ -56,15 +56,14 @@ class SmokeKey(pulumi.ComponentResource):
                 lambda parts: key_text(parts[0], parts[1])
             )
         )
-        secret = aws.secretsmanager.Secret(
-            f"{name}-secret",
-            name=f"{secret_name_prefix(settings.environment)}{SMOKE_KEY_SECRET}",
+        secret = stored_secret(
+            name,
+            settings,
+            label=SMOKE_KEY_SECRET,
+            fixed_name=f"{secret_name_prefix(settings.environment)}{SMOKE_KEY_SECRET}",
             description=f"API key of the {settings.name_prefix} deploy's smoke test",
-            recovery_window_in_days=7,
+            secret_string=text,
             opts=child,
-        )
-        aws.secretsmanager.SecretVersion(
-            f"{name}-secret-value", secret_id=secret.id, secret_string=text, opts=child
         )
         self.secret_arn = secret.arn
         self.register_outputs({"secretArn": self.secret_arn})
