@@ -14,7 +14,8 @@ from cloudmetrics_infra.containers import (
     ContainerInputs,
     definitions_json,
 )
-from cloudmetrics_infra.settings import DEPLOYMENT_MAXIMUM_PERCENT, SERVICE_PORT, StackSettings
+from cloudmetrics_infra.settings import SERVICE_PORT, StackSettings
+from cloudmetrics_infra.sizing import DEPLOYMENT_MAXIMUM_PERCENT
 from cloudmetrics_infra.task_definitions import fargate_task_definition
 
 # Time a new task gets to open its pools and warm up before failed ALB checks count.

@@ -8,7 +8,6 @@ mocked runtime, so the files in the repository are what the tests prove things a
 from __future__ import annotations
 
 import ipaddress
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,7 +26,10 @@ from cloudmetrics_shared.role_boundary import boundary_arn
 from cloudmetrics_infra.sizing import (
     DATABASE_INSTANCE_MEMORY_GIB,
     FARGATE_MEMORY_MIB,
+    connections_per_task,
     default_max_connections,
+    peak_database_connections,
+    peak_tasks,
 )
 
 AVAILABILITY_ZONES = 3
@@ -41,13 +43,6 @@ DATABASE_ADMIN_USER = "cloudmetrics_admin"
 # owner migrates and maintains, the service reads and writes (docs/adr/0058).
 DATABASE_OWNER_USER = f"{DATABASE_NAME}_owner"
 DATABASE_SERVICE_USER = f"{DATABASE_NAME}_service"
-# ECS may run twice the desired tasks while a deployment rolls (deployment_maximum_percent).
-DEPLOYMENT_MAXIMUM_PERCENT = 200
-# The migration runner works on one dedicated connection; two leave room for an operator's
-# `cloudmetrics migrate status` while a migration runs.
-MIGRATION_CONNECTIONS = 2
-# superuser_reserved_connections (3) plus RDS's own and an operator's psql sessions.
-RESERVED_CONNECTIONS = 10
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # The value of cloudmetrics:nextEnvironmentAccountId in the last environment: keys are the same in
 # every stack file, so prod says in words that its images go nowhere.
@@ -73,13 +68,11 @@ class ServiceSettings:
 
     @property
     def connections_per_task(self) -> int:
-        # Each worker has its pool and one connection of readiness's own (docs/adr/0002).
-        return self.web_concurrency * (self.database_pool_max_size + 1)
+        return connections_per_task(self.web_concurrency, self.database_pool_max_size)
 
     @property
     def peak_tasks(self) -> int:
-        """Most tasks that can hold connections at once: scaled out and mid-deployment."""
-        return math.ceil(self.max_tasks * DEPLOYMENT_MAXIMUM_PERCENT / 100)
+        return peak_tasks(self.max_tasks)
 
 
 @dataclass(frozen=True)
@@ -149,12 +142,7 @@ class StackSettings:
 
     @property
     def peak_database_connections(self) -> int:
-        service = self.service
-        return (
-            service.peak_tasks * service.connections_per_task
-            + MIGRATION_CONNECTIONS
-            + RESERVED_CONNECTIONS
-        )
+        return peak_database_connections(self.service.peak_tasks, self.service.connections_per_task)
 
     def subnet_cidrs(self) -> tuple[list[str], list[str]]:
         """Public and private /20s per availability zone, carved from the VPC range."""
