@@ -83,10 +83,13 @@ up: install assets ## Serve on http://127.0.0.1:8000 (PostgreSQL and Redis of it
 # same hash-pinned requirements.txt its pip toolchain installs: the suite starts the pack from it
 # as the CLI does and speaks to it over gRPC (tests/infra/test_policy_pack_over_grpc.py).
 POLICY_VENV := infra/policy_pack/venv
+# The check containers have uv on PATH and a prepared .venv, but no .tools (they run
+# `make --old-file=.venv/.installed`, offline): use theirs rather than bootstrap one.
+PACK_UV := $(or $(shell command -v uv 2>/dev/null),$(UV))
 
-$(POLICY_VENV)/.installed: $(UV) infra/policy_pack/requirements.txt
-	[ -x $(POLICY_VENV)/bin/python ] || $(UV) venv --quiet --python $(PYTHON) $(POLICY_VENV)
-	$(UV) pip sync --quiet --python $(POLICY_VENV)/bin/python infra/policy_pack/requirements.txt
+$(POLICY_VENV)/.installed: infra/policy_pack/requirements.txt | $(PACK_UV)
+	[ -x $(POLICY_VENV)/bin/python ] || $(PACK_UV) venv --quiet --python $(PYTHON) $(POLICY_VENV)
+	$(PACK_UV) pip sync --quiet --python $(POLICY_VENV)/bin/python infra/policy_pack/requirements.txt
 	touch $@
 
 .PHONY: policy-pack
