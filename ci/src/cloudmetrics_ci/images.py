@@ -30,3 +30,5 @@ KAFKA: Final = "apache/kafka:4.1.0"
 PULUMI_PYTHON_VERSION: Final = "3.11"
 PULUMI: Final = f"pulumi/pulumi-python-{PULUMI_PYTHON_VERSION}:3.272.0"
 AWS_CLI: Final = "amazon/aws-cli:2.31.0"
+# Promotion copies images registry to registry with their manifests' bytes (promotion.py).
+SKOPEO: Final = "quay.io/skopeo/stable:v1.18.0"
