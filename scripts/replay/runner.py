@@ -29,6 +29,25 @@ from scripts.replay.podman import environment, podman
 IMAGE_PATH: Final = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CA_VARIABLES: Final = ("SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "PIP_CERT", "REQUESTS_CA_BUNDLE")
 SERVICE_START_TIMEOUT: Final = 60.0
+# Every call a replayed container may hold; anything else stops the replay.
+KNOWN_CALLS: Final = (
+    frozenset(
+        {
+            "from",
+            "withEnvVariable",
+            "withWorkdir",
+            "withUser",
+            "withFile",
+            "withDirectory",
+            "withNewFile",
+            "withExec",
+            "withServiceBinding",
+            "withMountedCache",
+            "withSecretVariable",
+        }
+    )
+    | graph.METADATA
+)
 
 
 class StepFailed(RuntimeError):
