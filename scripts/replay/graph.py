@@ -14,7 +14,9 @@ from typing import Any, Final
 from dagger.client.base import Type
 
 # Calls that record metadata no command can observe, in the image or at run time.
-METADATA: Final = frozenset({"withLabel", "withExposedPort", "withDefaultArgs", "withEntrypoint"})
+METADATA: Final = frozenset(
+    {"withLabel", "withExposedPort", "withDefaultArgs", "withEntrypoint", "withDockerHealthcheck"}
+)
 
 
 class ReplayError(RuntimeError):
@@ -25,9 +27,10 @@ class ReplayError(RuntimeError):
 class Origin:
     """Where a copied file or directory comes from: the host's repository or a container."""
 
-    kind: str  # "host" or "container"
-    path: str  # relative to the repository (host), absolute inside the container
+    kind: str  # "host", "container" or "http"
+    path: str  # relative to the repository (host), absolute inside the container, or a URL
     container: tuple[Any, ...] = ()  # the container's own fields, for kind == "container"
+    permissions: int | None = None  # for kind == "http"
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ def origin(obj: Type, repository: Path) -> Origin:
         if root != repository.resolve():
             raise ReplayError(f"the graph reads {root}, not the repository {repository}")
         return Origin("host", "/".join(parts[1:]) or ".")
+    if first.type_name == "Query" and first.name == "http" and len(fields) == 1:
+        return Origin("http", first.args["url"], permissions=first.args.get("permissions"))
     if first.type_name == "Query" and first.name == "container":
         last = max(i for i, field in enumerate(fields) if field.type_name == "Container")
         if fields[last].name not in {"file", "directory"}:

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.request
 import uuid
 from collections.abc import Generator
 from contextlib import contextmanager
@@ -78,6 +79,8 @@ class Run:
         self._containers: list[str] = []
         self._secrets: list[str] = []
         self._materialized: dict[int, str] = {}
+        # The environment, working directory and user each replayed container ended with.
+        self.state: dict[str, tuple[dict[str, str], str, str | None]] = {}
         self._network_made = False
 
     def close(self) -> None:
@@ -205,7 +208,18 @@ class Run:
                 continue
             else:
                 raise graph.ReplayError(f"{label}: cannot replay `{kind}({args})`")
+        self.state[name] = (env, workdir, user)
         return name
+
+    def exec_as_graph(self, name: str, argv: list[str], *, detach: bool = False) -> int:
+        """`argv` in a replayed container, with the variables, directory and user it ended with."""
+        env, workdir, user = self.state[name]
+        if detach:
+            options = [f"--workdir={workdir}", *(f"--env={k}={v}" for k, v in env.items())]
+            options += [f"--user={user}"] if user else []
+            podman("exec", "--detach", *options, name, *argv)
+            return 0
+        return self._exec(name, argv, env, workdir, user)
 
     def _exec(
         self,
@@ -236,6 +250,12 @@ class Run:
         with _scratch() as scratch:
             if source.kind == "host":
                 local = self.upload / source.path
+            elif source.kind == "http":
+                # The engine fetches it; here the machine does, through its CA bundle.
+                local = scratch / "download"
+                with urllib.request.urlopen(source.path, timeout=60) as response:  # noqa: S310 - the graph's https URL
+                    local.write_bytes(response.read())
+                local.chmod(source.permissions or 0o644)
             else:
                 other = self.container(source.container, f"copy source of {path}")
                 local = scratch / "out"
@@ -293,10 +313,10 @@ class Run:
             name,
         ).strip()
         for port in ports:
-            _wait_for(address, port, f"service {alias}")
+            _wait_for(name, address, port, f"service {alias}")
 
 
-def _wait_for(address: str, port: int, what: str) -> None:
+def _wait_for(name: str, address: str, port: int, what: str) -> None:
     # The engine starts a bound service and waits for its exposed ports before the exec.
     deadline = time.monotonic() + SERVICE_START_TIMEOUT
     while True:
@@ -304,8 +324,18 @@ def _wait_for(address: str, port: int, what: str) -> None:
             with socket.create_connection((address, port), timeout=1):
                 return
         except OSError:
-            if time.monotonic() > deadline:
-                raise SystemExit(f"replay: {what} did not listen on {port} within 60 s") from None
+            running = podman("inspect", "--format", "{{.State.Running}}", name).strip()
+            if running != "true" or time.monotonic() > deadline:
+                logs = subprocess.run(
+                    ["podman", "logs", "--tail", "20", name],
+                    env=environment(),
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                raise SystemExit(
+                    f"replay: {what} is not listening on {port}:\n{logs.stdout}{logs.stderr}"
+                ) from None
             time.sleep(0.2)
 
 

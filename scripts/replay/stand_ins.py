@@ -40,6 +40,7 @@ RECIPE_LABEL: Final = "org.cloudmetrics.replay.recipe"
 HOST_CA: Final = Path("/etc/ssl/certs/ca-certificates.crt")
 CONTAINER_CA: Final = "/etc/ssl/certs/replay-host-ca.crt"
 NODE_VERSION: Final = "v20.20.2"
+SEARCH_PATH: Final = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 # The python images' interpreter lives in /usr/local; Debian's in /usr.
 PYTHON_LINKS: Final = (
@@ -70,6 +71,8 @@ class StandIn:
 
     packages: tuple[str, ...] = ()
     run: tuple[str, ...] = ()
+    run_after: tuple[str, ...] = ()  # after the files are copied in
+    env: dict[str, str] = field(default_factory=lambda: {})
     files: dict[str, str] = field(default_factory=lambda: {})  # path in image -> build step
     entrypoint: str | None = None
     cmd: tuple[str, ...] = ()
@@ -94,8 +97,9 @@ STAND_INS: Final[dict[str, StandIn]] = {
         differs="none: PyPI's uv 0.13.9 wheel holds the same binaries",
     ),
     images.NODE: StandIn(
-        scratch=True,
+        packages=("libstdc++6",),
         files={"/usr/local/bin/node": "node", "/usr/local/lib/node_modules/npm": "npm"},
+        run_after=("ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm",),
         differs="Node.js 20.20.2 exact; this machine's npm for the image's bundled npm",
     ),
     images.POSTGRES: StandIn(
@@ -110,6 +114,7 @@ STAND_INS: Final[dict[str, StandIn]] = {
         },
         entrypoint="/usr/local/bin/docker-entrypoint.sh",
         cmd=("postgres",),
+        env={"PATH": f"/usr/lib/postgresql/16/bin:{SEARCH_PATH}"},
         differs="PostgreSQL 16.2 (PyPI's pgserver 0.1.4, built without SSL) for 16.10",
     ),
     images.REDIS: StandIn(
@@ -197,6 +202,8 @@ def _containerfile(stand_in: StandIn) -> str:
         )
     lines += [f"RUN {command}" for command in stand_in.run]
     lines += [f"COPY {step} {path}" for path, step in stand_in.files.items()]
+    lines += [f"RUN {command}" for command in stand_in.run_after]
+    lines += [f'ENV {name}="{value}"' for name, value in stand_in.env.items()]
     if stand_in.entrypoint:
         lines.append(f'ENTRYPOINT ["{stand_in.entrypoint}"]')
     if stand_in.cmd:
