@@ -12,6 +12,7 @@ replay (graph.ReplayError): nothing is skipped.
 
 from __future__ import annotations
 
+import hashlib
 import shlex
 import socket
 import subprocess
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from scripts.replay import graph, stand_ins
-from scripts.replay.podman import environment, podman
+from scripts.replay.podman import environment, podman, podman_ok
 
 IMAGE_PATH: Final = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CA_VARIABLES: Final = ("SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "PIP_CERT", "REQUESTS_CA_BUNDLE")
@@ -137,18 +138,25 @@ class Run:
             podman("create", "--name", name, reference(image), "none")
             return self._apply(name, calls[1:], label)
         options = self._start_options(calls)
+        # The leading steps that read nothing from outside (system packages: variables, new
+        # files, commands) are cached as an image, keyed by those steps, like the engine's
+        # layers: a later replay with the same steps starts from it and runs none of them.
+        prefix = _pure_prefix(calls)
+        key = _prefix_key(calls[:prefix])
+        cached = f"{PREFIX_CACHE}:{key}"
+        hit = key is not None and podman_ok("image", "exists", cached)
+        start = cached if hit else reference(image)
         podman(
-            "run",
-            "--detach",
-            "--name",
-            name,
-            *options,
-            "--entrypoint",
-            "sleep",
-            reference(image),
-            "infinity",
+            "run", "--detach", "--name", name, *options, "--entrypoint", "sleep", start, "infinity"
         )
-        return self._apply(name, calls[1:], label)
+        if hit:
+            print(
+                f"replay> {label}: {prefix - 1} leading steps from the cache ({cached})", flush=True
+            )
+        self._apply(name, calls[1:prefix], label, run_commands=not hit)
+        if key is not None and not hit:
+            podman("commit", "--quiet", name, cached)
+        return self._apply(name, calls[prefix:], label, resume=True)
 
     def _start_options(self, calls: list[Any]) -> list[str]:
         """Network, cache volumes, secrets and the machine's CA: fixed when the container starts."""
@@ -169,17 +177,31 @@ class Run:
                 options.append(f"--secret={secret},type=env,target={call.args['name']}")
         return options
 
-    def _apply(self, name: str, calls: list[Any], label: str) -> str:
-        env = {"PATH": IMAGE_PATH} | dict.fromkeys(CA_VARIABLES, stand_ins.CONTAINER_CA)
-        workdir = "/"
-        user: str | None = None
+    def _apply(
+        self,
+        name: str,
+        calls: list[Any],
+        label: str,
+        *,
+        run_commands: bool = True,
+        resume: bool = False,
+    ) -> str:
+        if resume and name in self.state:
+            env, workdir, user = self.state[name]
+        else:
+            env = {"PATH": IMAGE_PATH} | dict.fromkeys(CA_VARIABLES, stand_ins.CONTAINER_CA)
+            workdir = "/"
+            user: str | None = None
         for call in calls:
+            if not run_commands and call.name in {"withExec", "withNewFile"}:
+                continue  # their effects are in the cached image
             kind, args = call.name, call.args
             if kind == "withEnvVariable":
                 env[args["name"]] = args["value"]
             elif kind == "withWorkdir":
                 workdir = args["path"]
-                self._exec(name, ["mkdir", "-p", workdir], {}, "/", None, quiet=True)
+                if run_commands:
+                    self._exec(name, ["mkdir", "-p", workdir], {}, "/", None, quiet=True)
             elif kind == "withUser":
                 user = args["name"]
             elif kind in {"withFile", "withDirectory"}:
@@ -314,6 +336,41 @@ class Run:
         ).strip()
         for port in ports:
             _wait_for(name, address, port, f"service {alias}")
+
+
+PREFIX_CACHE: Final = "localhost/cloudmetrics-replay/steps"
+PURE_CALLS: Final = frozenset(
+    {
+        "from",
+        "withEnvVariable",
+        "withWorkdir",
+        "withUser",
+        "withNewFile",
+        "withExec",
+        "withMountedCache",
+    }
+)
+
+
+def _pure_prefix(calls: list[Any]) -> int:
+    """How many leading calls read nothing from outside the graph (no copies, no services)."""
+    for index, call in enumerate(calls):
+        if call.name not in PURE_CALLS:
+            return index
+    return len(calls)
+
+
+def _prefix_key(calls: list[Any]) -> str | None:
+    """The cache key of those calls; None when they run no command (nothing worth caching)."""
+    if not any(call.name == "withExec" for call in calls):
+        return None
+    parts: list[str] = []
+    for call in calls:
+        args = dict(call.args)
+        if call.name == "withMountedCache":
+            args["cache"] = graph.fields_of(call.args["cache"])[-1].args["key"]
+        parts.append(f"{call.name}{sorted((k, repr(v)) for k, v in args.items())}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
 
 
 def _wait_for(name: str, address: str, port: int, what: str) -> None:

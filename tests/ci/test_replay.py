@@ -85,3 +85,23 @@ def test_pgdg_is_the_one_substituted_install() -> None:
 )
 def test_short_names_are_found_where_podman_build_stores_them(pinned: str, stored: str) -> None:
     assert runner.reference(pinned) == stored
+
+
+def test_the_system_layer_is_the_cached_prefix_shared_by_lint_and_test(
+    source: dagger.Directory,
+) -> None:
+    keys: set[str | None] = set()
+    for what in ("lint", "test"):
+        calls = [
+            f
+            for f in graph.fields_of(GRAPHS[what](source))
+            if not (f.type_name == "Query" and f.name == "container")
+        ]
+        prefix = runner._pure_prefix(calls)  # pyright: ignore[reportPrivateUsage]
+        # It ends where the first file arrives from outside (uv, out of its image).
+        assert calls[prefix].name == "withFile"
+        installs = [c for c in calls[:prefix] if c.name == "withExec"]
+        assert any(c.args["args"][:2] == ["apt-get", "install"] for c in installs)
+        keys.add(runner._prefix_key(calls[:prefix]))  # pyright: ignore[reportPrivateUsage]
+    (key,) = keys
+    assert key is not None
