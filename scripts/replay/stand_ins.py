@@ -110,6 +110,8 @@ STAND_INS: Final[dict[str, StandIn]] = {
         ),
         files={
             "/usr/lib/postgresql/16": "pgserver",
+            # The binaries' RPATH is $ORIGIN/../../../pgserver.libs, as in the wheel.
+            "/usr/lib/pgserver.libs": "pgserver-libs",
             "/usr/local/bin/docker-entrypoint.sh": "pg-entry",
         },
         entrypoint="/usr/local/bin/docker-entrypoint.sh",
@@ -229,12 +231,9 @@ def _context_file(context: Path, step: str) -> None:
         npm = Path(shutil.which("npm") or "npm").resolve().parents[1]
         shutil.copytree(npm, target, symlinks=True)
     elif step == "pgserver":
-        # The dev lock pins pgserver 0.1.4: its wheel's files are already in .venv.
-        spec = importlib.util.find_spec("pgserver")
-        if spec is None or not spec.submodule_search_locations:
-            raise SystemExit("replay: pgserver (dev lock) is not installed; run `make install`")
-        package = Path(next(iter(spec.submodule_search_locations)))
-        shutil.copytree(package / "pginstall", target, symlinks=True)
+        shutil.copytree(_pgserver() / "pginstall", target, symlinks=True)
+    elif step == "pgserver-libs":
+        shutil.copytree(_pgserver().with_name("pgserver.libs"), target, symlinks=True)
     elif step == "pg-entry":
         target.write_text(POSTGRES_ENTRYPOINT)
         target.chmod(0o755)
@@ -243,6 +242,14 @@ def _context_file(context: Path, step: str) -> None:
         target.chmod(0o755)
     else:
         raise SystemExit(f"replay: unknown build step {step!r}")
+
+
+def _pgserver() -> Path:
+    """The dev lock's pgserver 0.1.4 package: its wheel's files are already in .venv."""
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("replay: pgserver (dev lock) is not installed; run `make install`")
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def _ensure_base() -> None:
