@@ -1,5 +1,5 @@
 """Promotion's copy against real registries: the script the deploy step runs, with skopeo,
-between two docker-registry instances on loopback, of images podman built.
+between two docker-registry instances on loopback.
 
 An engine's `from_(source@digest)` then `publish` re-exports an image under a new digest; this
 copy must keep the manifest's bytes, and refuse before it writes anything when the source's
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from cloudmetrics_ci.promotion import SOURCE_MOVED, promote_command
 
-from tests.support.registries import Registry, push_built_image, skopeo_on_path, two_registries
+from tests.support.registries import Registry, push_image, skopeo_on_path, two_registries
 
 REVISION = "fedcba9876543210fedcba9876543210fedcba98"
 
@@ -51,7 +51,7 @@ def test_the_copy_keeps_the_manifest_bytes_and_digest(
     tmp_path: Path, registries: tuple[Registry, Registry]
 ) -> None:
     source, destination = registries
-    push_built_image(tmp_path, "release one", f"{source.host}/cloudmetrics:{REVISION}")
+    push_image(tmp_path, "release one", f"{source.host}/cloudmetrics:{REVISION}")
     original = manifest(source, "cloudmetrics", REVISION)
     digest = digest_of(original)
 
@@ -67,10 +67,10 @@ def test_a_source_tag_naming_another_digest_is_refused_with_nothing_written(
     tmp_path: Path, registries: tuple[Registry, Registry]
 ) -> None:
     source, destination = registries
-    push_built_image(tmp_path, "release one", f"{source.host}/cloudmetrics:{REVISION}")
+    push_image(tmp_path, "release one", f"{source.host}/cloudmetrics:{REVISION}")
     looked_up = digest_of(manifest(source, "cloudmetrics", REVISION))
     # The tag now names another image than the one the deploy looked up.
-    push_built_image(tmp_path, "something else", f"{source.host}/cloudmetrics:{REVISION}")
+    push_image(tmp_path, "something else", f"{source.host}/cloudmetrics:{REVISION}")
     assert digest_of(manifest(source, "cloudmetrics", REVISION)) != looked_up
 
     refused = promote(tmp_path, source, destination, looked_up)

@@ -1,5 +1,5 @@
 """Real image registries and tools for the promotion tests: Debian's `docker-registry` (Docker's
-distribution registry) on loopback, podman to build and push images, skopeo to copy them.
+distribution registry) on loopback and skopeo to push and copy images.
 
 The registries speak plain HTTP on loopback. skopeo learns that from a registries.conf marking
 them insecure, passed by a `skopeo` wrapper first on PATH, so the promotion script runs exactly
@@ -8,7 +8,11 @@ as the deploy step runs it. (Debian's skopeo 1.9 does not read CONTAINERS_REGIST
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import subprocess
+import tarfile
 import time
 import urllib.error
 import urllib.request
@@ -20,12 +24,8 @@ from pathlib import Path
 from tests.support.debian_programs import ensure_program
 from tests.support.ports import free_port
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-# The project's podman configuration (runc, ulimits within this machine kind's limits).
-CONTAINERS_CONF = REPOSITORY / "scripts" / "replay" / "containers.conf"
 DOCKER_REGISTRY = Path("/usr/bin/docker-registry")
 SKOPEO = Path("/usr/bin/skopeo")
-PODMAN = Path("/usr/bin/podman")
 ACCEPT = ", ".join(
     [
         "application/vnd.oci.image.manifest.v1+json",
@@ -108,26 +108,66 @@ def skopeo_on_path(work: Path, registries: list[Registry]) -> Path:
     return bin_dir
 
 
-def podman(*args: str) -> str:
-    ensure_program(PODMAN, "podman")
-    env = {"CONTAINERS_CONF": str(CONTAINERS_CONF), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
-    completed = subprocess.run(
-        [str(PODMAN), *args], env=env, capture_output=True, text=True, check=False
+def push_image(work: Path, content: str, reference: str) -> None:
+    """A one-file OCI image (no base image needed), pushed to `reference` by skopeo.
+
+    The image is written as an OCI layout here rather than built by podman: the suite also
+    runs inside the check container, where no container engine can run.
+    """
+    layout = work / f"layout-{hashlib.sha256(content.encode()).hexdigest()[:12]}"
+    blobs = layout / "blobs" / "sha256"
+    blobs.mkdir(parents=True)
+    layer = io.BytesIO()
+    with tarfile.open(fileobj=layer, mode="w") as archive:
+        data = content.encode()
+        member = tarfile.TarInfo("content.txt")
+        member.size = len(data)
+        archive.addfile(member, io.BytesIO(data))
+    layer_digest = _blob(blobs, layer.getvalue())
+    config = {
+        "architecture": "amd64",
+        "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{layer_digest[1]}"]},
+        "config": {},
+    }
+    config_digest = _blob(blobs, json.dumps(config).encode())
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": _descriptor("application/vnd.oci.image.config.v1+json", config_digest),
+        "layers": [_descriptor("application/vnd.oci.image.layer.v1.tar", layer_digest)],
+    }
+    manifest_digest = _blob(blobs, json.dumps(manifest).encode())
+    index = {
+        "schemaVersion": 2,
+        "manifests": [
+            {
+                **_descriptor("application/vnd.oci.image.manifest.v1+json", manifest_digest),
+                "annotations": {"org.opencontainers.image.ref.name": "latest"},
+            }
+        ],
+    }
+    (layout / "index.json").write_text(json.dumps(index))
+    (layout / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    subprocess.run(
+        [
+            str(SKOPEO),
+            "copy",
+            "--quiet",
+            "--dest-tls-verify=false",
+            f"oci:{layout}:latest",
+            f"docker://{reference}",
+        ],
+        check=True,
+        capture_output=True,
     )
-    if completed.returncode != 0:
-        raise RuntimeError(f"podman {' '.join(args)}: {completed.stderr}")
-    return completed.stdout
 
 
-def push_built_image(work: Path, content: str, reference: str) -> None:
-    """Build a one-file image with podman (no base image needed) and push it to `reference`."""
-    context = work / f"image-{abs(hash(content))}"
-    context.mkdir(parents=True)
-    (context / "content.txt").write_text(content)
-    (context / "Containerfile").write_text("FROM scratch\nCOPY content.txt /content.txt\n")
-    name = f"localhost/cloudmetrics-promotion-test:{abs(hash((content, str(work))))}"
-    podman("build", "--quiet", "--tag", name, str(context))
-    try:
-        podman("push", "--quiet", "--tls-verify=false", name, f"docker://{reference}")
-    finally:
-        podman("rmi", "--force", name)
+def _blob(blobs: Path, data: bytes) -> tuple[int, str]:
+    digest = hashlib.sha256(data).hexdigest()
+    (blobs / digest).write_bytes(data)
+    return len(data), digest
+
+
+def _descriptor(media_type: str, blob: tuple[int, str]) -> dict[str, object]:
+    return {"mediaType": media_type, "digest": f"sha256:{blob[1]}", "size": blob[0]}

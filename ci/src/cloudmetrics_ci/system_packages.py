@@ -15,6 +15,8 @@
   with Playwright (which never downloads a browser of its own).
 - `prometheus` and `prometheus-node-exporter`: the protocol tests run a real Prometheus that
   scrapes a real node_exporter, remote-writes to the service and remote-reads it back.
+- `skopeo` and `docker-registry`: the promotion tests copy images with the deploy's own script
+  between two real registries.
 """
 
 from typing import Final
@@ -34,6 +36,8 @@ PACKAGES: Final = (
     "chromium-driver",
     "prometheus",
     "prometheus-node-exporter",
+    "skopeo",
+    "docker-registry",
 )
 APT_INSTALL: Final = ["apt-get", "install", "--yes", "--no-install-recommends"]
 
