@@ -147,6 +147,20 @@ async def increment(redis: RedisClient, key: str, *, window_seconds: int) -> int
     return count
 
 
+async def seconds_to_live(redis: RedisClient, key: str) -> int:
+    """The key's remaining lifetime in whole seconds; 0 when it is missing or never expires."""
+    async with guarded(redis):
+        left = int(await redis.ttl(key))  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+    return max(left, 0)
+
+
+async def delete_keys(redis: RedisClient, *keys: str) -> None:
+    # One DEL per key: a cluster refuses a multi-key DEL whose keys live in different slots.
+    async with guarded(redis):
+        for key in keys:
+            await redis.delete(key)  # pyright: ignore[reportUnknownMemberType]
+
+
 T = TypeVar("T")
 
 

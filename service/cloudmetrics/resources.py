@@ -19,6 +19,7 @@ from litestar.params import SkipValidation
 
 from cloudmetrics.database import Connection, Pool, acquire
 from cloudmetrics.health.probe_connection import ProbeConnection
+from cloudmetrics.identity.password_work import PasswordWork
 from cloudmetrics.metrics.series_ids import SeriesIdCache
 from cloudmetrics.redis_client import RedisClient
 from cloudmetrics.settings import Settings
@@ -33,6 +34,8 @@ class Resources:
     redis: RedisClient
     # Readiness probes run here, never on the pool (docs/adr/0002).
     probe: ProbeConnection
+    # The threads that check passwords off the event loop (identity/password_work.py).
+    password_work: PasswordWork
     # Series ids this process has seen committed (metrics/series_ids.py).
     series_ids: SeriesIdCache = field(default_factory=SeriesIdCache)
 

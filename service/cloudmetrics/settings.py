@@ -151,9 +151,14 @@ class IdentitySettings(msgspec.Struct, frozen=True, kw_only=True):
     # Secure cookies: on wherever the service is reached over TLS (the ALB sets it).
     secure_cookies: bool = False
     session_max_age_seconds: PositiveInt = 8 * 3600
-    # Sign-in attempts per account and per client address in a 15-minute window.
+    # Failed sign-ins per (account, client address) and per client address in a 15-minute
+    # window (identity/sign_in_limits.py): never per account alone, so nobody can aim a lockout.
     sign_in_attempts_per_account: PositiveInt = 10
     sign_in_attempts_per_address: PositiveInt = 30
+    # Threads that check passwords (argon2id) off the event loop, and how many more sign-ins
+    # may wait for one; past both, a sign-in is a 429 `sign-in-busy` at once.
+    sign_in_hash_threads: PositiveInt = 1
+    sign_in_hash_queue: NonNegativeInt = 4
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -255,6 +260,8 @@ ENVIRONMENT: dict[str, tuple[str | None, str]] = {
     "SESSION_MAX_AGE": ("identity", "session_max_age_seconds"),
     "SIGN_IN_ATTEMPTS_PER_ACCOUNT": ("identity", "sign_in_attempts_per_account"),
     "SIGN_IN_ATTEMPTS_PER_ADDRESS": ("identity", "sign_in_attempts_per_address"),
+    "SIGN_IN_HASH_THREADS": ("identity", "sign_in_hash_threads"),
+    "SIGN_IN_HASH_QUEUE": ("identity", "sign_in_hash_queue"),
     "MIGRATIONS_DIR": (None, "migrations_dir"),
     "ASSETS_DIR": (None, "assets_dir"),
     "RELEASE_ID": (None, "release_id"),

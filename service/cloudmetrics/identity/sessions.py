@@ -140,6 +140,11 @@ def signed_in_user_id(request: Request[Any, Any, Any]) -> int | None:
     return value if isinstance(value, int) else None
 
 
+def client_address(request: Request[Any, Any, Any]) -> str:
+    """The client's address as uvicorn saw it (X-Forwarded-For only from FORWARDED_ALLOW_IPS)."""
+    return request.client.host if request.client else "unknown"
+
+
 def csrf_token(request: Request[Any, Any, Any]) -> str | None:
     """The token a page must echo in its forms (`_csrf_token`) or scripts (`X-CSRFToken`)."""
     token = ScopeState.from_scope(request.scope).csrf_token
@@ -152,6 +157,7 @@ __all__ = [
     "CSRF_HEADER",
     "SESSION_COOKIE",
     "Sessions",
+    "client_address",
     "csrf_token",
     "end_session",
     "signed_in_user_id",
