@@ -109,8 +109,8 @@ def test_a_flood_past_the_hashing_pool_is_refused_at_once(
     ):
         answers = list(
             threads.map(
-                lambda n: _sign_in(url, "127.0.0.1", WRONG, f"nobody{n}@acme.test"),
-                range(24),
+                lambda email: _sign_in(url, "127.0.0.1", WRONG, email),
+                [f"nobody{n}@acme.test" for n in range(24)],
             )
         )
 
