@@ -8,6 +8,7 @@ import asyncio
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import httpx
 import pytest
@@ -109,7 +110,7 @@ def test_a_flood_past_the_hashing_pool_is_refused_at_once(
     ):
         answers = list(
             threads.map(
-                lambda email: _sign_in(url, "127.0.0.1", WRONG, email),
+                partial(_sign_in, url, "127.0.0.1", WRONG),
                 [f"nobody{n}@acme.test" for n in range(24)],
             )
         )
