@@ -8,7 +8,8 @@
 management API here, and the dashboard's pages. It is *not* on /v1, so a Redis outage never
 touches key-authenticated calls. The session id is rotated at sign-in (`start_session`), which
 defeats session fixation. CSRF: Litestar's double-submit cookie (`csrftoken`), checked on every
-unsafe method; HTML forms send it as the `_csrf_token` field, scripts as the `X-CSRFToken` header.
+unsafe method; HTML forms send it as the `_csrf_token` field, scripts as the `X-CSRFToken` header;
+once signed in, only the token the session began with (session_csrf.py).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from litestar.middleware.session.server_side import (
 from litestar.types import Empty, Message, ScopeSession
 from litestar.utils.scope.state import ScopeState
 
+from cloudmetrics.identity.session_csrf import SESSION_TOKEN, USER_ID, SessionBoundCsrf
 from cloudmetrics.identity.session_store import STORE_NAME, session_store
 from cloudmetrics.resources import resources_of
 from cloudmetrics.settings import Settings
@@ -44,7 +46,6 @@ CSRF_HEADER = "x-csrftoken"
 CSRF_FORM_FIELD = "_csrf_token"
 _ROTATE = "cloudmetrics.rotate_session"
 _NEW_ID = "cloudmetrics.new_session_id"
-USER_ID = "user_id"
 
 
 class _RotatingBackend(ServerSideSessionBackend):
@@ -115,8 +116,12 @@ class Sessions:
         )
 
     @property
-    def middleware(self) -> list[DefineMiddleware]:
-        return [self.config.middleware, DefineMiddleware(CSRFMiddleware, config=self.csrf)]
+    def middleware(self) -> list[DefineMiddleware | SessionBoundCsrf]:
+        return [
+            self.config.middleware,
+            DefineMiddleware(CSRFMiddleware, config=self.csrf),
+            SessionBoundCsrf(CSRF_COOKIE),
+        ]
 
     @asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncGenerator[None]:
@@ -125,9 +130,10 @@ class Sessions:
 
 
 def start_session(request: Request[Any, Any, Any], user_id: int) -> None:
-    """Sign ``user_id`` in: a fresh session under a new id (the old one is deleted)."""
+    """Sign ``user_id`` in: a fresh session under a new id (the old one is deleted), bound to
+    the CSRF token this sign-in presented (session_csrf.py)."""
     request.clear_session()
-    request.set_session({USER_ID: user_id})
+    request.set_session({USER_ID: user_id, SESSION_TOKEN: request.cookies.get(CSRF_COOKIE)})
     _state(request)[_ROTATE] = True
 
 
