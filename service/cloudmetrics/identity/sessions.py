@@ -20,7 +20,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
-import structlog
 from litestar import Litestar, Request
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
@@ -35,10 +34,9 @@ from litestar.utils.scope.state import ScopeState
 
 from cloudmetrics.identity.session_csrf import SESSION_TOKEN, USER_ID, SessionBoundCsrf
 from cloudmetrics.identity.session_store import STORE_NAME, session_store
+from cloudmetrics.identity.shared_secret import process_secret, shared_session_secret
 from cloudmetrics.resources import resources_of
 from cloudmetrics.settings import Settings
-
-log = structlog.get_logger(__name__)
 
 SESSION_COOKIE = "cm_session"
 CSRF_COOKIE = "csrftoken"
@@ -82,6 +80,17 @@ class _RotatingConfig(ServerSideSessionConfig):
     _backend_class = _RotatingBackend  # pyright: ignore[reportAssignmentType, reportIncompatibleVariableOverride]
 
 
+class _SharedCsrfConfig(CSRFConfig):
+    """Litestar copies middleware arguments per route; copies of this config are itself, so the
+    secret settled at start-up (lifespan) reaches every route's CSRF middleware."""
+
+    def __copy__(self) -> _SharedCsrfConfig:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> _SharedCsrfConfig:
+        return self
+
+
 def _state(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, object]:
     return cast("dict[str, object]", connection.scope.setdefault("state", {}))  # pyright: ignore[reportUnknownMemberType]
 
@@ -91,13 +100,11 @@ class Sessions:
 
     def __init__(self, settings: Settings) -> None:
         identity = settings.identity
-        secret = identity.session_secret
-        if secret is None:
-            secret = secrets.token_urlsafe(48)
-            log.warning(
-                "session_secret_generated",
-                advice="set SESSION_SECRET: CSRF tokens made by one process fail on another",
-            )
+        self._configured_secret = identity.session_secret
+        self._key_prefix = settings.cache.key_prefix
+        # Without SESSION_SECRET the real secret is only known once Redis is open (lifespan);
+        # until then nothing is served, so this placeholder never signs a token.
+        secret = identity.session_secret or secrets.token_urlsafe(48)
         self.store = session_store(f"{settings.cache.key_prefix}sessions")
         self.config = _RotatingConfig(
             key=SESSION_COOKIE,
@@ -107,7 +114,7 @@ class Sessions:
             samesite="lax",
             secure=identity.secure_cookies,
         )
-        self.csrf = CSRFConfig(
+        self.csrf = _SharedCsrfConfig(
             secret=secret,
             cookie_name=CSRF_COOKIE,
             header_name=CSRF_HEADER,
@@ -125,7 +132,12 @@ class Sessions:
 
     @asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncGenerator[None]:
-        self.store.bind(resources_of(app).redis)
+        redis = resources_of(app).redis
+        self.store.bind(redis)
+        if self._configured_secret is None:
+            # Litestar's CSRF middleware reads the secret from this config on every request.
+            shared = await shared_session_secret(redis, self._key_prefix)
+            self.csrf.secret = shared or process_secret()
         yield
 
 
