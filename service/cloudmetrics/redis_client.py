@@ -147,6 +147,14 @@ async def increment(redis: RedisClient, key: str, *, window_seconds: int) -> int
     return count
 
 
+async def add_to_counter(redis: RedisClient, key: str, amount: int, *, window_seconds: int) -> int:
+    """Add ``amount`` (negative to give back) to a counter that lives ``window_seconds``."""
+    async with guarded(redis):
+        count = int(await redis.incrby(key, amount))  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+        await redis.expire(key, window_seconds, nx=True)  # pyright: ignore[reportUnknownMemberType]
+    return count
+
+
 async def seconds_to_live(redis: RedisClient, key: str) -> int:
     """The key's remaining lifetime in whole seconds; 0 when it is missing or never expires."""
     async with guarded(redis):

@@ -20,6 +20,7 @@ from litestar.params import SkipValidation
 from cloudmetrics.database import Connection, Pool, acquire
 from cloudmetrics.health.probe_connection import ProbeConnection
 from cloudmetrics.identity.password_work import PasswordWork
+from cloudmetrics.metrics.budgets import BudgetCache
 from cloudmetrics.metrics.series_ids import SeriesIdCache
 from cloudmetrics.redis_client import RedisClient
 from cloudmetrics.settings import Settings
@@ -38,6 +39,8 @@ class Resources:
     password_work: PasswordWork
     # Series ids this process has seen committed (metrics/series_ids.py).
     series_ids: SeriesIdCache = field(default_factory=SeriesIdCache)
+    # Each project's budgets, for a few seconds (metrics/budgets.py).
+    budgets: BudgetCache = field(default_factory=BudgetCache)
 
     def connection(self) -> AbstractAsyncContextManager[Connection]:
         """Borrow a pooled connection for ``async with``, waiting at most

@@ -30,6 +30,7 @@ from cloudmetrics.metrics.rules import (
     is_prefix,
     tag_key_problem,
 )
+from cloudmetrics.metrics.series_budget import SeriesAdmission
 from cloudmetrics.metrics.series_params import SeriesQuery
 from cloudmetrics.resources import Resources
 
@@ -41,7 +42,13 @@ MAX_TAG_VALUES = 100
 
 async def ingest(resources: Resources, project_id: int, points: list[Point]) -> IngestResult:
     async with resources.connection() as connection:
-        written = await write_points(connection, project_id, points, resources.series_ids)
+        written = await write_points(
+            connection,
+            project_id,
+            points,
+            resources.series_ids,
+            SeriesAdmission(resources, project_id),
+        )
     resources.series_ids.add(written.series.items())
     if written.created_metrics:
         await catalogue.invalidate(resources, project_id)
