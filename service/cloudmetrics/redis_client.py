@@ -155,6 +155,25 @@ async def add_to_counter(redis: RedisClient, key: str, amount: int, *, window_se
     return count
 
 
+async def claim_slot(
+    redis: RedisClient, key: str, holder: str, *, now: float, lease_seconds: float
+) -> int:
+    """Add ``holder`` to the slots of ``key`` (a sorted set scored by lease expiry), drop the
+    leases that ran out (a task that died holding one), and answer how many are held now,
+    ``holder`` included. The caller gives its slot back with release_slot if that is too many."""
+    async with guarded(redis):
+        await redis.zadd(key, {holder: now + lease_seconds})  # pyright: ignore[reportUnknownMemberType]
+        await redis.zremrangebyscore(key, "-inf", now)  # pyright: ignore[reportUnknownMemberType]
+        held = int(await redis.zcard(key))  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+        await redis.expire(key, int(lease_seconds) + 1)  # pyright: ignore[reportUnknownMemberType]
+    return held
+
+
+async def release_slot(redis: RedisClient, key: str, holder: str) -> None:
+    async with guarded(redis):
+        await redis.zrem(key, holder)  # pyright: ignore[reportUnknownMemberType]
+
+
 async def seconds_to_live(redis: RedisClient, key: str) -> int:
     """The key's remaining lifetime in whole seconds; 0 when it is missing or never expires."""
     async with guarded(redis):
