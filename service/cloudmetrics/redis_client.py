@@ -155,18 +155,30 @@ async def add_to_counter(redis: RedisClient, key: str, amount: int, *, window_se
     return count
 
 
+# Atomic, so claims racing each other cannot all see room, or all see none.
+_CLAIM_SLOT = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local held = redis.call('ZCARD', KEYS[1])
+if held < tonumber(ARGV[4]) then
+    redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+    redis.call('EXPIRE', KEYS[1], ARGV[5])
+    return {1, held}
+end
+return {0, held}
+"""
+
+
 async def claim_slot(
-    redis: RedisClient, key: str, holder: str, *, now: float, lease_seconds: float
-) -> int:
-    """Add ``holder`` to the slots of ``key`` (a sorted set scored by lease expiry), drop the
-    leases that ran out (a task that died holding one), and answer how many are held now,
-    ``holder`` included. The caller gives its slot back with release_slot if that is too many."""
+    redis: RedisClient, key: str, holder: str, *, now: float, lease_seconds: float, limit: int
+) -> tuple[bool, int]:
+    """Take one of ``limit`` slots of ``key`` (a sorted set of leases scored by expiry) for
+    ``holder``, after dropping leases that ran out (a task that died holding one). Answers
+    whether it was taken and how many others were held."""
     async with guarded(redis):
-        await redis.zadd(key, {holder: now + lease_seconds})  # pyright: ignore[reportUnknownMemberType]
-        await redis.zremrangebyscore(key, "-inf", now)  # pyright: ignore[reportUnknownMemberType]
-        held = int(await redis.zcard(key))  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
-        await redis.expire(key, int(lease_seconds) + 1)  # pyright: ignore[reportUnknownMemberType]
-    return held
+        taken, held = await redis.eval(  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType, reportGeneralTypeIssues]
+            _CLAIM_SLOT, 1, key, now, now + lease_seconds, holder, limit, int(lease_seconds) + 1
+        )
+    return bool(taken), int(held)  # pyright: ignore[reportUnknownArgumentType]
 
 
 async def release_slot(redis: RedisClient, key: str, holder: str) -> None:

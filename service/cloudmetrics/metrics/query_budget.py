@@ -3,9 +3,10 @@ read-only transaction whose statements the database stops at QUERY_TIMEOUT.
 
 - Concurrency: a project runs at most `concurrent_queries` queries at once over every task
   (metrics/budgets.py). The slots live in Redis as leases (a sorted set scored by expiry), so a
-  task that dies holding one frees it within LEASE_SECONDS. Past the budget a query is a 429
-  with Retry-After at once, so one tenant's heavy queries never queue for the pool in front of
-  everyone else's. A Redis failure admits the query: the statement timeout still bounds it.
+  task that dies holding one frees it within LEASE_SECONDS; a claim is one atomic script. Past
+  the budget a query is a 429 with Retry-After at once, so one tenant's heavy queries never
+  queue for the pool in front of everyone else's. A Redis failure admits the query: the
+  statement timeout still bounds it.
 - Time: `SET LOCAL statement_timeout` in the query's own transaction, so the bound is per query,
   not per pool, and the database itself stops the work (asyncpg's command_timeout only stops
   waiting for it). A query stopped there is a 422 naming the limit.
@@ -63,16 +64,18 @@ async def _slot(resources: Resources, project_id: int, budget: int) -> AsyncGene
     key = f"{resources.settings.cache.key_prefix}queries:{project_id}"
     holder = secrets.token_hex(8)
     try:
-        held = await claim_slot(
-            resources.redis, key, holder, now=time.time(), lease_seconds=LEASE_SECONDS
+        taken, running = await claim_slot(
+            resources.redis,
+            key,
+            holder,
+            now=time.time(),
+            lease_seconds=LEASE_SECONDS,
+            limit=budget,
         )
     except REDIS_FAILURES:
         yield  # guarded() has logged it
         return
-    if held > budget:
-        await _give_back(resources, key, holder)
-        # Claims racing this one, also about to be refused, are not running queries.
-        running = min(held - 1, budget)
+    if not taken:
         raise TooManyQueries(
             f"the project already runs {running} queries, its budget "
             f"concurrent_queries={budget}; retry in a moment",
