@@ -71,5 +71,6 @@ async def run_maintenance(
         echo(f"left for the next run: {reason}")
     echo(
         f"maintenance {'dry run ' if dry_run else ''}done: {len(report.created)} created, "
-        f"{len(report.dropped)} dropped, {len(report.deferred)} left for later"
+        f"{len(report.dropped)} dropped, {len(report.deferred)} left for later, "
+        f"{report.packed} series-hours of raw points packed"
     )

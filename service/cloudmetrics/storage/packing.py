@@ -1,0 +1,39 @@
+"""Packing raw points: each closed hour of a series becomes one block row (docs/adr/0017).
+
+Writes leave one chunk row per series, hour and batch (migration 0023's `record_samples`); the
+rows of before the packed model sit in `sample_rows`. `cloudmetrics maintain` calls
+`pack_closed_windows`, which hands the work to the SQL function `pack_sample_windows` a bounded
+number of hours at a time: each call is a short transaction that locks only the block rows of
+the hours it packs, in key order, the lock every writer of those hours takes too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+
+from cloudmetrics.database import Connection
+
+# Hours per transaction: big enough that a run's overhead is small, small enough that a writer
+# of one of them waits a fraction of a second at most.
+WINDOWS_PER_CALL = 500
+
+_PACK = "SELECT pack_sample_windows($1::timestamptz, $2::integer)"
+
+
+async def pack_closed_windows(
+    connection: Connection, now: datetime, *, per_call: int = WINDOWS_PER_CALL
+) -> int:
+    """Pack every hour that ended at or before ``now`` and holds chunks or old rows; return how
+    many hours were packed. Stops early, leaving the rest to the next run, when a block row
+    stays locked past the connection's lock_timeout."""
+    packed = 0
+    while True:
+        try:
+            done: int = await connection.fetchval(_PACK, now, per_call)
+        except asyncpg.LockNotAvailableError:
+            return packed
+        packed += done
+        if done == 0:
+            return packed
