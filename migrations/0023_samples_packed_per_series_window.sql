@@ -57,6 +57,8 @@ CREATE TABLE sample_blocks (
     window_start timestamptz NOT NULL,
     deltas bigint[] NOT NULL,
     point_values double precision[] NOT NULL,
+    -- The newest point of the hour, wherever stored (block or chunk); NULL while none is.
+    newest timestamptz,
     CONSTRAINT sample_blocks_pkey PRIMARY KEY (series_id, window_start)
 ) PARTITION BY RANGE (window_start);
 
@@ -150,33 +152,43 @@ UNION ALL
 SELECT series_id, ts, value FROM sample_rows;
 
 -- Locks the block row of every (series, hour) in sorted order, making the missing ones first
--- (empty). Every writer of an hour and the packer take this lock, so a point is checked against
--- everything committed before it and two batches cannot both store it. Concurrent makers of
--- the same new row queue on its unique key, which also keeps the order deadlock-free.
+-- (empty), and returns each one's newest stored point. Every writer of an hour and the packer
+-- take this lock, so a point is checked against everything committed before it and two batches
+-- cannot both store it. Concurrent makers of the same new row queue on its unique key, which
+-- also keeps the order deadlock-free.
 CREATE FUNCTION lock_sample_windows(series_ids bigint[], windows timestamptz[])
-RETURNS void
+RETURNS TABLE (series_id bigint, window_start timestamptz, newest timestamptz)
 LANGUAGE plpgsql
 AS $$
 BEGIN
-    INSERT INTO sample_blocks (series_id, window_start, deltas, point_values)
+    INSERT INTO sample_blocks AS b (series_id, window_start, deltas, point_values)
     SELECT DISTINCT w.series_id, w.window_start, '{}'::bigint[], '{}'::double precision[]
     FROM unnest(series_ids, windows) AS w (series_id, window_start)
     ORDER BY 1, 2
-    ON CONFLICT (series_id, window_start) DO NOTHING;
-    -- A statement of its own: its snapshot sees rows other writers committed meanwhile.
-    PERFORM 1
-    FROM sample_blocks AS b
-    JOIN (SELECT DISTINCT * FROM unnest(series_ids, windows)) AS w (series_id, window_start)
-        ON b.series_id = w.series_id AND b.window_start = w.window_start
-    ORDER BY b.series_id, b.window_start
-    FOR UPDATE OF b;
+    ON CONFLICT ON CONSTRAINT sample_blocks_pkey DO NOTHING;
+    -- A statement of its own: its snapshot sees rows other writers committed meanwhile. One
+    -- primary key lookup per pair, in key order (a subquery with FOR UPDATE is never
+    -- flattened, so the nested loop follows the sorted pairs).
+    RETURN QUERY
+    SELECT b.series_id, b.window_start, b.newest
+    FROM (
+        SELECT DISTINCT * FROM unnest(series_ids, windows) ORDER BY 1, 2
+    ) AS w (series_id, window_start)
+    CROSS JOIN LATERAL (
+        SELECT locked.series_id, locked.window_start, locked.newest
+        FROM sample_blocks AS locked
+        WHERE locked.series_id = w.series_id AND locked.window_start = w.window_start
+        FOR UPDATE
+    ) AS b;
 END
 $$;
 
 -- The write path of every point, whoever writes it (same contract as migration 0010's): store
 -- what is new (a point already stored for its series and timestamp is left alone, and within a
 -- batch the first value wins), add exactly the new points to both rollups, return how many
--- were new. One chunk row per series and hour of the batch.
+-- were new. One chunk row per series and hour of the batch. A point after the newest one its
+-- hour holds (points arriving in order) is new without looking; an older one (late, or a
+-- retry) is looked up among the hour's chunks and block.
 CREATE OR REPLACE FUNCTION record_samples(
     series_ids bigint[], stamps timestamptz[], point_values double precision[]
 )
@@ -184,53 +196,70 @@ RETURNS bigint
 LANGUAGE plpgsql
 AS $$
 DECLARE
+    -- The hour of each point, and the distinct hours (for index and partition lookups).
+    point_windows timestamptz[] := ARRAY(
+        SELECT date_bin('1 hour', s, timestamptz '1970-01-01 00:00:00+00') FROM unnest(stamps) AS s
+    );
+    hours timestamptz[] := ARRAY(SELECT DISTINCT unnest(point_windows));
+    locked_ids bigint[];
+    locked_windows timestamptz[];
+    locked_newest timestamptz[];
     fresh_ids bigint[];
     fresh_stamps timestamptz[];
     fresh_values double precision[];
     -- Old rows are consulted only while some remain (maintain moves them into blocks).
     legacy boolean;
 BEGIN
-    PERFORM lock_sample_windows(
-        series_ids,
-        ARRAY(
-            SELECT date_bin('1 hour', s, timestamptz '1970-01-01 00:00:00+00')
-            FROM unnest(stamps) AS s
-        )
-    );
+    SELECT array_agg(l.series_id), array_agg(l.window_start), array_agg(l.newest)
+    INTO locked_ids, locked_windows, locked_newest
+    FROM lock_sample_windows(series_ids, point_windows) AS l;
     legacy := EXISTS (SELECT FROM sample_rows);
     WITH incoming AS (
         SELECT DISTINCT ON (i.series_id, i.ts)
-            i.series_id, i.ts, i.value,
-            date_bin('1 hour', i.ts, timestamptz '1970-01-01 00:00:00+00') AS window_start
-        FROM unnest(series_ids, stamps, point_values)
-            WITH ORDINALITY AS i (series_id, ts, value, position)
+            i.series_id, i.ts, i.value, i.window_start,
+            legacy OR i.ts <= coalesce(l.newest, '-infinity') AS doubtful
+        FROM unnest(series_ids, stamps, point_values, point_windows)
+            WITH ORDINALITY AS i (series_id, ts, value, window_start, position)
+        JOIN unnest(locked_ids, locked_windows, locked_newest) AS l (series_id, window_start, newest)
+            ON l.series_id = i.series_id AND l.window_start = i.window_start
         ORDER BY i.series_id, i.ts, i.position
     ),
-    windows AS (
-        SELECT DISTINCT series_id, window_start FROM incoming
+    doubtful_windows AS (
+        SELECT DISTINCT series_id, window_start FROM incoming WHERE doubtful
     ),
     stored AS (
         SELECT c.series_id, s.ts
         FROM sample_chunks AS c
-        JOIN windows AS w ON c.series_id = w.series_id AND c.window_start = w.window_start
+        JOIN doubtful_windows AS w
+            ON c.series_id = w.series_id AND c.window_start = w.window_start
         CROSS JOIN LATERAL unnest(c.stamps) AS s (ts)
+        WHERE c.series_id = ANY (series_ids) AND c.window_start = ANY (hours)
         UNION ALL
         SELECT b.series_id, p.ts
         FROM sample_blocks AS b
-        JOIN windows AS w ON b.series_id = w.series_id AND b.window_start = w.window_start
+        JOIN doubtful_windows AS w
+            ON b.series_id = w.series_id AND b.window_start = w.window_start
         CROSS JOIN LATERAL sample_block_points(b.window_start, b.deltas, b.point_values) AS p
+        WHERE b.series_id = ANY (series_ids) AND b.window_start = ANY (hours)
+            AND cardinality(b.deltas) > 0
     ),
     fresh AS (
         SELECT i.series_id, i.ts, i.value, i.window_start
         FROM incoming AS i
-        WHERE NOT EXISTS (
-            SELECT FROM stored AS s WHERE s.series_id = i.series_id AND s.ts = i.ts
-        )
-        AND NOT (
-            legacy AND EXISTS (
-                SELECT FROM sample_rows AS r WHERE r.series_id = i.series_id AND r.ts = i.ts
+        WHERE NOT i.doubtful
+        UNION ALL
+        SELECT i.series_id, i.ts, i.value, i.window_start
+        FROM incoming AS i
+        WHERE i.doubtful
+            AND NOT EXISTS (
+                SELECT FROM stored AS s WHERE s.series_id = i.series_id AND s.ts = i.ts
             )
-        )
+            AND NOT (
+                legacy AND EXISTS (
+                    SELECT FROM sample_rows AS r
+                    WHERE r.series_id = i.series_id AND r.ts = i.ts
+                )
+            )
     ),
     chunks AS (
         INSERT INTO sample_chunks (series_id, window_start, stamps, point_values)
@@ -238,6 +267,17 @@ BEGIN
             array_agg(f.value ORDER BY f.ts)
         FROM fresh AS f
         GROUP BY 1, 2
+        RETURNING sample_chunks.series_id, sample_chunks.window_start,
+            sample_chunks.stamps[cardinality(sample_chunks.stamps)] AS newest
+    ),
+    -- The block rows are locked by this transaction already: no new lock, no wait.
+    newest AS (
+        UPDATE sample_blocks AS b
+        SET newest = c.newest
+        FROM chunks AS c
+        WHERE b.series_id = c.series_id AND b.window_start = c.window_start
+            AND b.series_id = ANY (series_ids) AND b.window_start = ANY (hours)
+            AND c.newest > coalesce(b.newest, '-infinity')
     )
     SELECT array_agg(f.series_id), array_agg(f.ts), array_agg(f.value)
     INTO fresh_ids, fresh_stamps, fresh_values
@@ -359,7 +399,7 @@ BEGIN
     IF target_ids IS NULL THEN
         RETURN 0;
     END IF;
-    PERFORM lock_sample_windows(target_ids, target_windows);
+    PERFORM FROM lock_sample_windows(target_ids, target_windows);
     WITH targets AS (
         SELECT * FROM unnest(target_ids, target_windows) AS t (series_id, window_start)
     ),
@@ -368,11 +408,13 @@ BEGIN
         FROM sample_blocks AS b
         JOIN targets AS t ON b.series_id = t.series_id AND b.window_start = t.window_start
         CROSS JOIN LATERAL sample_block_points(b.window_start, b.deltas, b.point_values) AS p
+        WHERE b.series_id = ANY (target_ids) AND b.window_start = ANY (target_windows)
         UNION ALL
         SELECT c.series_id, c.window_start, p.ts, p.value
         FROM sample_chunks AS c
         JOIN targets AS t ON c.series_id = t.series_id AND c.window_start = t.window_start
         CROSS JOIN LATERAL unnest(c.stamps, c.point_values) AS p (ts, value)
+        WHERE c.series_id = ANY (target_ids) AND c.window_start = ANY (target_windows)
         UNION ALL
         SELECT r.series_id, t.window_start, r.ts, r.value
         FROM sample_rows AS r
@@ -382,7 +424,8 @@ BEGIN
     encoded AS (
         SELECT p.series_id, p.window_start,
             array_agg(p.delta ORDER BY p.ts) AS deltas,
-            array_agg(p.value ORDER BY p.ts) AS point_values
+            array_agg(p.value ORDER BY p.ts) AS point_values,
+            max(p.ts) AS newest
         FROM (
             SELECT points.*,
                 (extract(epoch FROM points.ts - coalesce(
@@ -397,20 +440,23 @@ BEGIN
     ),
     blocks AS (
         UPDATE sample_blocks AS b
-        SET deltas = e.deltas, point_values = e.point_values
+        SET deltas = e.deltas, point_values = e.point_values, newest = e.newest
         FROM encoded AS e
         WHERE b.series_id = e.series_id AND b.window_start = e.window_start
+            AND b.series_id = ANY (target_ids) AND b.window_start = ANY (target_windows)
     ),
     chunks AS (
         DELETE FROM sample_chunks AS c
         USING targets AS t
         WHERE c.series_id = t.series_id AND c.window_start = t.window_start
+            AND c.series_id = ANY (target_ids) AND c.window_start = ANY (target_windows)
     ),
     old_rows AS (
         DELETE FROM sample_rows AS r
         USING targets AS t
         WHERE r.series_id = t.series_id
             AND r.ts >= t.window_start AND r.ts < t.window_start + interval '1 hour'
+            AND r.series_id = ANY (target_ids)
     )
     SELECT count(*) INTO packed FROM targets;
     RETURN packed;
