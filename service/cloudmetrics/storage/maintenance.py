@@ -16,7 +16,7 @@ import asyncpg
 
 from cloudmetrics.database import Connection
 from cloudmetrics.settings import Settings
-from cloudmetrics.storage.packing import pack_closed_windows
+from cloudmetrics.storage.packing import pack_closed_windows, reclaim_emptied_chunks
 from cloudmetrics.storage.partitions import (
     TABLES,
     PartitionedTable,
@@ -40,6 +40,8 @@ class MaintenanceReport:
     deleted: dict[str, int] = field(default_factory=dict[str, int])
     # Hours of a series' raw points packed into their block.
     packed: int = 0
+    # Chunk partitions emptied by packing and truncated to give their space back.
+    reclaimed: list[str] = field(default_factory=list[str])
     # Set when another run held the lock and this one did nothing.
     skipped: bool = False
 
@@ -109,6 +111,7 @@ async def maintain(
                         await _delete_expired_rows(connection, table, name, settings, now, report)
         if not dry_run:
             report.packed = await pack_closed_windows(connection, now)
+            report.reclaimed = await reclaim_emptied_chunks(connection)
     finally:
         await connection.execute("RESET lock_timeout")
         await connection.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
