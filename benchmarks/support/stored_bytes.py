@@ -15,14 +15,16 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-RAW_TABLES = ("sample_chunks", "sample_blocks", "sample_rows")
+# The packed model's tables (migration 0023), and `samples`, the table before it: whichever
+# exist are counted, so the same script measures either schema.
+RAW_TABLES = ("sample_chunks", "sample_blocks", "sample_rows", "samples")
 ROLLUP_TABLES = ("rollups_1m", "rollups_1h")
 DICTIONARY_TABLES = ("series", "metrics")
 
 _PARTITIONED = """
 SELECT coalesce(sum(pg_total_relation_size(relid)), 0)
-FROM pg_partition_tree($1::regclass)
-WHERE isleaf
+FROM pg_partition_tree(to_regclass($1))
+WHERE isleaf AND relid IN (SELECT oid FROM pg_class WHERE relkind IN ('r', 'm'))
 """
 
 
