@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from cloudmetrics.cli.environment import load_settings
+from cloudmetrics.cli.first_steps import LOCAL_SIGN_IN_NOTICE, local_url, serving
+from cloudmetrics.cli.listen_check import check_can_listen
 
 
 @click.command()
@@ -13,6 +15,10 @@ def serve() -> None:
     # Validate in the parent process so a bad value stops start-up once, with one line,
     # instead of once per worker.
     settings = load_settings()
+    check_can_listen(settings.server)
     from cloudmetrics.server import run
 
+    click.echo(serving(local_url(settings.server)))
+    if settings.identity.session_secret is None:
+        click.echo(LOCAL_SIGN_IN_NOTICE)
     run(settings)

@@ -93,7 +93,8 @@ class Sessions:
         secret = identity.session_secret
         if secret is None:
             secret = secrets.token_urlsafe(48)
-            log.warning(
+            # `cloudmetrics serve` tells a person so in plain words; this is the record of it.
+            log.info(
                 "session_secret_generated",
                 advice="set SESSION_SECRET: CSRF tokens made by one process fail on another",
             )
