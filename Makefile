@@ -91,6 +91,7 @@ lint: install web/node_modules/.installed ## ruff, strict type checks, migration
 	$(BIN)/cloudmetrics migrate lint
 	$(BIN)/zizmor --offline .github/workflows
 	$(BIN)/python scripts/check_links.py README.md docs
+	$(BIN)/python scripts/adr_index.py
 	cd web && node_modules/.bin/eslint . && node_modules/.bin/prettier --check . \
 		&& node_modules/.bin/tsc --noEmit
 

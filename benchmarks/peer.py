@@ -14,7 +14,7 @@ by default):
    (VictoriaMetrics' result cache off, as CloudMetrics caches no series) for VictoriaMetrics.
    The window is aligned on the hour, as dashboards align it on the step.
 
-Each figure is printed with the ratio CloudMetrics / VictoriaMetrics. Targets (issue 14): HTTP
+Each figure is printed with the ratio CloudMetrics / VictoriaMetrics. Targets (ADR 14): HTTP
 ingest >= 0.5x VictoriaMetrics; the weekly query no slower than VictoriaMetrics; at 10M points the
 query within 1.5x of its 1M time.
 
