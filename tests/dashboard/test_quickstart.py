@@ -13,16 +13,14 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from tests.dashboard.browser import watched_page
-from tests.support.chromium import LAUNCH_ARGS, ensure_chromium
 from tests.support.databases import DatabaseFactory
 from tests.support.server import REPOSITORY, running_server
 
@@ -51,15 +49,6 @@ def fresh_database(database_factory: DatabaseFactory) -> str:
     Playwright's loop runs in this one)."""
     with ThreadPoolExecutor(max_workers=1) as executor:
         return executor.submit(asyncio.run, database_factory.create("quickstart")).result()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = ensure_chromium()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(executable), args=LAUNCH_ARGS)
-        yield launched
-        launched.close()
 
 
 def test_the_readme_has_the_three_commands_and_both_curls() -> None:

@@ -4,7 +4,7 @@
 import uPlot from "uplot";
 
 import { countValues, type SeriesData } from "./series";
-import { drawingScale, formatValue, valueRange } from "./values";
+import { VALUE_INCREMENTS, drawingScale, formatValue, valueRange } from "./values";
 
 function cssVariable(name: string, fallback: string): string {
   const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -65,6 +65,7 @@ export function drawChart(container: HTMLElement, series: SeriesData): uPlot {
         ticks: { stroke: line, width: 1 },
         // Wide enough for "-1.798e+308"; the labels are short whatever the values' size.
         size: 80,
+        incrs: VALUE_INCREMENTS,
         values: (_u, splits) => {
           const labels = splits.map((split) => formatValue(split / scale));
           container.dataset.yLabels = labels.join(" ");

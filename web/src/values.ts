@@ -24,6 +24,16 @@ export function valueRange(min: number | null, max: number | null): [number, num
 }
 
 /**
+ * Tick spacings for the value axis: 1, 2 and 5 times every power of ten a double holds. uPlot's
+ * own list ends at 5e15, so an axis over larger values (1e308) would get no tick at all.
+ */
+export const VALUE_INCREMENTS: number[] = Array.from({ length: 324 }, (_, index) => index - 16)
+  .flatMap((exponent) =>
+    [1, 2, 5].map((mantissa) => Number(`${String(mantissa)}e${String(exponent)}`)),
+  )
+  .filter((increment) => Number.isFinite(increment));
+
+/**
  * What to multiply values by before charting them: 1, unless their span exceeds what a double
  * holds (a chart from -1e308 to 1e308), in which case a quarter, and labels divide it out.
  */
