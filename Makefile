@@ -103,12 +103,14 @@ test: install assets policy-pack ## Run the whole test suite
 	$(BIN)/pytest --numprocesses=$(TEST_WORKERS)
 
 .PHONY: lint
-lint: install web/node_modules/.installed ## ruff, strict type checks, migration and workflow audits, ESLint, Prettier, tsc
+lint: install web/node_modules/.installed ## ruff, strict type checks, migration and workflow audits, doc links, ESLint, Prettier, tsc
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pyright
 	$(BIN)/cloudmetrics migrate lint
 	$(BIN)/zizmor --offline .github/workflows
+	$(BIN)/python scripts/check_links.py README.md docs
+	$(BIN)/python scripts/adr_index.py
 	cd web && node_modules/.bin/eslint . && node_modules/.bin/prettier --check . \
 		&& node_modules/.bin/tsc --noEmit
 
