@@ -89,15 +89,28 @@ $$;
 -- Blocks compress from 128 bytes on instead of from 2 kB: an hour of a series scraped every
 -- 15 s (240 points, 3.8 kB raw) and smaller ones compress too. A storage parameter belongs to
 -- each partition, so the one function that makes partitions sets it.
-CREATE OR REPLACE FUNCTION ensure_time_partition(parent regclass, width interval, moment timestamptz)
+CREATE OR REPLACE FUNCTION ensure_time_partition(
+    parent regclass, width interval, moment timestamptz
+)
 RETURNS text
 LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = public, pg_temp
 AS $$
 DECLARE
     lower_bound timestamptz := date_bin(width, moment, timestamptz '1970-01-01 00:00:00+00');
     partition_name text := parent::text || '_p'
         || to_char(lower_bound AT TIME ZONE 'UTC', 'YYYYMMDD');
 BEGIN
+    -- As migration 0020 made it (it runs as the owner, for the time-partitioned tables only),
+    -- with the two tables of packed points added.
+    IF parent NOT IN (
+        'samples'::regclass, 'rollups_1m'::regclass, 'rollups_1h'::regclass,
+        'sample_chunks'::regclass, 'sample_blocks'::regclass
+    ) THEN
+        RAISE EXCEPTION 'ensure_time_partition: % is not a time-partitioned table', parent
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     IF to_regclass(partition_name) IS NOT NULL THEN
         RETURN NULL;
     END IF;
@@ -528,15 +541,24 @@ DROP FUNCTION sample_block_points(timestamptz, bigint[], double precision[]);
 DROP TABLE sample_blocks;
 DROP TABLE sample_chunks;
 
-CREATE OR REPLACE FUNCTION ensure_time_partition(parent regclass, width interval, moment timestamptz)
+-- As migration 0020 left it.
+CREATE OR REPLACE FUNCTION ensure_time_partition(
+    parent regclass, width interval, moment timestamptz
+)
 RETURNS text
 LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = public, pg_temp
 AS $$
 DECLARE
     lower_bound timestamptz := date_bin(width, moment, timestamptz '1970-01-01 00:00:00+00');
     partition_name text := parent::text || '_p'
         || to_char(lower_bound AT TIME ZONE 'UTC', 'YYYYMMDD');
 BEGIN
+    IF parent NOT IN ('samples'::regclass, 'rollups_1m'::regclass, 'rollups_1h'::regclass) THEN
+        RAISE EXCEPTION 'ensure_time_partition: % is not a time-partitioned table', parent
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     IF to_regclass(partition_name) IS NOT NULL THEN
         RETURN NULL;
     END IF;

@@ -55,6 +55,5 @@ def ensure() -> None:
 
     names, moved = run_with_connection(work)
     click.echo(
-        f"roles {names.owner} and {names.service} ensured; "
-        f"{moved} objects handed to {names.owner}"
+        f"roles {names.owner} and {names.service} ensured; {moved} objects handed to {names.owner}"
     )
