@@ -5,7 +5,7 @@ and nothing else connects as it. The owner owns every object of the schema, so m
 `cloudmetrics maintain` (which creates and drops partitions) run as the owner; the service
 reads and writes the application's tables and can change nothing else: no DDL, no role changes.
 Partitions that ingest needs are made through `ensure_time_partition`, which runs as its owner
-(SECURITY DEFINER, migration 0012).
+(SECURITY DEFINER, migration 0020).
 
 Passwords are set as SCRAM-SHA-256 verifiers computed here, so the password itself never
 travels in SQL (nor lands in the server's statement log).

@@ -143,7 +143,7 @@ async def test_ingest_queries_and_sign_in_work_as_the_service_role(
     # A point on a day whose partition does not exist: ingest makes it, through the function
     # that runs as the owner.
     moment = now() - timedelta(days=2)
-    partition = f"samples_p{moment:%Y%m%d}"
+    partition = f"sample_chunks_p{moment:%Y%m%d}"
     admin = await asyncpg.connect(roles.admin_url)
     try:
         await admin.execute(f'DROP TABLE IF EXISTS "{partition}"')
@@ -189,9 +189,9 @@ async def test_ingest_queries_and_sign_in_work_as_the_service_role(
 async def test_the_owner_migrates_and_maintains(roles: Roles) -> None:
     migrations = Settings().migrations_dir
     runner = MigrationRunner(roles.owner_url, migrations)
-    rolled_back = await runner.down(to="0011")
-    assert [migration.id for migration in rolled_back] == ["0019", "0012"]
-    assert len(await runner.up()) == 2
+    rolled_back = await runner.down(to="0019")
+    assert [migration.id for migration in rolled_back] == ["0023", "0021", "0020"]
+    assert len(await runner.up()) == 3
     settings = api_settings(roles.owner_url, "redis://127.0.0.1:1/0")
     lines: list[str] = []
     await run_maintenance(settings, dry_run=False, echo=lines.append)
