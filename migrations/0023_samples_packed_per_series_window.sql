@@ -57,8 +57,11 @@ CREATE TABLE sample_blocks (
     window_start timestamptz NOT NULL,
     deltas bigint[] NOT NULL,
     point_values double precision[] NOT NULL,
-    -- The newest point of the hour, wherever stored (block or chunk); NULL while none is.
+    -- The newest point of the hour, wherever stored (block or chunk); NULL while none is. And
+    -- what it was before the latest write moved it, which that write reads back (RETURNING
+    -- shows only the new row).
     newest timestamptz,
+    newest_before timestamptz,
     CONSTRAINT sample_blocks_pkey PRIMARY KEY (series_id, window_start)
 ) PARTITION BY RANGE (window_start);
 
@@ -183,6 +186,28 @@ BEGIN
 END
 $$;
 
+-- The writer's lock: makes or updates the block row of every (series, hour) of a batch, in key
+-- order, moving `newest` to the batch's newest point there, and returns what `newest` was before.
+-- Points after that are new without looking. (Setting `newest` before knowing which points are
+-- new is right: once the transaction commits, every point of the batch is stored.)
+CREATE FUNCTION advance_sample_windows(
+    series_ids bigint[], windows timestamptz[], stamps timestamptz[]
+)
+RETURNS TABLE (series_id bigint, window_start timestamptz, newest_before timestamptz)
+LANGUAGE sql
+AS $$
+    INSERT INTO sample_blocks AS b (series_id, window_start, deltas, point_values, newest)
+    SELECT w.series_id, w.window_start, '{}'::bigint[], '{}'::double precision[], max(w.ts)
+    FROM unnest(series_ids, windows, stamps) AS w (series_id, window_start, ts)
+    GROUP BY 1, 2
+    ORDER BY 1, 2
+    ON CONFLICT ON CONSTRAINT sample_blocks_pkey DO UPDATE SET
+        newest_before = b.newest,
+        newest = greatest(b.newest, excluded.newest)
+    -- A row this statement made has newest_before NULL: nothing was stored there before.
+    RETURNING b.series_id, b.window_start, b.newest_before
+$$;
+
 -- The write path of every point, whoever writes it (same contract as migration 0010's): store
 -- what is new (a point already stored for its series and timestamp is left alone, and within a
 -- batch the first value wins), add exactly the new points to both rollups, return how many
@@ -210,17 +235,19 @@ DECLARE
     -- Old rows are consulted only while some remain (maintain moves them into blocks).
     legacy boolean;
 BEGIN
-    SELECT array_agg(l.series_id), array_agg(l.window_start), array_agg(l.newest)
+    SELECT array_agg(l.series_id), array_agg(l.window_start), array_agg(l.newest_before)
     INTO locked_ids, locked_windows, locked_newest
-    FROM lock_sample_windows(series_ids, point_windows) AS l;
+    FROM advance_sample_windows(series_ids, point_windows, stamps) AS l;
     legacy := EXISTS (SELECT FROM sample_rows);
     WITH incoming AS (
         SELECT DISTINCT ON (i.series_id, i.ts)
             i.series_id, i.ts, i.value, i.window_start,
-            legacy OR i.ts <= coalesce(l.newest, '-infinity') AS doubtful
+            -- (An hour whose row was not found is looked up too: never trusted blindly.)
+            legacy OR l.series_id IS NULL OR i.ts <= coalesce(l.newest, '-infinity') AS doubtful
         FROM unnest(series_ids, stamps, point_values, point_windows)
             WITH ORDINALITY AS i (series_id, ts, value, window_start, position)
-        JOIN unnest(locked_ids, locked_windows, locked_newest) AS l (series_id, window_start, newest)
+        LEFT JOIN unnest(locked_ids, locked_windows, locked_newest)
+            AS l (series_id, window_start, newest)
             ON l.series_id = i.series_id AND l.window_start = i.window_start
         ORDER BY i.series_id, i.ts, i.position
     ),
@@ -267,17 +294,6 @@ BEGIN
             array_agg(f.value ORDER BY f.ts)
         FROM fresh AS f
         GROUP BY 1, 2
-        RETURNING sample_chunks.series_id, sample_chunks.window_start,
-            sample_chunks.stamps[cardinality(sample_chunks.stamps)] AS newest
-    ),
-    -- The block rows are locked by this transaction already: no new lock, no wait.
-    newest AS (
-        UPDATE sample_blocks AS b
-        SET newest = c.newest
-        FROM chunks AS c
-        WHERE b.series_id = c.series_id AND b.window_start = c.window_start
-            AND b.series_id = ANY (series_ids) AND b.window_start = ANY (hours)
-            AND c.newest > coalesce(b.newest, '-infinity')
     )
     SELECT array_agg(f.series_id), array_agg(f.ts), array_agg(f.value)
     INTO fresh_ids, fresh_stamps, fresh_values
@@ -523,6 +539,7 @@ DROP FUNCTION pack_sample_windows(timestamptz, integer);
 DROP FUNCTION record_samples(bigint[], timestamptz[], double precision[]);
 DROP FUNCTION add_to_rollups(bigint[], timestamptz[], double precision[]);
 DROP FUNCTION lock_sample_windows(bigint[], timestamptz[]);
+DROP FUNCTION advance_sample_windows(bigint[], timestamptz[], timestamptz[]);
 DROP FUNCTION samples_between(bigint[], timestamptz, timestamptz);
 DROP FUNCTION sample_block_points(timestamptz, bigint[], double precision[]);
 DROP TABLE sample_blocks;
