@@ -239,65 +239,93 @@ BEGIN
     INTO locked_ids, locked_windows, locked_newest
     FROM advance_sample_windows(series_ids, point_windows, stamps) AS l;
     legacy := EXISTS (SELECT FROM sample_rows);
-    WITH incoming AS (
-        SELECT DISTINCT ON (i.series_id, i.ts)
-            i.series_id, i.ts, i.value, i.window_start,
-            -- (An hour whose row was not found is looked up too: never trusted blindly.)
-            legacy OR l.series_id IS NULL OR i.ts <= coalesce(l.newest, '-infinity') AS doubtful
-        FROM unnest(series_ids, stamps, point_values, point_windows)
-            WITH ORDINALITY AS i (series_id, ts, value, window_start, position)
+    -- A batch arriving in order (the common case) needs no lookup: decided from the arrays
+    -- alone, and stored by a statement that plans no read of the point tables.
+    IF NOT legacy AND NOT EXISTS (
+        SELECT
+        FROM unnest(series_ids, stamps, point_windows) AS i (series_id, ts, window_start)
         LEFT JOIN unnest(locked_ids, locked_windows, locked_newest)
             AS l (series_id, window_start, newest)
             ON l.series_id = i.series_id AND l.window_start = i.window_start
-        ORDER BY i.series_id, i.ts, i.position
-    ),
-    doubtful_windows AS (
-        SELECT DISTINCT series_id, window_start FROM incoming WHERE doubtful
-    ),
-    stored AS (
-        SELECT c.series_id, s.ts
-        FROM sample_chunks AS c
-        JOIN doubtful_windows AS w
-            ON c.series_id = w.series_id AND c.window_start = w.window_start
-        CROSS JOIN LATERAL unnest(c.stamps) AS s (ts)
-        WHERE c.series_id = ANY (series_ids) AND c.window_start = ANY (hours)
-        UNION ALL
-        SELECT b.series_id, p.ts
-        FROM sample_blocks AS b
-        JOIN doubtful_windows AS w
-            ON b.series_id = w.series_id AND b.window_start = w.window_start
-        CROSS JOIN LATERAL sample_block_points(b.window_start, b.deltas, b.point_values) AS p
-        WHERE b.series_id = ANY (series_ids) AND b.window_start = ANY (hours)
-            AND cardinality(b.deltas) > 0
-    ),
-    fresh AS (
-        SELECT i.series_id, i.ts, i.value, i.window_start
-        FROM incoming AS i
-        WHERE NOT i.doubtful
-        UNION ALL
-        SELECT i.series_id, i.ts, i.value, i.window_start
-        FROM incoming AS i
-        WHERE i.doubtful
-            AND NOT EXISTS (
-                SELECT FROM stored AS s WHERE s.series_id = i.series_id AND s.ts = i.ts
-            )
-            AND NOT (
-                legacy AND EXISTS (
-                    SELECT FROM sample_rows AS r
-                    WHERE r.series_id = i.series_id AND r.ts = i.ts
+        WHERE l.series_id IS NULL OR i.ts <= coalesce(l.newest, '-infinity')
+    ) THEN
+        WITH fresh AS (
+            SELECT DISTINCT ON (i.series_id, i.ts) i.series_id, i.ts, i.value, i.window_start
+            FROM unnest(series_ids, stamps, point_values, point_windows)
+                WITH ORDINALITY AS i (series_id, ts, value, window_start, position)
+            ORDER BY i.series_id, i.ts, i.position
+        ),
+        chunks AS (
+            INSERT INTO sample_chunks (series_id, window_start, stamps, point_values)
+            SELECT f.series_id, f.window_start, array_agg(f.ts ORDER BY f.ts),
+                array_agg(f.value ORDER BY f.ts)
+            FROM fresh AS f
+            GROUP BY 1, 2
+        )
+        SELECT array_agg(f.series_id), array_agg(f.ts), array_agg(f.value)
+        INTO fresh_ids, fresh_stamps, fresh_values
+        FROM fresh AS f;
+    ELSE
+        WITH incoming AS (
+            SELECT DISTINCT ON (i.series_id, i.ts)
+                i.series_id, i.ts, i.value, i.window_start,
+                -- (An hour whose row was not found is looked up too: never trusted blindly.)
+                legacy OR l.series_id IS NULL OR i.ts <= coalesce(l.newest, '-infinity') AS doubtful
+            FROM unnest(series_ids, stamps, point_values, point_windows)
+                WITH ORDINALITY AS i (series_id, ts, value, window_start, position)
+            LEFT JOIN unnest(locked_ids, locked_windows, locked_newest)
+                AS l (series_id, window_start, newest)
+                ON l.series_id = i.series_id AND l.window_start = i.window_start
+            ORDER BY i.series_id, i.ts, i.position
+        ),
+        doubtful_windows AS (
+            SELECT DISTINCT series_id, window_start FROM incoming WHERE doubtful
+        ),
+        stored AS (
+            SELECT c.series_id, s.ts
+            FROM sample_chunks AS c
+            JOIN doubtful_windows AS w
+                ON c.series_id = w.series_id AND c.window_start = w.window_start
+            CROSS JOIN LATERAL unnest(c.stamps) AS s (ts)
+            WHERE c.series_id = ANY (series_ids) AND c.window_start = ANY (hours)
+            UNION ALL
+            SELECT b.series_id, p.ts
+            FROM sample_blocks AS b
+            JOIN doubtful_windows AS w
+                ON b.series_id = w.series_id AND b.window_start = w.window_start
+            CROSS JOIN LATERAL sample_block_points(b.window_start, b.deltas, b.point_values) AS p
+            WHERE b.series_id = ANY (series_ids) AND b.window_start = ANY (hours)
+                AND cardinality(b.deltas) > 0
+        ),
+        fresh AS (
+            SELECT i.series_id, i.ts, i.value, i.window_start
+            FROM incoming AS i
+            WHERE NOT i.doubtful
+            UNION ALL
+            SELECT i.series_id, i.ts, i.value, i.window_start
+            FROM incoming AS i
+            WHERE i.doubtful
+                AND NOT EXISTS (
+                    SELECT FROM stored AS s WHERE s.series_id = i.series_id AND s.ts = i.ts
                 )
-            )
-    ),
-    chunks AS (
-        INSERT INTO sample_chunks (series_id, window_start, stamps, point_values)
-        SELECT f.series_id, f.window_start, array_agg(f.ts ORDER BY f.ts),
-            array_agg(f.value ORDER BY f.ts)
-        FROM fresh AS f
-        GROUP BY 1, 2
-    )
-    SELECT array_agg(f.series_id), array_agg(f.ts), array_agg(f.value)
-    INTO fresh_ids, fresh_stamps, fresh_values
-    FROM fresh AS f;
+                AND NOT (
+                    legacy AND EXISTS (
+                        SELECT FROM sample_rows AS r
+                        WHERE r.series_id = i.series_id AND r.ts = i.ts
+                    )
+                )
+        ),
+        chunks AS (
+            INSERT INTO sample_chunks (series_id, window_start, stamps, point_values)
+            SELECT f.series_id, f.window_start, array_agg(f.ts ORDER BY f.ts),
+                array_agg(f.value ORDER BY f.ts)
+            FROM fresh AS f
+            GROUP BY 1, 2
+        )
+        SELECT array_agg(f.series_id), array_agg(f.ts), array_agg(f.value)
+        INTO fresh_ids, fresh_stamps, fresh_values
+        FROM fresh AS f;
+    END IF;
     IF fresh_ids IS NULL THEN
         RETURN 0;
     END IF;
