@@ -89,9 +89,10 @@ AS $$
     FROM unnest(deltas, point_values) WITH ORDINALITY AS d (delta, value, position)
 $$;
 
--- Blocks compress from 128 bytes on instead of from 2 kB: an hour of a series scraped every
--- 15 s (240 points, 3.8 kB raw) and smaller ones compress too. A storage parameter belongs to
--- each partition, so the one function that makes partitions sets it.
+-- Once a block row passes 2 kB (about 120 points) TOAST compresses and moves its arrays until
+-- the row is under 128 bytes rather than under 2 kB, so both arrays are compressed. (It does
+-- not lower the 2 kB at which TOAST starts: sparser hours stay uncompressed, docs/adr/0017.) A
+-- storage parameter belongs to each partition, so the one function that makes partitions sets it.
 CREATE OR REPLACE FUNCTION ensure_time_partition(parent regclass, width interval, moment timestamptz)
 RETURNS text
 LANGUAGE plpgsql
