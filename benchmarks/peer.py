@@ -25,7 +25,8 @@ For each it:
    CloudMetrics caches no series) for VictoriaMetrics. The window is aligned on the hour, as
    dashboards align it on the step.
 
-Each figure is printed with the ratio CloudMetrics / VictoriaMetrics. Targets (issues 14, 23):
+Each figure is printed with the ratio CloudMetrics / VictoriaMetrics. Targets (ADR 0014, and the
+packed storage's ADR):
 HTTP ingest >= 0.5x VictoriaMetrics on both workloads; stored bytes per point <= 3x; the weekly
 query no slower than VictoriaMetrics, and at 10M points within 1.5x of its 1M time.
 

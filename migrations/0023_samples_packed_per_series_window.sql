@@ -93,15 +93,28 @@ $$;
 -- the row is under 128 bytes rather than under 2 kB, so both arrays are compressed. (It does
 -- not lower the 2 kB at which TOAST starts: sparser hours stay uncompressed, docs/adr/0017.) A
 -- storage parameter belongs to each partition, so the one function that makes partitions sets it.
-CREATE OR REPLACE FUNCTION ensure_time_partition(parent regclass, width interval, moment timestamptz)
+CREATE OR REPLACE FUNCTION ensure_time_partition(
+    parent regclass, width interval, moment timestamptz
+)
 RETURNS text
 LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = public, pg_temp
 AS $$
 DECLARE
     lower_bound timestamptz := date_bin(width, moment, timestamptz '1970-01-01 00:00:00+00');
     partition_name text := parent::text || '_p'
         || to_char(lower_bound AT TIME ZONE 'UTC', 'YYYYMMDD');
 BEGIN
+    -- As migration 0020 made it (it runs as the owner, for the time-partitioned tables only),
+    -- with the two tables of packed points added.
+    IF parent NOT IN (
+        'samples'::regclass, 'rollups_1m'::regclass, 'rollups_1h'::regclass,
+        'sample_chunks'::regclass, 'sample_blocks'::regclass
+    ) THEN
+        RAISE EXCEPTION 'ensure_time_partition: % is not a time-partitioned table', parent
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     IF to_regclass(partition_name) IS NOT NULL THEN
         RETURN NULL;
     END IF;
@@ -574,15 +587,24 @@ DROP FUNCTION sample_block_points(timestamptz, bigint[], double precision[]);
 DROP TABLE sample_blocks;
 DROP TABLE sample_chunks;
 
-CREATE OR REPLACE FUNCTION ensure_time_partition(parent regclass, width interval, moment timestamptz)
+-- As migration 0020 left it.
+CREATE OR REPLACE FUNCTION ensure_time_partition(
+    parent regclass, width interval, moment timestamptz
+)
 RETURNS text
 LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = public, pg_temp
 AS $$
 DECLARE
     lower_bound timestamptz := date_bin(width, moment, timestamptz '1970-01-01 00:00:00+00');
     partition_name text := parent::text || '_p'
         || to_char(lower_bound AT TIME ZONE 'UTC', 'YYYYMMDD');
 BEGIN
+    IF parent NOT IN ('samples'::regclass, 'rollups_1m'::regclass, 'rollups_1h'::regclass) THEN
+        RAISE EXCEPTION 'ensure_time_partition: % is not a time-partitioned table', parent
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     IF to_regclass(partition_name) IS NOT NULL THEN
         RETURN NULL;
     END IF;
