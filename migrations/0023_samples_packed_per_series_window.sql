@@ -57,8 +57,11 @@ CREATE TABLE sample_blocks (
     window_start timestamptz NOT NULL,
     deltas bigint[] NOT NULL,
     point_values double precision[] NOT NULL,
-    -- The newest point of the hour, wherever stored (block or chunk); NULL while none is.
+    -- The newest point of the hour, wherever stored (block or chunk); NULL while none is. And
+    -- what it was before the latest write moved it, which that write reads back (RETURNING
+    -- shows only the new row).
     newest timestamptz,
+    newest_before timestamptz,
     CONSTRAINT sample_blocks_pkey PRIMARY KEY (series_id, window_start)
 ) PARTITION BY RANGE (window_start);
 
@@ -86,9 +89,10 @@ AS $$
     FROM unnest(deltas, point_values) WITH ORDINALITY AS d (delta, value, position)
 $$;
 
--- Blocks compress from 128 bytes on instead of from 2 kB: an hour of a series scraped every
--- 15 s (240 points, 3.8 kB raw) and smaller ones compress too. A storage parameter belongs to
--- each partition, so the one function that makes partitions sets it.
+-- Once a block row passes 2 kB (about 120 points) TOAST compresses and moves its arrays until
+-- the row is under 128 bytes rather than under 2 kB, so both arrays are compressed. (It does
+-- not lower the 2 kB at which TOAST starts: sparser hours stay uncompressed, docs/adr/0017.) A
+-- storage parameter belongs to each partition, so the one function that makes partitions sets it.
 CREATE OR REPLACE FUNCTION ensure_time_partition(
     parent regclass, width interval, moment timestamptz
 )
@@ -196,6 +200,28 @@ BEGIN
 END
 $$;
 
+-- The writer's lock: makes or updates the block row of every (series, hour) of a batch, in key
+-- order, moving `newest` to the batch's newest point there, and returns what `newest` was before.
+-- Points after that are new without looking. (Setting `newest` before knowing which points are
+-- new is right: once the transaction commits, every point of the batch is stored.)
+CREATE FUNCTION advance_sample_windows(
+    series_ids bigint[], windows timestamptz[], stamps timestamptz[]
+)
+RETURNS TABLE (series_id bigint, window_start timestamptz, newest_before timestamptz)
+LANGUAGE sql
+AS $$
+    INSERT INTO sample_blocks AS b (series_id, window_start, deltas, point_values, newest)
+    SELECT w.series_id, w.window_start, '{}'::bigint[], '{}'::double precision[], max(w.ts)
+    FROM unnest(series_ids, windows, stamps) AS w (series_id, window_start, ts)
+    GROUP BY 1, 2
+    ORDER BY 1, 2
+    ON CONFLICT ON CONSTRAINT sample_blocks_pkey DO UPDATE SET
+        newest_before = b.newest,
+        newest = greatest(b.newest, excluded.newest)
+    -- A row this statement made has newest_before NULL: nothing was stored there before.
+    RETURNING b.series_id, b.window_start, b.newest_before
+$$;
+
 -- The write path of every point, whoever writes it (same contract as migration 0010's): store
 -- what is new (a point already stored for its series and timestamp is left alone, and within a
 -- batch the first value wins), add exactly the new points to both rollups, return how many
@@ -223,78 +249,97 @@ DECLARE
     -- Old rows are consulted only while some remain (maintain moves them into blocks).
     legacy boolean;
 BEGIN
-    SELECT array_agg(l.series_id), array_agg(l.window_start), array_agg(l.newest)
+    SELECT array_agg(l.series_id), array_agg(l.window_start), array_agg(l.newest_before)
     INTO locked_ids, locked_windows, locked_newest
-    FROM lock_sample_windows(series_ids, point_windows) AS l;
+    FROM advance_sample_windows(series_ids, point_windows, stamps) AS l;
     legacy := EXISTS (SELECT FROM sample_rows);
-    WITH incoming AS (
-        SELECT DISTINCT ON (i.series_id, i.ts)
-            i.series_id, i.ts, i.value, i.window_start,
-            legacy OR i.ts <= coalesce(l.newest, '-infinity') AS doubtful
-        FROM unnest(series_ids, stamps, point_values, point_windows)
-            WITH ORDINALITY AS i (series_id, ts, value, window_start, position)
-        JOIN unnest(locked_ids, locked_windows, locked_newest) AS l (series_id, window_start, newest)
+    -- A batch arriving in order (the common case) needs no lookup: decided from the arrays
+    -- alone, and stored by a statement that plans no read of the point tables.
+    IF NOT legacy AND NOT EXISTS (
+        SELECT
+        FROM unnest(series_ids, stamps, point_windows) AS i (series_id, ts, window_start)
+        LEFT JOIN unnest(locked_ids, locked_windows, locked_newest)
+            AS l (series_id, window_start, newest)
             ON l.series_id = i.series_id AND l.window_start = i.window_start
-        ORDER BY i.series_id, i.ts, i.position
-    ),
-    doubtful_windows AS (
-        SELECT DISTINCT series_id, window_start FROM incoming WHERE doubtful
-    ),
-    stored AS (
-        SELECT c.series_id, s.ts
-        FROM sample_chunks AS c
-        JOIN doubtful_windows AS w
-            ON c.series_id = w.series_id AND c.window_start = w.window_start
-        CROSS JOIN LATERAL unnest(c.stamps) AS s (ts)
-        WHERE c.series_id = ANY (series_ids) AND c.window_start = ANY (hours)
-        UNION ALL
-        SELECT b.series_id, p.ts
-        FROM sample_blocks AS b
-        JOIN doubtful_windows AS w
-            ON b.series_id = w.series_id AND b.window_start = w.window_start
-        CROSS JOIN LATERAL sample_block_points(b.window_start, b.deltas, b.point_values) AS p
-        WHERE b.series_id = ANY (series_ids) AND b.window_start = ANY (hours)
-            AND cardinality(b.deltas) > 0
-    ),
-    fresh AS (
-        SELECT i.series_id, i.ts, i.value, i.window_start
-        FROM incoming AS i
-        WHERE NOT i.doubtful
-        UNION ALL
-        SELECT i.series_id, i.ts, i.value, i.window_start
-        FROM incoming AS i
-        WHERE i.doubtful
-            AND NOT EXISTS (
-                SELECT FROM stored AS s WHERE s.series_id = i.series_id AND s.ts = i.ts
-            )
-            AND NOT (
-                legacy AND EXISTS (
-                    SELECT FROM sample_rows AS r
-                    WHERE r.series_id = i.series_id AND r.ts = i.ts
+        WHERE l.series_id IS NULL OR i.ts <= coalesce(l.newest, '-infinity')
+    ) THEN
+        WITH fresh AS (
+            SELECT DISTINCT ON (i.series_id, i.ts) i.series_id, i.ts, i.value, i.window_start
+            FROM unnest(series_ids, stamps, point_values, point_windows)
+                WITH ORDINALITY AS i (series_id, ts, value, window_start, position)
+            ORDER BY i.series_id, i.ts, i.position
+        ),
+        chunks AS (
+            INSERT INTO sample_chunks (series_id, window_start, stamps, point_values)
+            SELECT f.series_id, f.window_start, array_agg(f.ts ORDER BY f.ts),
+                array_agg(f.value ORDER BY f.ts)
+            FROM fresh AS f
+            GROUP BY 1, 2
+        )
+        SELECT array_agg(f.series_id), array_agg(f.ts), array_agg(f.value)
+        INTO fresh_ids, fresh_stamps, fresh_values
+        FROM fresh AS f;
+    ELSE
+        WITH incoming AS (
+            SELECT DISTINCT ON (i.series_id, i.ts)
+                i.series_id, i.ts, i.value, i.window_start,
+                -- (An hour whose row was not found is looked up too: never trusted blindly.)
+                legacy OR l.series_id IS NULL OR i.ts <= coalesce(l.newest, '-infinity') AS doubtful
+            FROM unnest(series_ids, stamps, point_values, point_windows)
+                WITH ORDINALITY AS i (series_id, ts, value, window_start, position)
+            LEFT JOIN unnest(locked_ids, locked_windows, locked_newest)
+                AS l (series_id, window_start, newest)
+                ON l.series_id = i.series_id AND l.window_start = i.window_start
+            ORDER BY i.series_id, i.ts, i.position
+        ),
+        doubtful_windows AS (
+            SELECT DISTINCT series_id, window_start FROM incoming WHERE doubtful
+        ),
+        stored AS (
+            SELECT c.series_id, s.ts
+            FROM sample_chunks AS c
+            JOIN doubtful_windows AS w
+                ON c.series_id = w.series_id AND c.window_start = w.window_start
+            CROSS JOIN LATERAL unnest(c.stamps) AS s (ts)
+            WHERE c.series_id = ANY (series_ids) AND c.window_start = ANY (hours)
+            UNION ALL
+            SELECT b.series_id, p.ts
+            FROM sample_blocks AS b
+            JOIN doubtful_windows AS w
+                ON b.series_id = w.series_id AND b.window_start = w.window_start
+            CROSS JOIN LATERAL sample_block_points(b.window_start, b.deltas, b.point_values) AS p
+            WHERE b.series_id = ANY (series_ids) AND b.window_start = ANY (hours)
+                AND cardinality(b.deltas) > 0
+        ),
+        fresh AS (
+            SELECT i.series_id, i.ts, i.value, i.window_start
+            FROM incoming AS i
+            WHERE NOT i.doubtful
+            UNION ALL
+            SELECT i.series_id, i.ts, i.value, i.window_start
+            FROM incoming AS i
+            WHERE i.doubtful
+                AND NOT EXISTS (
+                    SELECT FROM stored AS s WHERE s.series_id = i.series_id AND s.ts = i.ts
                 )
-            )
-    ),
-    chunks AS (
-        INSERT INTO sample_chunks (series_id, window_start, stamps, point_values)
-        SELECT f.series_id, f.window_start, array_agg(f.ts ORDER BY f.ts),
-            array_agg(f.value ORDER BY f.ts)
-        FROM fresh AS f
-        GROUP BY 1, 2
-        RETURNING sample_chunks.series_id, sample_chunks.window_start,
-            sample_chunks.stamps[cardinality(sample_chunks.stamps)] AS newest
-    ),
-    -- The block rows are locked by this transaction already: no new lock, no wait.
-    newest AS (
-        UPDATE sample_blocks AS b
-        SET newest = c.newest
-        FROM chunks AS c
-        WHERE b.series_id = c.series_id AND b.window_start = c.window_start
-            AND b.series_id = ANY (series_ids) AND b.window_start = ANY (hours)
-            AND c.newest > coalesce(b.newest, '-infinity')
-    )
-    SELECT array_agg(f.series_id), array_agg(f.ts), array_agg(f.value)
-    INTO fresh_ids, fresh_stamps, fresh_values
-    FROM fresh AS f;
+                AND NOT (
+                    legacy AND EXISTS (
+                        SELECT FROM sample_rows AS r
+                        WHERE r.series_id = i.series_id AND r.ts = i.ts
+                    )
+                )
+        ),
+        chunks AS (
+            INSERT INTO sample_chunks (series_id, window_start, stamps, point_values)
+            SELECT f.series_id, f.window_start, array_agg(f.ts ORDER BY f.ts),
+                array_agg(f.value ORDER BY f.ts)
+            FROM fresh AS f
+            GROUP BY 1, 2
+        )
+        SELECT array_agg(f.series_id), array_agg(f.ts), array_agg(f.value)
+        INTO fresh_ids, fresh_stamps, fresh_values
+        FROM fresh AS f;
+    END IF;
     IF fresh_ids IS NULL THEN
         RETURN 0;
     END IF;
@@ -536,6 +581,7 @@ DROP FUNCTION pack_sample_windows(timestamptz, integer);
 DROP FUNCTION record_samples(bigint[], timestamptz[], double precision[]);
 DROP FUNCTION add_to_rollups(bigint[], timestamptz[], double precision[]);
 DROP FUNCTION lock_sample_windows(bigint[], timestamptz[]);
+DROP FUNCTION advance_sample_windows(bigint[], timestamptz[], timestamptz[]);
 DROP FUNCTION samples_between(bigint[], timestamptz, timestamptz);
 DROP FUNCTION sample_block_points(timestamptz, bigint[], double precision[]);
 DROP TABLE sample_blocks;
