@@ -146,7 +146,7 @@ def _tenant_b(url: str, key: str, seconds: float) -> tuple[list[float], Counter[
 
 
 def _p99(latencies: list[float]) -> float:
-    return statistics.quantiles(latencies, n=100)[98]
+    return statistics.quantiles(latencies, n=100, method="inclusive")[98]
 
 
 def _summary(latencies: list[float]) -> str:

@@ -80,7 +80,7 @@ def _flood(url: str, n: int, stop: threading.Event, answers: Counter[str]) -> No
 
 
 def _p99(latencies: list[float]) -> float:
-    return statistics.quantiles(latencies, n=100)[98]
+    return statistics.quantiles(latencies, n=100, method="inclusive")[98]
 
 
 def _summary(latencies: list[float]) -> str:
