@@ -128,7 +128,12 @@ def _tenant_b(url: str, key: str, seconds: float) -> tuple[list[float], Counter[
                 if kind == "list":
                     answer = c.get("/v1/metrics")
                 else:
-                    point = {"name": "quiet.jobs", "value": float(n), "tags": {"host": "b"}}
+                    point = {
+                        "name": "quiet.jobs",
+                        "value": float(n),
+                        "timestamp": datetime.now(UTC).isoformat(),
+                        "tags": {"host": "b"},
+                    }
                     answer = c.post("/v1/metrics", json={"points": [point]})
                 elapsed = (time.perf_counter() - started) * 1000
                 with lock:
