@@ -8,6 +8,7 @@ metric. Prints B's p50/p99 and errors in both phases and what A's queries were a
 Target: B's p99 under A's load within 2x its p99 alone, and no 5xx for B.
 
     .venv/bin/python -m benchmarks.noisy_tenant [--series 20000] [--heavy 24] [--seconds 15]
+        [--no-query-budget]
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ def main() -> None:
     parser.add_argument("--series", type=int, default=20_000)
     parser.add_argument("--heavy", type=int, default=24, help="A's parallel queries")
     parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument(
+        "--no-query-budget",
+        action="store_true",
+        help="lift the concurrent-query budget, to see what it protects B from",
+    )
     options = parser.parse_args()
     with scratch_database(project="tenant-a") as scratch:
         quiet_key = asyncio.run(_second_tenant(scratch.url))
