@@ -47,13 +47,16 @@ def main() -> None:
     options = parser.parse_args()
     with scratch_database(project="tenant-a") as scratch:
         quiet_key = asyncio.run(_second_tenant(scratch.url))
-        environment = scratch.server_environment(NEW_SERIES_PER_MINUTE=str(options.series * 2))
+        lifted = {"QUERY_CONCURRENCY_PER_PROJECT": "100000"} if options.no_query_budget else {}
+        environment = scratch.server_environment(
+            NEW_SERIES_PER_MINUTE=str(options.series * 2), **lifted
+        )
         with running_server(environment, capture_output=False) as served:
             loaded = _load_tenant_a(served.url, scratch.key, options.series)
             asyncio.run(analyze(scratch.url))
             alone, alone_errors = _tenant_b(served.url, quiet_key, options.seconds)
             stop = threading.Event()
-            heavy_answers: Counter[int] = Counter()
+            heavy_answers: Counter[str] = Counter()
             heavy = [
                 threading.Thread(target=_heavy, args=(served.url, scratch.key, stop, heavy_answers))
                 for _ in range(options.heavy)
@@ -101,7 +104,7 @@ def _load_tenant_a(url: str, key: str, series: int) -> int:
     return len(points)
 
 
-def _heavy(url: str, key: str, stop: threading.Event, answers: Counter[int]) -> None:
+def _heavy(url: str, key: str, stop: threading.Event, answers: Counter[str]) -> None:
     end = datetime.now(UTC)
     params = {
         "start": (end - timedelta(days=7)).isoformat(),
@@ -112,7 +115,8 @@ def _heavy(url: str, key: str, stop: threading.Event, answers: Counter[int]) -> 
     with httpx.Client(base_url=url, timeout=60, headers={"Authorization": f"Bearer {key}"}) as c:
         while not stop.is_set():
             answer = c.get(f"/v1/metrics/{METRIC}/series", params=params)
-            answers[answer.status_code] += 1
+            kind = answer.json().get("type", "").rsplit("/", 1)[-1] if answer.is_error else ""
+            answers[f"{answer.status_code} {kind}".strip()] += 1
             if answer.status_code == 429:
                 time.sleep(float(answer.headers.get("retry-after", "1")))
 
