@@ -47,9 +47,10 @@ def main() -> None:
     options = parser.parse_args()
     with scratch_database(project="tenant-a") as scratch:
         quiet_key = asyncio.run(_second_tenant(scratch.url))
-        lifted = {"QUERY_CONCURRENCY_PER_PROJECT": "100000"} if options.no_query_budget else {}
+        concurrency = "100000" if options.no_query_budget else "4"
         environment = scratch.server_environment(
-            NEW_SERIES_PER_MINUTE=str(options.series * 2), **lifted
+            NEW_SERIES_PER_MINUTE=str(options.series * 2),
+            QUERY_CONCURRENCY_PER_PROJECT=concurrency,
         )
         with running_server(environment, capture_output=False) as served:
             loaded = _load_tenant_a(served.url, scratch.key, options.series)
