@@ -160,7 +160,7 @@ class RateLimitSettings(msgspec.Struct, frozen=True, kw_only=True):
 
 class IdentitySettings(msgspec.Struct, frozen=True, kw_only=True):
     # Each task remembers a key's lookup this long. It bounds how long a revoked key keeps
-    # working (the issue promises within 5 s on every task), so it may not exceed 5.
+    # working on every task, which docs/api.md promises is at most 5 s.
     key_cache_ttl_seconds: Annotated[float, msgspec.Meta(gt=0, le=5)] = 2.0
     key_cache_max_entries: PositiveInt = 10_000
     # Signs the CSRF tokens of the sign-in and key management endpoints. Every task must share

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from cloudmetrics.cli.environment import load_settings
+from cloudmetrics.cli.first_steps import LOCAL_SIGN_IN_NOTICE, local_url, serving
+from cloudmetrics.cli.listen_check import check_can_listen
 
 UNSHARED_DEPLOYMENT = (
     "SESSION_SECRET is not set, and SESSION_COOKIE_SECURE says this is a deployment: every task "
@@ -24,6 +26,10 @@ def serve() -> None:
     # (identity/shared_secret.py).
     if identity.secure_cookies and identity.session_secret is None:
         raise click.ClickException(UNSHARED_DEPLOYMENT)
+    check_can_listen(settings.server)
     from cloudmetrics.server import run
 
+    click.echo(serving(local_url(settings.server)))
+    if settings.identity.session_secret is None:
+        click.echo(LOCAL_SIGN_IN_NOTICE)
     run(settings)

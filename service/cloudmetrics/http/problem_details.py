@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 import structlog
+from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
@@ -20,6 +21,7 @@ from litestar.plugins.problem_details import (
 )
 
 from cloudmetrics.errors import CloudMetricsError
+from cloudmetrics.http.error_pages import error_page, prefers_html
 from cloudmetrics.outages import OUTAGES
 
 log = structlog.get_logger(__name__)
@@ -28,6 +30,21 @@ PROBLEM_TYPE_BASE = "https://cloudmetrics.dev/problems/"
 
 # Seconds a client should wait before retrying after a 503.
 RETRY_AFTER_SECONDS = "1"
+
+
+class Problem(ProblemDetailsException):
+    """Problem details, or an HTML page when a browser asks (http/error_pages.py)."""
+
+    def to_response(self, request: Request[Any, Any, Any]) -> Response[Any]:  # pyright: ignore[reportIncompatibleMethodOverride]  # a page is bytes, not the problem's dict
+        if prefers_html(request):
+            return error_page(
+                request,
+                status_code=self.status_code,
+                title=self.title,
+                detail=self.detail,
+                headers=self.headers,
+            )
+        return super().to_response(request)
 
 
 def _problem(
@@ -41,7 +58,7 @@ def _problem(
     merged = dict(headers or {})
     if status == HTTPStatus.SERVICE_UNAVAILABLE:
         merged.setdefault("Retry-After", RETRY_AFTER_SECONDS)
-    return ProblemDetailsException(
+    return Problem(
         status_code=status,
         type_=PROBLEM_TYPE_BASE + problem if problem else "about:blank",
         title=HTTPStatus(status).phrase,

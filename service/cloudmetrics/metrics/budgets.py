@@ -1,5 +1,5 @@
 """A project's budgets: the service's defaults (BudgetSettings), overridden per project by
-`cloudmetrics projects budgets` (table project_budgets, migration 0013).
+`cloudmetrics projects budgets` (table project_budgets, migration 0021).
 
 Read by the series admission on every batch that creates series and by every query, so each
 process keeps a project's budgets for a few seconds: an override reaches every task within

@@ -1,5 +1,6 @@
 """Writing a validated batch in one transaction: the project's metric names upserted, series
-resolved, points recorded by `record_samples` (migration 0010), which also keeps the rollups exact.
+resolved, points recorded by `record_samples` (migrations 0010 and 0023), which also keeps the
+rollups exact.
 
 One value per series and timestamp: a point already stored is left alone, so a retried batch
 adds nothing (docs/adr/0016).
@@ -20,7 +21,7 @@ from cloudmetrics.metrics.series_ids import (
     SeriesKey,
     resolve_series,
 )
-from cloudmetrics.storage.partitions import TABLES, ensure_partitions
+from cloudmetrics.storage.partitions import WRITTEN_TABLES, ensure_partitions
 
 _KNOWN = "SELECT name, id FROM metrics WHERE project_id = $1 AND name = ANY($2::text[])"
 # Names arrive sorted, so concurrent batches that create the same new names lock them in the
@@ -58,7 +59,7 @@ async def write_points(
         if "no partition of relation" not in str(error):
             raise
     stamps = [point.timestamp for point in points]
-    for table in TABLES:
+    for table in WRITTEN_TABLES:
         await ensure_partitions(connection, table, min(stamps), max(stamps))
     return await _write(connection, project_id, points, cache, admission)
 
