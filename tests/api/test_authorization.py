@@ -81,7 +81,7 @@ async def _pages(client: Client, token: str, key_id: str) -> dict[str, int]:
             "/keys", data={**field, "name": "from the page", "scope": "read"}
         ),
         "revoke key": await client.post(
-            f"/keys/{key_id}/revoke", data=field, follow_redirects=False
+            f"/keys/{key_id}/revoke", data={**field, "confirm": "yes"}, follow_redirects=False
         ),
     }
     return {page: answer.status_code for page, answer in answers.items()}
