@@ -109,3 +109,34 @@ async def test_the_sessions_own_pair_is_accepted(anonymous_client: Client, owner
 
     assert revoked.status_code == 200, revoked.text
     assert out.status_code == 204
+
+
+async def test_no_token_at_all_is_refused_on_every_route(
+    anonymous_client: Client, owner: None
+) -> None:
+    session, own_token = await _signed_in_session(anonymous_client)
+    key_id = await _key_id(anonymous_client, own_token)
+    _use(anonymous_client, session, own_token)
+    client = anonymous_client
+
+    answers = {
+        "create key (JSON)": await client.post(
+            "/api/projects/acme/keys", json={"scopes": ["read"]}
+        ),
+        "revoke key (JSON)": await client.delete(f"/api/projects/acme/keys/{key_id}"),
+        "sign-in (JSON)": await client.post(
+            "/auth/sign-in", json={"email": OWNER, "password": PASSWORD}
+        ),
+        "sign-out (JSON)": await client.post("/auth/sign-out"),
+        "sign-in (form)": await client.post(
+            "/sign-in", data={"email": OWNER, "password": PASSWORD}
+        ),
+        "sign-out (form)": await client.post("/sign-out", data={}),
+        "switch project (form)": await client.post("/project", data={"project": "acme"}),
+        "create key (form)": await client.post("/keys", data={"name": "x", "scope": "read"}),
+        "revoke key (form)": await client.post(f"/keys/{key_id}/revoke", data={}),
+    }
+
+    assert {route: answer.status_code for route, answer in answers.items()} == dict.fromkeys(
+        answers, 403
+    )

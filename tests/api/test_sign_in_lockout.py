@@ -37,7 +37,9 @@ def service(migrated_database_url: str, redis_url: str) -> Iterator[str]:
 
 
 def _sign_in(url: str, address: str, password: str, email: str = OWNER) -> httpx.Response:
-    with httpx.Client(base_url=url, headers={"X-Forwarded-For": address}) as client:
+    # A long timeout: password checks run at the lowest CPU priority, and a machine busy with
+    # other runs can keep them waiting for seconds.
+    with httpx.Client(base_url=url, headers={"X-Forwarded-For": address}, timeout=120) as client:
         token = client.get("/auth/session").json()["csrfToken"]
         return client.post(
             "/auth/sign-in",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
+from urllib.parse import urlsplit
 
 import click
 
@@ -18,12 +19,14 @@ T = TypeVar("T")
 
 
 def run_with_connection(work: Callable[[Connection], Awaitable[T]]) -> T:
-    """Connect, run ``work`` in one transaction, close."""
+    """Connect, run ``work`` in one transaction, close. Every expected failure (the database
+    down, missing or not migrated, a domain error) is one line and exit 1; the transaction
+    leaves nothing half-written."""
     import asyncpg
 
-    from cloudmetrics.errors import CloudMetricsError
-    from cloudmetrics.outages import OUTAGES
-    from cloudmetrics.startup_waits import redact
+    from cloudmetrics.errors import CloudMetricsError, describe_error
+    from cloudmetrics.outages import CONNECT_OUTAGES
+    from cloudmetrics.startup_waits import START_POSTGRESQL, redact
 
     url = load_settings().database.url
 
@@ -43,7 +46,22 @@ def run_with_connection(work: Callable[[Connection], Awaitable[T]]) -> T:
         raise click.ClickException(
             f"the database at {redact(url)} is not migrated: run `cloudmetrics migrate up`"
         ) from None
-    except OUTAGES as error:
+    except asyncpg.InvalidCatalogNameError:
+        # The server answered: the database itself is missing. Nothing was written.
+        database = urlsplit(url).path.lstrip("/") or "(none named)"
         raise click.ClickException(
-            f"cannot reach PostgreSQL at {redact(url)}: {type(error).__name__}"
+            f"the database {database} does not exist at {redact(url)}: create it with "
+            "`cloudmetrics prestart --create-database` (which also migrates it), or fix "
+            "DATABASE_URL"
+        ) from None
+    except asyncpg.InvalidAuthorizationSpecificationError as error:
+        raise click.ClickException(
+            f"PostgreSQL at {redact(url)} refused the connection ({describe_error(error)}): "
+            "check the role and password in DATABASE_URL"
+        ) from None
+    except CONNECT_OUTAGES as error:
+        # Refused, unreachable, a name that does not resolve, a timeout: the server is not there.
+        raise click.ClickException(
+            f"PostgreSQL is not reachable at {redact(url)} ({describe_error(error)}): "
+            f"{START_POSTGRESQL}"
         ) from None

@@ -1,4 +1,5 @@
-"""`cloudmetrics users create EMAIL --project NAME --role owner`: people who sign in.
+"""`cloudmetrics users create|add|remove EMAIL --project NAME`: people who sign in, and the
+projects they belong to (one person may belong to several).
 
 The password comes from a prompt (asked twice) or, with --password-stdin, from the first line of
 standard input; never from an argument, which would land in shell history and process lists.
@@ -58,3 +59,48 @@ def create(email: str, project_name: str, role: str, password_stdin: bool) -> No
 
     user = run_with_connection(work)
     click.echo(f"created user {user.email} ({role} of {project_name})")
+
+
+@users.command()
+@click.argument("email")
+@click.option("--project", "project_name", required=True, help="The project the user joins.")
+@click.option(
+    "--role",
+    type=click.Choice(["owner", "member"]),
+    default="member",
+    show_default=True,
+    help="Owners manage the project's API keys.",
+)
+def add(email: str, project_name: str, role: str) -> None:
+    """Add an existing user to another project (or change their role in it)."""
+    from cloudmetrics.identity.projects import project_named
+    from cloudmetrics.identity.users import add_membership, user_named
+
+    async def work(connection: Connection) -> str:
+        project = await project_named(connection, project_name)
+        user = await user_named(connection, email)
+        await add_membership(
+            connection, user.id, project.id, "owner" if role == "owner" else "member"
+        )
+        return user.email
+
+    added = run_with_connection(work)
+    click.echo(f"{added} is now {role} of {project_name}")
+
+
+@users.command()
+@click.argument("email")
+@click.option("--project", "project_name", required=True, help="The project the user leaves.")
+def remove(email: str, project_name: str) -> None:
+    """Take a user out of a project (never its last owner); the user keeps their other ones."""
+    from cloudmetrics.identity.projects import project_named
+    from cloudmetrics.identity.users import remove_membership, user_named
+
+    async def work(connection: Connection) -> str:
+        project = await project_named(connection, project_name)
+        user = await user_named(connection, email)
+        await remove_membership(connection, user.id, project.id)
+        return user.email
+
+    removed = run_with_connection(work)
+    click.echo(f"{removed} is no longer in {project_name}")

@@ -23,6 +23,8 @@ class Viewer:
     project_id: int
     project_name: str
     is_owner: bool
+    # Every project the person belongs to, by name: the switcher offers them.
+    projects: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,10 @@ class Accounts(Protocol):
     async def sign_in(self, request: AnyRequest, email: str, password: str) -> None: ...
 
     async def sign_out(self, request: AnyRequest) -> None: ...
+
+    async def switch_project(self, request: AnyRequest, project_name: str) -> bool:
+        """Look at ``project_name`` from now on; False (nothing changes) if not a member."""
+        ...
 
     async def list_keys(self, request: AnyRequest, viewer: Viewer) -> list[KeySummary]: ...
 

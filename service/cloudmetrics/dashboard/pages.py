@@ -109,6 +109,19 @@ async def sign_out(request: AnyRequest, state: State) -> Template:
     )
 
 
+@post("/project", name="dashboard:switch-project")
+async def switch_project(
+    request: AnyRequest,
+    state: State,
+    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Redirect:
+    await _signed_in(request, state)
+    if not await _accounts(state).switch_project(request, data.get("project", "")):
+        # Not one of the person's projects: whether it exists is not told either.
+        raise NotFound("you belong to no project of that name")
+    return Redirect("/metrics", status_code=303)
+
+
 @get("/metrics", name="dashboard:metrics")
 async def metrics(
     request: AnyRequest,
@@ -332,7 +345,17 @@ def dashboard_router(middleware: Sequence[Middleware]) -> Router:
     }
     return Router(
         path="/",
-        route_handlers=[home, sign_in, sign_out, metrics, metric, keys, create_key, revoke_key],
+        route_handlers=[
+            home,
+            sign_in,
+            sign_out,
+            switch_project,
+            metrics,
+            metric,
+            keys,
+            create_key,
+            revoke_key,
+        ],
         exception_handlers=handlers,
         middleware=[*middleware, page_compression()],
         include_in_schema=False,

@@ -18,6 +18,8 @@ from cloudmetrics.errors import Unauthenticated
 from cloudmetrics.identity.password_work import SignInBusy
 from cloudmetrics.identity.session_store import SessionStoreUnavailable
 from cloudmetrics.identity.sessions import (
+    choose_project,
+    chosen_project,
     client_address,
     end_session,
     signed_in_user_id,
@@ -37,7 +39,8 @@ def _resources(request: AnyRequest) -> Resources:
 
 
 class SessionAccounts:
-    """The signed-in person is the session's user, looking at the first of their projects."""
+    """The signed-in person is the session's user, looking at the project they chose (kept in
+    the session), or at first the first of their projects by name."""
 
     async def viewer(self, request: AnyRequest) -> Viewer | None:
         user_id = signed_in_user_id(request)
@@ -51,13 +54,23 @@ class SessionAccounts:
             # A deleted user, or one without a project, has nothing to see: end the session.
             end_session(request)
             return None
-        first = memberships[0]
+        chosen = chosen_project(request)
+        # A project the person has left since choosing it falls back to the first.
+        current = next((m for m in memberships if m.project_name == chosen), memberships[0])
         return Viewer(
             email=user.email,
-            project_id=first.project_id,
-            project_name=first.project_name,
-            is_owner=first.role == "owner",
+            project_id=current.project_id,
+            project_name=current.project_name,
+            is_owner=current.role == "owner",
+            projects=tuple(m.project_name for m in memberships),
         )
+
+    async def switch_project(self, request: AnyRequest, project_name: str) -> bool:
+        viewer = await self.viewer(request)
+        if viewer is None or project_name not in viewer.projects:
+            return False
+        choose_project(request, project_name)
+        return True
 
     async def sign_in(self, request: AnyRequest, email: str, password: str) -> None:
         try:

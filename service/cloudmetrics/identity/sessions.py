@@ -158,6 +158,21 @@ def signed_in_user_id(request: Request[Any, Any, Any]) -> int | None:
     return value if isinstance(value, int) else None
 
 
+_PROJECT = "project"
+
+
+def choose_project(request: Request[Any, Any, Any], project_name: str) -> None:
+    """Remember which of the user's projects the dashboard shows (the caller checked it)."""
+    session = dict(cast("dict[str, object]", request.session))
+    session[_PROJECT] = project_name
+    request.set_session(session)
+
+
+def chosen_project(request: Request[Any, Any, Any]) -> str | None:
+    value = cast("dict[str, object]", request.session).get(_PROJECT)
+    return value if isinstance(value, str) else None
+
+
 def client_address(request: Request[Any, Any, Any]) -> str:
     """The client's address as uvicorn saw it (X-Forwarded-For only from FORWARDED_ALLOW_IPS)."""
     return request.client.host if request.client else "unknown"
@@ -175,6 +190,8 @@ __all__ = [
     "CSRF_HEADER",
     "SESSION_COOKIE",
     "Sessions",
+    "choose_project",
+    "chosen_project",
     "client_address",
     "csrf_token",
     "end_session",

@@ -12,7 +12,7 @@ from typing import Literal, get_args
 import asyncpg
 
 from cloudmetrics.database import Connection
-from cloudmetrics.errors import Conflict, InvalidRequest
+from cloudmetrics.errors import Conflict, InvalidRequest, NotFound
 from cloudmetrics.identity.password_work import PasswordWork
 from cloudmetrics.identity.passwords import WeakPassword, hash_password
 
@@ -130,3 +130,31 @@ async def membership(connection: Connection, user_id: int, project_name: str) ->
     if row is None:
         return None
     return Membership(project_id=row["id"], project_name=row["name"], role=row["role"])
+
+
+async def user_named(connection: Connection, email: str) -> User:
+    row = await connection.fetchrow(
+        "SELECT id, email FROM users WHERE lower(email) = lower($1)", email.strip()
+    )
+    if row is None:
+        raise NotFound(f"no user has the email {email.strip()}")
+    return User(id=row["id"], email=row["email"])
+
+
+async def remove_membership(connection: Connection, user_id: int, project_id: int) -> None:
+    """Take the user out of the project; never its last owner (nobody could manage its keys).
+
+    Call inside a transaction: the owners are locked while counted, so two removals of the
+    last two owners cannot both pass."""
+    rows = await connection.fetch(
+        "SELECT user_id, role FROM memberships WHERE project_id = $1 FOR UPDATE", project_id
+    )
+    roles = {row["user_id"]: row["role"] for row in rows}
+    if user_id not in roles:
+        raise NotFound("the user is not a member of the project")
+    owners = [member for member, role in roles.items() if role == "owner"]
+    if owners == [user_id]:
+        raise Conflict("the user is the project's last owner: make someone else an owner first")
+    await connection.execute(
+        "DELETE FROM memberships WHERE user_id = $1 AND project_id = $2", user_id, project_id
+    )
