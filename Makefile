@@ -37,8 +37,6 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
 
-# ci/requirements.lock is the Dagger module's runtime lock: the dev lock's versions, without
-# dagger-io itself, which comes from the SDK the engine vendors into ci/sdk/.
 .PHONY: lock
 lock: $(UV) ## Regenerate the hash-pinned lock files from pyproject.toml
 	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) -o requirements/runtime.txt
@@ -46,6 +44,14 @@ lock: $(UV) ## Regenerate the hash-pinned lock files from pyproject.toml
 	$(UV) pip compile requirements/build.in $(LOCK_FLAGS) -o requirements/build.txt
 	$(UV) pip compile infra/requirements.in $(LOCK_FLAGS) -o infra/requirements.txt
 	$(UV) pip compile infra/policy_pack/requirements.in $(LOCK_FLAGS) -o infra/policy_pack/requirements.txt
+	$(MAKE) ci-lock
+
+# ci/requirements.lock is the Dagger module's runtime lock: the dev lock's versions, without
+# dagger-io itself, which comes from the SDK the engine vendors into ci/sdk/. `dagger develop`
+# (and `dagger init`) rewrite it without hashes (the Python runtime runs `uv pip compile`
+# without --generate-hashes): run `make ci-lock` after either to restore the hashed lock.
+.PHONY: ci-lock
+ci-lock: $(UV) ## Restore ci/requirements.lock, hash-pinned (after `dagger develop` rewrote it)
 	cd ci && ../$(UV) pip compile pyproject.toml --no-sources $(LOCK_FLAGS) \
 		--no-emit-package dagger-io -c ../requirements/dev.txt -o requirements.lock
 
@@ -79,8 +85,21 @@ up: install assets ## Serve on http://127.0.0.1:8000 (PostgreSQL and Redis of it
 	exec $(BIN)/cloudmetrics with-local-servers -- \
 		bash -c '$(BIN)/cloudmetrics prestart --create-database && exec $(BIN)/cloudmetrics serve'
 
+# The policy pack's own virtualenv, where PulumiPolicy.yaml says the CLI keeps it and from the
+# same hash-pinned requirements.txt its pip toolchain installs: the suite starts the pack from it
+# as the CLI does and speaks to it over gRPC (tests/infra/test_policy_pack_over_grpc.py).
+POLICY_VENV := infra/policy_pack/venv
+
+$(POLICY_VENV)/.installed: $(UV) infra/policy_pack/requirements.txt
+	[ -x $(POLICY_VENV)/bin/python ] || $(UV) venv --quiet --python $(PYTHON) $(POLICY_VENV)
+	$(UV) pip sync --quiet --python $(POLICY_VENV)/bin/python infra/policy_pack/requirements.txt
+	touch $@
+
+.PHONY: policy-pack
+policy-pack: $(POLICY_VENV)/.installed ## Build the policy pack's virtualenv (as `pulumi --policy-pack` does)
+
 .PHONY: test
-test: install assets ## Run the whole test suite
+test: install assets policy-pack ## Run the whole test suite
 	$(BIN)/pytest --numprocesses=$(TEST_WORKERS)
 
 .PHONY: lint

@@ -145,10 +145,9 @@ def _service(obj: Type) -> list[Any]:
 
 
 def missing_packages(packages: Iterable[str], postgres_major: int) -> list[str]:
-    """The image's packages this machine lacks; the PostgreSQL client matches the parity server."""
+    """The image's packages this machine lacks; PostgreSQL's match the parity server."""
     wanted = [
-        f"postgresql-client-{postgres_major}" if re.fullmatch(r"postgresql-client-\d+", p) else p
-        for p in packages
+        re.sub(r"^(postgresql(?:-client)?)-\d+$", rf"\g<1>-{postgres_major}", p) for p in packages
     ]
     return [package for package in wanted if not _installed(package)]
 

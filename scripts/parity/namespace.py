@@ -171,9 +171,18 @@ def _image_prefix(run_dir: Path, python_prefix: Path, uv: Path) -> None:
     for name in ("python3", "python"):
         if not (image_bin / name).exists():
             (image_bin / name).symlink_to(f"python{PYTHON_VERSION}")
+    link_uv(image_bin, uv)
+
+
+def link_uv(image_bin: Path, uv: Path) -> None:
+    """uv and uvx in the image's bin, replacing any there: the graph's `withFile` overwrites.
+
+    The interpreter's own bin may hold a uv already (a `pip install uv` into that Python).
+    """
     for name in ("uv", "uvx"):
         tool = uv.with_name(name)
         if tool.exists():
+            (image_bin / name).unlink(missing_ok=True)
             (image_bin / name).symlink_to(tool)
 
 

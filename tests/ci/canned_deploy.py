@@ -15,6 +15,7 @@ from cloudmetrics_ci.deploy_steps import (
     Outcome,
 )
 from cloudmetrics_ci.environments import Environment
+from cloudmetrics_ci.promotion import PROMOTE_SCRIPT
 from cloudmetrics_ci.pulumi import SmokeKeyOutputs, StackOutputs
 from dagger import dag
 
@@ -144,6 +145,7 @@ def healthy() -> dict[str, Outcome]:
         "outputs": ok(RAW_OUTPUTS),
         "source lookup": image_found(),
         "target lookup": IMAGE_MISSING,
+        "promote": Outcome(0, DIGEST + "\n"),
         "migration task definition": ok(),
         "run task": started(MIGRATION_TASK),
         "describe task": stopped(0),
@@ -164,6 +166,8 @@ def step_key(container: dagger.Container) -> str:
         return "migration task definition" if "--target" in command else "roll out"
     if command[:2] == ["cloudmetrics", "smoke"]:
         return "smoke"
+    if command[:3] == ["sh", "-c", PROMOTE_SCRIPT]:
+        return "promote"
     if command[:2] == ["sh", "-c"] and "aws secretsmanager get-secret-value" in command[2]:
         return "read smoke key"
     if command[:3] == ["aws", "ecs", "run-task"]:

@@ -114,3 +114,29 @@ def plain_values(obj: Type) -> Iterator[str]:
             yield field.args["value"]
         elif field.name == "withExec":
             yield from field.args["args"]
+
+
+def _key(value: object) -> object:
+    if isinstance(value, Type):
+        return cache_key(value)
+    if isinstance(value, list | tuple):
+        return tuple(_key(item) for item in cast(list[object], value))
+    if isinstance(value, dict):
+        items = cast(dict[str, object], value).items()
+        return tuple(sorted((name, repr(_key(item))) for name, item in items))
+    return repr(value)
+
+
+def cache_key(obj: Type) -> tuple[object, ...]:
+    """What the engine keys `obj` by: every call and argument of its graph, objects expanded.
+
+    Two containers with equal keys are one result to the engine: the second is a cache hit.
+    """
+    return tuple(
+        (
+            field.type_name,
+            field.name,
+            tuple(sorted((k, repr(_key(v))) for k, v in field.args.items())),
+        )
+        for field in selections(obj)
+    )

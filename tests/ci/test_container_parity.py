@@ -11,7 +11,7 @@ import pytest
 from cloudmetrics_ci.source import SOURCE_IGNORE
 
 from scripts.parity import graph_work
-from scripts.parity.namespace import hosts_file
+from scripts.parity.namespace import hosts_file, link_uv
 from tests.ci.conftest import REPOSITORY
 
 
@@ -103,3 +103,17 @@ def test_no_test_spells_the_local_servers_addresses() -> None:
     assert offenders == []
     assert LITERAL_ADDRESS.search('TcpProxy("127.0.0.1", 6379)')
     assert LITERAL_ADDRESS.search("postgresql://u@127.0.0.1:5432/x")
+
+
+def test_uv_is_linked_over_one_the_interpreter_already_has(tmp_path: Path) -> None:
+    # A `pip install uv` into the machine's Python puts a uv in the prefix's bin.
+    image_bin = tmp_path / "usr-local" / "bin"
+    image_bin.mkdir(parents=True)
+    (image_bin / "uv").write_text("the interpreter's own uv")
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    for name in ("uv", "uvx"):
+        (tools / name).write_text(name)
+    link_uv(image_bin, tools / "uv")
+    assert (image_bin / "uv").resolve() == tools / "uv"
+    assert (image_bin / "uvx").resolve() == tools / "uvx"

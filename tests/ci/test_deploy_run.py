@@ -8,9 +8,11 @@ wrong release) are the module's own code.
 
 import dagger
 import pytest
+from cloudmetrics_ci import images as images_module
 from cloudmetrics_ci.deploy import DeployReport, DeployStepError, run_deploy
 from cloudmetrics_ci.deploy_steps import SMOKE_KEY_FILE, DeployStep, Outcome
 from cloudmetrics_ci.environments import Environment
+from cloudmetrics_ci.promotion import AUTH_FILE, SOURCE_MOVED
 
 from tests.ci.canned_deploy import (
     DIGEST,
@@ -33,7 +35,7 @@ from tests.ci.canned_deploy import (
     stopped,
     task_definition,
 )
-from tests.ci.graph import Plan, images, walk
+from tests.ci.graph import Plan, images, plain_values, walk
 
 DEV_ORDER = [
     "check config",
@@ -177,28 +179,52 @@ async def test_the_config_check_runs_before_anything_holds_aws_credentials(
     assert {f.name for f in walk(checked)}.isdisjoint({"withSecretVariable"})
 
 
-async def test_promotion_copies_the_source_image_by_digest_and_builds_nothing(
+async def test_promotion_copies_the_source_image_registry_to_registry_and_builds_nothing(
     source: dagger.Directory,
 ) -> None:
     canned = engine()
     report = await run_deploy(deploy_steps(source, Environment.staging), canned)
-    assert canned.ran[:4] == ["check config", "outputs", "source lookup", "target lookup"]
-    ((published, _),) = canned.published
-    assert images(published) == {f"{SOURCE_REPOSITORY}@{DIGEST}"}
-    calls = {field.name for field in walk(published)}
-    assert "withExec" not in calls, "a promotion rebuilt the image"
-    assert "host" not in calls, "a promotion read the source tree into the image"
+    assert canned.ran[:6] == [
+        "check config",
+        "outputs",
+        "source lookup",
+        "target lookup",
+        "ecr login",
+        "promote",
+    ]
+    # Nothing is published from the engine: that would re-export the image (a new digest).
+    assert canned.published == []
+    copy = Plan(canned.awaited[canned.ran.index("promote")])
+    assert copy.base_image == images_module.SKOPEO
+    assert copy.execs[-1][3:] == [
+        "promote",
+        SOURCE_REPOSITORY,
+        DIGEST,
+        OUTPUTS.ecr_repository_url,
+        REVISION,
+    ]
+    # The registry token reaches skopeo as a mounted secret file, never as a value.
+    assert [f.args["path"] for f in copy.calls("withMountedSecret")] == [AUTH_FILE]
+    assert copy.env["REGISTRY_AUTH_FILE"] == AUTH_FILE
+    assert not any("ecr-token-value" in value for value in plain_values(copy.obj))
     assert report.image.endswith(f"@{DIGEST}")
     # The smoke test runs the very image that was copied.
     assert f"{SOURCE_REPOSITORY}@{DIGEST}" in images(canned.awaited[-1])
 
 
 async def test_a_promotion_whose_copy_changed_digest_fails(source: dagger.Directory) -> None:
-    canned = engine()
-    canned.publish_digest = OTHER_DIGEST
+    canned = engine(promote=Outcome(0, OTHER_DIGEST + "\n"))
     error = await failed_at(source, canned, Environment.prod)
     assert error.step is DeployStep.PUBLISH_IMAGE
     assert OTHER_DIGEST in str(error)
+    assert "migration task definition" not in canned.ran
+
+
+async def test_a_promotion_whose_source_tag_moved_is_refused(source: dagger.Directory) -> None:
+    canned = engine(promote=Outcome(SOURCE_MOVED, ""))
+    error = await failed_at(source, canned, Environment.staging)
+    assert error.step is DeployStep.PUBLISH_IMAGE
+    assert "nothing was copied" in str(error)
     assert "migration task definition" not in canned.ran
 
 
@@ -207,6 +233,7 @@ async def test_a_promotion_finds_a_different_image_under_the_tag(source: dagger.
     error = await failed_at(source, canned, Environment.staging)
     assert error.step is DeployStep.PUBLISH_IMAGE
     assert canned.published == []
+    assert "promote" not in canned.ran
 
 
 async def test_a_revision_the_previous_environment_never_had_is_not_promoted(

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import dagger
 import pytest
+import yaml
 from cloudmetrics_ci.deploy_steps import (
     ECR_LOGIN_SCRIPT,
     ECR_PASSWORD_FILE,
@@ -30,7 +31,8 @@ from tests.ci.canned_deploy import (
     deploy_steps,
     secret,
 )
-from tests.ci.graph import Plan, images, plain_values
+from tests.ci.conftest import REPOSITORY
+from tests.ci.graph import Plan, cache_key, images, plain_values
 
 STEPS: dict[str, Callable[[DeploySteps], dagger.Container]] = {
     "check config": lambda plan: plan.check_stack_config().container,
@@ -90,11 +92,22 @@ def test_side_effecting_commands_are_keyed_to_the_run(plan: DeploySteps, step: s
     )
 
 
+def test_no_two_steps_are_one_cached_result(plan: DeploySteps) -> None:
+    # The engine caches an exec by its graph: a step equal to an earlier one of the same run
+    # (the outputs read after `pulumi up` and the ones read before it) would return the
+    # earlier result without running.
+    keys: dict[tuple[object, ...], str] = {}
+    for step, build in sorted(STEPS.items()):
+        key = cache_key(build(plan))
+        assert key not in keys, f"{step!r} is a cache hit of {keys[key]!r}"
+        keys[key] = step
+
+
 def test_pulumi_runs_in_its_pinned_image_with_secrets_as_secret_variables(
     plan: DeploySteps,
 ) -> None:
     pulumi = Plan(plan.roll_out().container)
-    assert pulumi.base_image.startswith("pulumi/pulumi-python:3.")
+    assert pulumi.base_image.startswith("pulumi/pulumi-python-3.11:3.")
     assert set(pulumi.secret_variables) == {
         "PULUMI_BACKEND_URL",
         "AWS_ACCESS_KEY_ID",
@@ -113,6 +126,27 @@ def test_pulumi_dependencies_are_installed_before_the_program_is_copied(
     assert pulumi.position("withFile", path="/infra/requirements.txt") < installed
     assert installed < pulumi.position("withDirectory", path="/infra")
     assert pulumi.cache_mounts == {"/root/.cache/pip": "cloudmetrics-pip"}
+
+
+@pytest.mark.parametrize("step", ["check config", "read outputs", "roll out"])
+def test_the_policy_pack_venv_exists_before_any_pulumi_command(
+    plan: DeploySteps, step: str
+) -> None:
+    pulumi = Plan(STEPS[step](plan))
+    pack = "/infra/policy_pack"
+    declared = yaml.safe_load((REPOSITORY / "infra/policy_pack/PulumiPolicy.yaml").read_text())
+    venv = f"{pack}/{declared['runtime']['options']['virtualenv']}"
+    created = pulumi.exec_position("python3", "-m", "venv", venv)
+    installed = pulumi.exec_position(
+        f"{venv}/bin/pip", "install", "--require-hashes", "--requirement"
+    )
+    assert pulumi.position("withFile", path=f"{pack}/requirements.txt") < created < installed
+    first_cli = min(
+        index
+        for index, field in enumerate(pulumi.fields)
+        if field.name == "withExec" and field.args["args"][0] == "pulumi"
+    )
+    assert installed < first_cli
 
 
 @pytest.mark.parametrize("env", list(Environment))

@@ -46,7 +46,16 @@ def test_pulumi_cli_image_matches_the_pulumi_package_infra_pins() -> None:
     assert "--hash=sha256:" in lock
     pinned = re.search(r"^pulumi==(\S+) ", lock, re.MULTILINE)
     assert pinned is not None
-    assert f"pulumi/pulumi-python:{pinned.group(1)}" == images.PULUMI
+    assert images.PULUMI.endswith(f":{pinned.group(1)}")
+
+
+def test_pulumi_cli_image_runs_the_python_infra_locks_are_compiled_for() -> None:
+    # The unsuffixed image runs its default Python (3.13), not the locks' 3.11.
+    for lock in ("requirements.txt", "policy_pack/requirements.txt"):
+        header = (INFRA / lock).read_text()
+        version = re.search(r"--python-version (\S+)", header)
+        assert version is not None, lock
+        assert images.PULUMI.startswith(f"pulumi/pulumi-python-{version.group(1)}:"), lock
 
 
 def test_the_policy_pack_and_the_stack_config_check_are_where_the_deploy_runs_them() -> None:

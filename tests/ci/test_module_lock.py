@@ -1,6 +1,7 @@
 """ci/requirements.lock: what the Dagger runtime installs beside its vendored SDK."""
 
 import re
+import subprocess
 import tomllib
 
 from tests.ci.conftest import REPOSITORY
@@ -42,3 +43,21 @@ def test_module_project_depends_on_the_vendored_sdk() -> None:
     assert project["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == [
         "src/cloudmetrics_ci"
     ]
+
+
+def test_make_ci_lock_restores_the_hashed_lock_dagger_develop_rewrites() -> None:
+    # `dagger develop` recompiles requirements.lock without hashes; `make ci-lock` is the
+    # documented way back, and must write the same file the test above checks.
+    planned = subprocess.run(
+        ["make", "--dry-run", "ci-lock"],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.replace("\\\n", " ")
+    compile_line = next(line for line in planned.splitlines() if "pip compile" in line)
+    assert compile_line.startswith("cd ci && ")
+    for flag in ("--generate-hashes", "--no-emit-package dagger-io", "-o requirements.lock"):
+        assert flag in compile_line, flag
+    header = (REPOSITORY / "ci" / "requirements.lock").read_text().splitlines()[1]
+    assert "--generate-hashes" in header

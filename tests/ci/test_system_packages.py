@@ -1,7 +1,8 @@
-"""The check containers install make, the PostgreSQL 16 client and Redis before any source.
+"""The check containers install make, PostgreSQL 16's programs and Redis before any source.
 
-`make test` runs the pg_dump of its PostgreSQL's major version (from
-/usr/lib/postgresql/<major>/bin, so it must be the service's) and starts a Redis
+`make test` runs the pg_dump of its PostgreSQL's major version and starts TLS-only servers
+with initdb and pg_ctl (all from /usr/lib/postgresql/<major>/bin, so it must be the
+service's), and starts a Redis
 Cluster from redis-server and redis-cli; `make lint` and `make test` need make.
 """
 
@@ -35,7 +36,7 @@ def installed_at(plan: Plan, package: str) -> int:
     return positions[0]
 
 
-@pytest.mark.parametrize("package", ["make", "postgresql-client-16", "redis-server"])
+@pytest.mark.parametrize("package", ["make", "postgresql-16", "redis-server"])
 def test_installs_what_the_suite_runs_before_the_source_is_copied(plan: Plan, package: str) -> None:
     source_copied = plan.position("withDirectory", path="/src")
     lock_copied = plan.position("withFile", path="/src/requirements/dev.txt")
@@ -51,19 +52,19 @@ def test_installs_are_non_interactive_and_lean(plan: Plan) -> None:
     assert plan.env["DEBIAN_FRONTEND"] == "noninteractive"
 
 
-def test_postgres_client_comes_from_pgdg_after_its_setup(plan: Plan) -> None:
+def test_postgres_comes_from_pgdg_after_its_setup(plan: Plan) -> None:
     common = installed_at(plan, "postgresql-common")
     setup = plan.exec_position(PGDG_SETUP, "-y")
-    client = installed_at(plan, "postgresql-client-16")
-    assert plan.exec_position("apt-get", "update") < common < setup < client
+    server = installed_at(plan, "postgresql-16")
+    assert plan.exec_position("apt-get", "update") < common < setup < server
 
 
-def test_postgres_client_matches_the_postgres_service() -> None:
+def test_postgres_server_programs_match_the_postgres_service() -> None:
+    # The TLS tests run initdb and pg_ctl: the client package alone has neither.
     assert images.POSTGRES.startswith(f"postgres:{images.POSTGRES_MAJOR}.")
-    assert f"postgresql-client-{images.POSTGRES_MAJOR}" in system_packages.PACKAGES
-    # Only one client major version is installed, so the pg_dump wrapper cannot pick another.
-    clients = [p for p in system_packages.PACKAGES if p.startswith("postgresql-client")]
-    assert clients == [f"postgresql-client-{images.POSTGRES_MAJOR}"]
+    postgres = [p for p in system_packages.PACKAGES if p.startswith("postgresql-")]
+    # One major version only (its server brings its client), so no wrapper can pick another.
+    assert postgres == [f"postgresql-{images.POSTGRES_MAJOR}"]
 
 
 def test_packages_start_no_daemons_at_install_time(plan: Plan) -> None:

@@ -1,7 +1,8 @@
 """A deploy, step by step, in the order this module fixes (docs/runbook.md lists it).
 
 check stack config -> read outputs -> publish image (dev: push the build unless the tag
-exists; staging/prod: copy the previous environment's image by digest) -> targeted
+exists; staging/prod: copy the previous environment's image registry to registry, manifest
+bytes kept, checked before the tag is written: promotion.py) -> targeted
 `pulumi up` of the migration task definition -> migration task in the VPC (exit code 0
 required) -> full `pulumi up` -> verify release (the service's primary deployment runs
 this revision, rollout completed) -> register smoke key (a one-off task in the VPC runs
@@ -33,6 +34,7 @@ from cloudmetrics_ci.deploy_steps import (
     smoke_key_secret,
     written_smoke_key,
 )
+from cloudmetrics_ci.promotion import promote_step
 
 T = TypeVar("T")
 
@@ -137,11 +139,17 @@ async def run_deploy(steps: DeploySteps, engine: Engine) -> DeployReport:
         # Tags are immutable: the one there is what ships, and a promotion's must be the source's.
         with _named(DeployStep.PUBLISH_IMAGE):
             digest = published_digest(f"{address}@{existing}", source_digest)
+    elif source_digest is not None:
+        # A promotion copies the source's bytes registry to registry (promotion.py): a
+        # publish from the engine would re-export the image under another digest.
+        with _named(DeployStep.PUBLISH_IMAGE):
+            promotion = promote_step(target, outputs, token.strip(), source_digest)
+        digest = await _run(engine, promotion)
     else:
         publishable = image.with_registry_auth(outputs.registry, "AWS", password)
         reference = await _awaited(DeployStep.PUBLISH_IMAGE, engine.publish(publishable, address))
         with _named(DeployStep.PUBLISH_IMAGE):
-            digest = published_digest(reference, source_digest)
+            digest = published_digest(reference)
 
     await _run(engine, steps.update_migration_task_definition())
     task_arn = await _run(engine, steps.start_migration_task(outputs))

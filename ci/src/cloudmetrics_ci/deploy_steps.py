@@ -21,7 +21,7 @@ from cloudmetrics_ci import pulumi
 from cloudmetrics_ci.aws import AwsCredentials, aws_cli
 from cloudmetrics_ci.build import PLATFORM
 from cloudmetrics_ci.environments import Environment
-from cloudmetrics_ci.freshness import for_run
+from cloudmetrics_ci.freshness import for_run, for_step
 from cloudmetrics_ci.pulumi import SmokeKeyOutputs, StackOutputs, registry_of
 from cloudmetrics_ci.smoke import smoke_container
 
@@ -267,10 +267,11 @@ class DeploySteps:
     def _aws(self) -> dagger.Container:
         return for_run(aws_cli(self.target.credentials), self.target.run_id)
 
-    def _pulumi(self) -> dagger.Container:
+    def _pulumi(self, step: DeployStep) -> dagger.Container:
         target = self.target
         workspace = for_run(pulumi.infra_workspace(self.source), target.run_id)
-        return pulumi.logged_in(workspace, target.env, target.credentials, target.backend_url)
+        logged_in = pulumi.logged_in(workspace, target.env, target.credentials, target.backend_url)
+        return for_step(logged_in, step)
 
     def check_stack_config(self) -> Step[None]:
         """First, and with no credentials: a placeholder left in Pulumi.<env>.yaml stops here."""
@@ -285,7 +286,8 @@ class DeploySteps:
     def read_outputs(self) -> Step[StackOutputs]:
         """The stack outputs as JSON on stdout."""
         command = pulumi.stack_output_command(self.target.env)
-        return Step(DeployStep.READ_OUTPUTS, _judged(self._pulumi(), command), read_outputs_judge)
+        step = DeployStep.READ_OUTPUTS
+        return Step(step, _judged(self._pulumi(step), command), read_outputs_judge)
 
     def image_lookup(self, repository_url: str) -> Step[str | None]:
         """The digest of this revision's tag in `repository_url`, if it is there."""
@@ -331,9 +333,10 @@ class DeploySteps:
             target.message("migration task definition for"),
             targets=[target.migration_urn],
         )
+        step = DeployStep.MIGRATION_TASK_DEFINITION
         return Step(
-            DeployStep.MIGRATION_TASK_DEFINITION,
-            _judged(self._pulumi(), command),
+            step,
+            _judged(self._pulumi(step), command),
             succeeded("the targeted `pulumi up`"),
         )
 
@@ -387,7 +390,8 @@ class DeploySteps:
         """The whole stack; ECS rolls the service, the circuit breaker may roll it back."""
         target = self.target
         command = pulumi.up_command(target.env, target.revision, target.message("deploy"))
-        return Step(DeployStep.ROLL_OUT, _judged(self._pulumi(), command), succeeded("`pulumi up`"))
+        step = DeployStep.ROLL_OUT
+        return Step(step, _judged(self._pulumi(step), command), succeeded("`pulumi up`"))
 
     def primary_deployment(self, outputs: StackOutputs) -> Step[str]:
         """Which task definition the service's primary deployment runs, rollout completed."""
@@ -425,11 +429,14 @@ class DeploySteps:
         )
 
     def read_smoke_key_outputs(self) -> Step[SmokeKeyOutputs]:
-        """The outputs again, as the full update left them: it may have made the key."""
+        """The outputs again, as the full update left them: it may have made the key.
+
+        Its own step (see `for_step`): the same command as `read_outputs`, whose cached result
+        would be the outputs from before the update.
+        """
         command = pulumi.stack_output_command(self.target.env)
-        return Step(
-            DeployStep.REGISTER_SMOKE_KEY, _judged(self._pulumi(), command), smoke_key_outputs_judge
-        )
+        step = DeployStep.REGISTER_SMOKE_KEY
+        return Step(step, _judged(self._pulumi(step), command), smoke_key_outputs_judge)
 
     def start_smoke_key_registration(
         self, outputs: StackOutputs, smoke_key: SmokeKeyOutputs

@@ -11,6 +11,7 @@ from typing import Final
 import dagger
 
 RUN_ID_VARIABLE: Final = "CLOUDMETRICS_RUN_ID"
+STEP_VARIABLE: Final = "CLOUDMETRICS_STEP"
 
 
 def new_run_id() -> str:
@@ -21,3 +22,14 @@ def new_run_id() -> str:
 def for_run(container: dagger.Container, run_id: str) -> dagger.Container:
     """`container` with execs from here on keyed to this run."""
     return container.with_env_variable(RUN_ID_VARIABLE, run_id)
+
+
+def for_step(container: dagger.Container, step: str) -> dagger.Container:
+    """`container` with execs from here on keyed to one step of the run, too.
+
+    Within a run, two steps may run the same command in the same container: the stack's
+    outputs are read before `pulumi up` and again after it. Keyed to the run alone, the
+    second read is the engine's cached result of the first (the outputs from before the
+    update), so each step carries its own name.
+    """
+    return container.with_env_variable(STEP_VARIABLE, step)

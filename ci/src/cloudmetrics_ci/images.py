@@ -24,6 +24,11 @@ REDIS: Final = "redis:7.4.5-bookworm"
 # Single-node KRaft broker for the local stack (no ZooKeeper).
 KAFKA: Final = "apache/kafka:4.1.0"
 
-# The Pulumi CLI matches the `pulumi` package pinned in infra/requirements.txt.
-PULUMI: Final = "pulumi/pulumi-python:3.272.0"
+# The Pulumi CLI matches the `pulumi` package pinned in infra/requirements.txt. The
+# per-Python variant: the unsuffixed pulumi/pulumi-python runs the image's default Python
+# (3.13 at 3.272), while infra's locks and tests target 3.11.
+PULUMI_PYTHON_VERSION: Final = "3.11"
+PULUMI: Final = f"pulumi/pulumi-python-{PULUMI_PYTHON_VERSION}:3.272.0"
 AWS_CLI: Final = "amazon/aws-cli:2.31.0"
+# Promotion copies images registry to registry with their manifests' bytes (promotion.py).
+SKOPEO: Final = "quay.io/skopeo/stable:v1.18.0"

@@ -17,6 +17,12 @@ PIP_CACHE_VOLUME: Final = "cloudmetrics-pip"
 IMAGE_TAG_KEY: Final = "cloudmetrics:imageTag"
 # The CrossGuard policy pack (infra/policy_pack) every preview and update must pass.
 POLICY_PACK: Final = f"{INFRA_DIR}/policy_pack"
+# The CLI runs a local Python pack through its `pulumi-analyzer-policy-python` shim, which
+# exits when the virtualenv PulumiPolicy.yaml names is missing: the engine installs a pack's
+# dependencies only for packs it downloads, and `pulumi install` inside a pack nested under a
+# program installs the program's instead (pulumi/pulumi#16605). So the container makes it.
+POLICY_PACK_VENV: Final = f"{POLICY_PACK}/venv"
+POLICY_PACK_REQUIREMENTS: Final = f"{POLICY_PACK}/requirements.txt"
 # Refuses a stack whose Pulumi.<env>.yaml still holds placeholder values (exit != 0, key named).
 STACK_CONFIG_CHECK: Final = "check_stack_config.py"
 # Pulumi installs infra/requirements.txt into this virtualenv (infra/Pulumi.yaml).
@@ -33,10 +39,11 @@ MIGRATION_TASK_DEFINITION_NAME: Final = "migrations-task"
 
 
 def infra_workspace(source: dagger.Directory) -> dagger.Container:
-    """infra/ with its dependencies installed, and no credentials at all.
+    """infra/ with its and its policy pack's dependencies installed, and no credentials at all.
 
-    `pulumi install` runs on Pulumi.yaml and the lock alone, before the program
-    is copied, so an infra code change reuses the dependency layer.
+    The pack's virtualenv and `pulumi install` run on the locks (and Pulumi.yaml) alone,
+    before the program is copied, so an infra code change reuses the dependency layers. The
+    source upload leaves every `venv` out, so copying the program keeps the pack's.
     """
     infra = source.directory("infra")
     return (
@@ -45,6 +52,17 @@ def infra_workspace(source: dagger.Directory) -> dagger.Container:
         .with_mounted_cache("/root/.cache/pip", dag.cache_volume(PIP_CACHE_VOLUME))
         .with_env_variable("PULUMI_SKIP_UPDATE_CHECK", "true")
         .with_workdir(INFRA_DIR)
+        .with_file(POLICY_PACK_REQUIREMENTS, infra.file("policy_pack/requirements.txt"))
+        .with_exec(["python3", "-m", "venv", POLICY_PACK_VENV])
+        .with_exec(
+            [
+                f"{POLICY_PACK_VENV}/bin/pip",
+                "install",
+                "--require-hashes",
+                "--requirement",
+                POLICY_PACK_REQUIREMENTS,
+            ]
+        )
         .with_file(f"{INFRA_DIR}/Pulumi.yaml", infra.file("Pulumi.yaml"))
         .with_file(f"{INFRA_DIR}/requirements.txt", infra.file("requirements.txt"))
         .with_exec(["pulumi", "install"])

@@ -1,18 +1,22 @@
 """Debian packages for the check containers: programs the suite runs that PyPI does not provide.
 
 - `make`: `make lint` and `make test` are what the check containers run.
-- `pg_dump` of the PostgreSQL service's major version: the migration round-trip
-  test runs the pg_dump of its server's major version, from
-  /usr/lib/postgresql/<major>/bin. Bookworm's own client is 15, so the
-  16 client comes from the PostgreSQL project's apt repository (PGDG), set up
-  the documented way: `postgresql-common` ships the setup script and the
-  repository's signing key.
+- The PostgreSQL server programs of the service's major version (package
+  `postgresql-<major>`, which brings its client too): the migration round-trip test runs
+  the pg_dump of its server's major version, and the TLS tests start a TLS-only server of
+  their own with `initdb` and `pg_ctl`, all from /usr/lib/postgresql/<major>/bin
+  (tests/support/suite_servers.py). The client alone fails the TLS tests. Bookworm's own
+  PostgreSQL is 15, so 16 comes from the PostgreSQL project's apt repository (PGDG), set
+  up the documented way: `postgresql-common` ships the setup script and the repository's
+  signing key.
 - `redis-server` and `redis-cli` (package `redis-server`): tests/cluster starts
   a throwaway three-node Redis Cluster from them.
 - `chromium` and `chromium-driver`: the dashboard's browser tests drive Debian's Chromium
   with Playwright (which never downloads a browser of its own).
 - `prometheus` and `prometheus-node-exporter`: the protocol tests run a real Prometheus that
   scrapes a real node_exporter, remote-writes to the service and remote-reads it back.
+- `skopeo` and `docker-registry`: the promotion tests copy images with the deploy's own script
+  between two real registries.
 """
 
 from typing import Final
@@ -23,15 +27,17 @@ from dagger import dag
 from cloudmetrics_ci import images
 
 PGDG_SETUP_SCRIPT: Final = "/usr/share/postgresql-common/pgdg/apt.postgresql.org.sh"
-POSTGRES_CLIENT: Final = f"postgresql-client-{images.POSTGRES_MAJOR}"
+POSTGRES_SERVER: Final = f"postgresql-{images.POSTGRES_MAJOR}"
 PACKAGES: Final = (
     "make",
-    POSTGRES_CLIENT,
+    POSTGRES_SERVER,
     "redis-server",
     "chromium",
     "chromium-driver",
     "prometheus",
     "prometheus-node-exporter",
+    "skopeo",
+    "docker-registry",
 )
 APT_INSTALL: Final = ["apt-get", "install", "--yes", "--no-install-recommends"]
 
@@ -51,7 +57,7 @@ NO_DAEMONS_POLICY: Final = "#!/bin/sh\nexit 101\n"
 
 
 def with_system_packages(container: dagger.Container) -> dagger.Container:
-    """`container` (Debian) with make, the PostgreSQL client tools and Redis installed."""
+    """`container` (Debian) with make, PostgreSQL's programs, Redis and the suite's peers."""
     # apt is not safe to run twice at once on the same lists and archives.
     locked = dagger.CacheSharingMode.LOCKED
     return (

@@ -37,6 +37,6 @@ def serving(url: str) -> str:
 # A notice, not a warning: on a laptop a secret made at start is what one wants. The estate
 # always provides SESSION_SECRET (infra/), so a deployment never reads this.
 LOCAL_SIGN_IN_NOTICE = (
-    "SESSION_SECRET is not set, so this server made one for itself: sign-ins last until it "
-    "stops. That suits local use; a deployment sets SESSION_SECRET."
+    "SESSION_SECRET is not set, so this server keeps a secret of its own in Redis, shared by "
+    "its workers. That suits local use; a deployment sets SESSION_SECRET."
 )

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -102,6 +103,20 @@ def from_outage(error: Exception) -> ProblemDetailsException:
     return _problem(HTTPStatus.SERVICE_UNAVAILABLE, detail, problem="dependency-unavailable")
 
 
+# What PostgreSQL answers for text it cannot hold: NUL in text (22021) or in jsonb (22P05). Only
+# ever a client's input (path, query, body), whichever route carried it, so it is mapped here,
+# once, instead of every handler checking every field.
+UNSTORABLE_TEXT: tuple[type[Exception], ...] = (
+    asyncpg.CharacterNotInRepertoireError,
+    asyncpg.UntranslatableCharacterError,
+)
+
+
+def from_unstorable_text(error: Exception) -> ProblemDetailsException:
+    detail = "the request holds text the database cannot store (a NUL character, U+0000)"
+    return _problem(HTTPStatus.BAD_REQUEST, detail, problem="invalid-text")
+
+
 def from_unexpected_error(error: Exception) -> ProblemDetailsException:
     log.exception("unhandled_error", error_type=type(error).__name__, exc_info=error)
     return _problem(HTTPStatus.INTERNAL_SERVER_ERROR, "an unexpected error occurred")
@@ -115,6 +130,8 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
     }
     for outage in OUTAGES:
         mapping[outage] = from_outage
+    for unstorable in UNSTORABLE_TEXT:
+        mapping[unstorable] = from_unstorable_text
     return ProblemDetailsPlugin(ProblemDetailsConfig(exception_to_problem_detail_map=mapping))
 
 
