@@ -30,13 +30,15 @@ class Mutation:
     tests: tuple[str, ...]
 
 
-MIGRATION_0010 = "migrations/0010_series_dictionary_partitioned_samples_and_rollups.sql"
+# The write path of rollups (add_to_rollups; its first attempt, plain float8 arithmetic).
+MIGRATION_0023 = "migrations/0023_samples_packed_per_series_window.sql"
 FAST = "service/cloudmetrics/metrics/fast_validation.py"
 THOROUGH = "service/cloudmetrics/metrics/validation.py"
 QUERIES = "service/cloudmetrics/metrics/queries.py"
 PAGES = "service/cloudmetrics/dashboard/pages.py"
 JUDGES = "ci/src/cloudmetrics_ci/deploy_steps.py"
 INGEST_TESTS = ("tests/api/test_ingest.py", "tests/api/test_validation_paths.py")
+STORAGE_TESTS = ("tests/storage/test_rollup_property.py", "tests/storage/test_raw_samples.py")
 
 MUTATIONS = [
     # Limits at their exact boundary.
@@ -146,17 +148,29 @@ MUTATIONS = [
     # Rollup write paths.
     Mutation(
         "a minute rollup's count replaced instead of added to",
-        MIGRATION_0010,
-        "count = r.count + excluded.count,",
-        "count = excluded.count,",
-        ("tests/storage/test_rollup_property.py", "tests/storage/test_raw_samples.py"),
+        MIGRATION_0023,
+        """        ON CONFLICT (series_id, bucket) DO UPDATE SET
+            count = r.count + excluded.count,
+            sum = r.sum + excluded.sum,""",
+        """        ON CONFLICT (series_id, bucket) DO UPDATE SET
+            count = excluded.count,
+            sum = r.sum + excluded.sum,""",
+        STORAGE_TESTS,
     ),
     Mutation(
-        "a minute rollup's sum not added to",
-        MIGRATION_0010,
-        "sum = r.sum + excluded.sum,",
-        "sum = r.sum,",
-        ("tests/storage/test_rollup_property.py", "tests/storage/test_raw_samples.py"),
+        "an hour rollup's sum not added to",
+        MIGRATION_0023,
+        """        count = r.count + excluded.count,
+        sum = r.sum + excluded.sum,
+        min = least(r.min, excluded.min),
+        max = greatest(r.max, excluded.max);
+EXCEPTION""",
+        """        count = r.count + excluded.count,
+        sum = r.sum,
+        min = least(r.min, excluded.min),
+        max = greatest(r.max, excluded.max);
+EXCEPTION""",
+        STORAGE_TESTS,
     ),
     Mutation(
         "queries read minute rollups for an unaligned start",
