@@ -149,12 +149,18 @@ MUTATIONS = [
     Mutation(
         "a minute rollup's count replaced instead of added to",
         MIGRATION_0023,
-        """        ON CONFLICT (series_id, bucket) DO UPDATE SET
-            count = r.count + excluded.count,
-            sum = r.sum + excluded.sum,""",
-        """        ON CONFLICT (series_id, bucket) DO UPDATE SET
-            count = excluded.count,
-            sum = r.sum + excluded.sum,""",
+        """count(*), sum(f.value), min(f.value), max(f.value)
+        FROM fresh AS f
+        GROUP BY 1, 2
+        ORDER BY 1, 2
+        ON CONFLICT (series_id, bucket) DO UPDATE SET
+            count = r.count + excluded.count,""",
+        """count(*), sum(f.value), min(f.value), max(f.value)
+        FROM fresh AS f
+        GROUP BY 1, 2
+        ORDER BY 1, 2
+        ON CONFLICT (series_id, bucket) DO UPDATE SET
+            count = excluded.count,""",
         STORAGE_TESTS,
     ),
     Mutation(
