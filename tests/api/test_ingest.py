@@ -215,6 +215,24 @@ async def test_too_many_points_is_413(
     assert accepted.status_code == 201
 
 
+async def test_the_limit_on_points_holds_at_its_boundary_on_the_thorough_path(
+    migrated_database_url: str, redis_url: str, api_key: IssuedKey
+) -> None:
+    # A batch with a bad point skips the fast path: the thorough path counts the points too,
+    # and a batch of exactly the limit is within it (400 for its bad point, not 413).
+    settings = api_settings(migrated_database_url, redis_url, ingest=IngestSettings(max_points=3))
+    async with AsyncTestClient(create_app(settings)) as client:
+        client.headers.update(api_key.headers)
+        at_limit = await client.post("/v1/metrics", json=batch(point(), point(), point("bad name")))
+        over = await client.post(
+            "/v1/metrics", json=batch(point(), point(), point(), point("bad name"))
+        )
+
+    assert at_limit.status_code == 400, at_limit.text
+    assert [error["index"] for error in at_limit.json()["errors"]] == [2]
+    assert over.status_code == 413, over.text
+
+
 async def test_body_over_the_limit_is_413(
     migrated_database_url: str, redis_url: str, api_key: IssuedKey
 ) -> None:

@@ -126,6 +126,16 @@ def test_only_exit_code_zero_of_every_container_passes() -> None:
     with pytest.raises(StepFailed):
         stopped_task_judge(Outcome(0, '{"tasks": [{"containers": []}]}'))
 
+    # Every container, not any one: a task whose migration failed beside a sidecar that
+    # exited cleanly has failed.
+    def two(code: int) -> Outcome:
+        containers = [{"name": "log-router", "exitCode": 0}, {"name": "migrate", "exitCode": code}]
+        return Outcome(0, json.dumps({"tasks": [{"containers": containers}]}))
+
+    stopped_task_judge(two(0))
+    with pytest.raises(StepFailed, match="'migrate': 1"):
+        stopped_task_judge(two(1))
+
 
 def test_primary_deployment_must_have_completed() -> None:
     assert primary_deployment_judge(service()).endswith("task-definition/api:12")

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from scripts.check_links import ROOT, broken_links, slug
+from tests.support.make_plan import planned_commands
 
 
 def _write(path: Path, text: str) -> Path:
@@ -74,3 +75,9 @@ def test_the_command_exits_non_zero_and_names_the_line(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert result.stderr.strip() == "page.md:3: gone.md: no such file or folder"
+
+
+def test_make_lint_runs_the_link_checker_and_the_decision_table_check() -> None:
+    commands = planned_commands("lint")
+    assert ".venv/bin/python scripts/check_links.py README.md docs" in commands
+    assert ".venv/bin/python scripts/adr_index.py" in commands
