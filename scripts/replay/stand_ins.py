@@ -57,6 +57,8 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   setpriv --reuid=postgres --regid=postgres --init-groups initdb --pgdata="$PGDATA" \\
     --username="${POSTGRES_USER:-postgres}" --auth="${POSTGRES_HOST_AUTH_METHOD:-trust}" \\
     --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+  # As the official image does: every address, with the configured method.
+  echo "host all all all ${POSTGRES_HOST_AUTH_METHOD:-trust}" >> "$PGDATA/pg_hba.conf"
 fi
 [ "$#" -gt 0 ] || set -- postgres
 [ "$1" = postgres ] && shift && set -- postgres -c listen_addresses=* "$@"
