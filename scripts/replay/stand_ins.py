@@ -169,7 +169,9 @@ def ensure(name: str) -> None:
             f"replay: {name} is not in the stand-in table (scripts/replay/stand_ins.py)"
         )
     recipe = _containerfile(stand_in)
-    digest = hashlib.sha256(recipe.encode()).hexdigest()[:16]
+    # The scripts written into the context are part of the recipe too.
+    scripts = POSTGRES_ENTRYPOINT + PASS_THROUGH_ENTRYPOINT
+    digest = hashlib.sha256((recipe + scripts).encode()).hexdigest()[:16]
     if podman_ok("image", "exists", name):
         label = podman(
             "image", "inspect", "--format", f'{{{{index .Labels "{RECIPE_LABEL}"}}}}', name
