@@ -64,7 +64,17 @@ fi
 [ "$1" = postgres ] && shift && set -- postgres -c listen_addresses=* "$@"
 exec setpriv --reuid=postgres --regid=postgres --init-groups "$@" -D "$PGDATA"
 """
-PASS_THROUGH_ENTRYPOINT: Final = '#!/bin/sh\nexec "$@"\n'  # noqa: S105 - a script, no secret
+# The official image's entrypoint turns protected mode off when no configuration file is
+# given: other containers of the network must reach it without a password.
+REDIS_ENTRYPOINT: Final = """#!/bin/sh
+set -eu
+[ "$#" -gt 0 ] || set -- redis-server
+if [ "$1" = redis-server ] && [ "${2:-}" = "${2#*.conf}" ]; then
+  shift
+  set -- redis-server --protected-mode no "$@"
+fi
+exec "$@"
+"""
 
 
 @dataclass(frozen=True)
@@ -123,7 +133,7 @@ STAND_INS: Final[dict[str, StandIn]] = {
     ),
     images.REDIS: StandIn(
         packages=("redis-server",),
-        files={"/usr/local/bin/docker-entrypoint.sh": "pass-through"},
+        files={"/usr/local/bin/docker-entrypoint.sh": "redis-entry"},
         entrypoint="/usr/local/bin/docker-entrypoint.sh",
         cmd=("redis-server",),
         differs="Debian's Redis 7.0 for 7.4.5",
@@ -170,7 +180,7 @@ def ensure(name: str) -> None:
         )
     recipe = _containerfile(stand_in)
     # The scripts written into the context are part of the recipe too.
-    scripts = POSTGRES_ENTRYPOINT + PASS_THROUGH_ENTRYPOINT
+    scripts = POSTGRES_ENTRYPOINT + REDIS_ENTRYPOINT
     digest = hashlib.sha256((recipe + scripts).encode()).hexdigest()[:16]
     if podman_ok("image", "exists", name):
         label = podman(
@@ -241,8 +251,8 @@ def _context_file(context: Path, step: str) -> None:
     elif step == "pg-entry":
         target.write_text(POSTGRES_ENTRYPOINT)
         target.chmod(0o755)
-    elif step == "pass-through":
-        target.write_text(PASS_THROUGH_ENTRYPOINT)
+    elif step == "redis-entry":
+        target.write_text(REDIS_ENTRYPOINT)
         target.chmod(0o755)
     else:
         raise SystemExit(f"replay: unknown build step {step!r}")
