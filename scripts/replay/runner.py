@@ -146,8 +146,19 @@ class Run:
         cached = f"{PREFIX_CACHE}:{key}"
         hit = key is not None and podman_ok("image", "exists", cached)
         start = cached if hit else reference(image)
+        # --init: an init reaps orphaned processes as the engine's exec shim does; under a bare
+        # `sleep` a daemon that exits stays a zombie and still looks alive to its parent.
         podman(
-            "run", "--detach", "--name", name, *options, "--entrypoint", "sleep", start, "infinity"
+            "run",
+            "--detach",
+            "--init",
+            "--name",
+            name,
+            *options,
+            "--entrypoint",
+            "sleep",
+            start,
+            "infinity",
         )
         if hit:
             print(
