@@ -27,7 +27,7 @@ from typing import Final
 
 REPOSITORY: Final = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPOSITORY / "ci" / "src"))
-from cloudmetrics_ci import images  # noqa: E402
+from cloudmetrics_ci import build, images  # noqa: E402
 
 from scripts.replay.podman import podman, podman_ok  # noqa: E402
 
@@ -157,7 +157,11 @@ SUBSTITUTIONS: Final = (
     "the machine's CA bundle is mounted at " + CONTAINER_CA + " and named by SSL_CERT_FILE, "
     "NODE_EXTRA_CA_CERTS, PIP_CERT (a TLS-intercepting proxy)",
     "cache volumes and secrets are attached when the container starts, not at their call",
+    "Amazon RDS's CA bundle (" + build.RDS_CA_BUNDLE_URL + ") is unreachable from here: "
+    "the build gets this machine's CA bundle in its place (a PEM bundle too)",
 )
+# Files the graphs fetch over HTTPS from hosts this machine cannot reach, and what stands in.
+HTTP_STAND_INS: Final = {build.RDS_CA_BUNDLE_URL: HOST_CA}
 
 
 def table() -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 import dagger
 import pytest
-from cloudmetrics_ci import checks, images, pulumi
+from cloudmetrics_ci import build, checks, images, pulumi
 
 from scripts.replay import graph, runner, stand_ins
 
@@ -16,6 +16,7 @@ GRAPHS: dict[str, Callable[[dagger.Directory], dagger.Container]] = {
     "test": checks.test_container,
     "lint": checks.lint_container,
     "policy-pack": pulumi.infra_workspace,
+    "build": lambda source: build.service_image(source, "0123456789abcdef"),
 }
 
 
@@ -105,3 +106,9 @@ def test_the_system_layer_is_the_cached_prefix_shared_by_lint_and_test(
         keys.add(runner._prefix_key(calls[:prefix]))  # pyright: ignore[reportPrivateUsage]
     (key,) = keys
     assert key is not None
+
+
+def test_only_unreachable_downloads_are_stood_in_for() -> None:
+    # Amazon RDS's CA bundle is the build's one download; AWS is unreachable from here.
+    assert set(stand_ins.HTTP_STAND_INS) == {build.RDS_CA_BUNDLE_URL}
+    assert any(build.RDS_CA_BUNDLE_URL in line for line in stand_ins.SUBSTITUTIONS)
