@@ -85,17 +85,32 @@ up: install assets ## Serve on http://127.0.0.1:8000 (PostgreSQL and Redis of it
 	exec $(BIN)/cloudmetrics with-local-servers -- \
 		bash -c '$(BIN)/cloudmetrics prestart --create-database && exec $(BIN)/cloudmetrics serve'
 
+# The policy pack's own virtualenv, where PulumiPolicy.yaml says the CLI keeps it and from the
+# same hash-pinned requirements.txt its pip toolchain installs: the suite starts the pack from it
+# as the CLI does and speaks to it over gRPC (tests/infra/test_policy_pack_over_grpc.py).
+POLICY_VENV := infra/policy_pack/venv
+
+$(POLICY_VENV)/.installed: $(UV) infra/policy_pack/requirements.txt
+	[ -x $(POLICY_VENV)/bin/python ] || $(UV) venv --quiet --python $(PYTHON) $(POLICY_VENV)
+	$(UV) pip sync --quiet --python $(POLICY_VENV)/bin/python infra/policy_pack/requirements.txt
+	touch $@
+
+.PHONY: policy-pack
+policy-pack: $(POLICY_VENV)/.installed ## Build the policy pack's virtualenv (as `pulumi --policy-pack` does)
+
 .PHONY: test
-test: install assets ## Run the whole test suite
+test: install assets policy-pack ## Run the whole test suite
 	$(BIN)/pytest --numprocesses=$(TEST_WORKERS)
 
 .PHONY: lint
-lint: install web/node_modules/.installed ## ruff, strict type checks, migration and workflow audits, ESLint, Prettier, tsc
+lint: install web/node_modules/.installed ## ruff, strict type checks, migration and workflow audits, doc links, ESLint, Prettier, tsc
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pyright
 	$(BIN)/cloudmetrics migrate lint
 	$(BIN)/zizmor --offline .github/workflows
+	$(BIN)/python scripts/check_links.py README.md docs
+	$(BIN)/python scripts/adr_index.py
 	cd web && node_modules/.bin/eslint . && node_modules/.bin/prettier --check . \
 		&& node_modules/.bin/tsc --noEmit
 

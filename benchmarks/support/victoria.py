@@ -23,6 +23,13 @@ def victoria_version(binary: str) -> str:
 
 @contextmanager
 def victoria_server(binary: str) -> Generator[str]:
+    with victoria_server_and_data(binary) as (base_url, _):
+        yield base_url
+
+
+@contextmanager
+def victoria_server_and_data(binary: str) -> Generator[tuple[str, str]]:
+    """The server's base URL and its data directory (whose size is what it stores)."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="cm-peer-vm-") as data:
         process = subprocess.Popen(
@@ -40,7 +47,7 @@ def victoria_server(binary: str) -> Generator[str]:
         try:
             base_url = f"http://127.0.0.1:{port}"
             wait_until_answering(f"{base_url}/health", process, timeout=60)
-            yield base_url
+            yield base_url, data
         finally:
             process.terminate()
             process.wait(timeout=60)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 from cloudmetrics_shared.iam import service_trust_policy
+from cloudmetrics_shared.role_boundary import ENHANCED_MONITORING_POLICY
 
 from cloudmetrics_infra.settings import (
     DATABASE_ADMIN_USER,
@@ -25,7 +26,6 @@ ENGINE_VERSION = "16"
 PARAMETER_GROUP_FAMILY = "postgres16"
 BACKUP_RETENTION_DAYS = 7
 ENHANCED_MONITORING_SECONDS = 60
-ENHANCED_MONITORING_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 # Queries slower than this are logged (and exported to CloudWatch Logs).
 SLOW_QUERY_MILLISECONDS = 500
 
@@ -77,6 +77,7 @@ class Database(pulumi.ComponentResource):
         monitoring_role = aws.iam.Role(
             f"{name}-monitoring-role",
             path=settings.iam_path,
+            permissions_boundary=settings.role_boundary_arn,
             assume_role_policy=service_trust_policy(
                 "monitoring.rds.amazonaws.com", settings.account_id
             ),

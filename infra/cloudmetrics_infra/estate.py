@@ -71,6 +71,7 @@ def build_estate(settings: StackSettings) -> Estate:
         TaskRolesArgs(
             account_id=settings.account_id,
             iam_path=settings.iam_path,
+            permissions_boundary=settings.role_boundary_arn,
             repository_arn=registry.repository.arn,
             log_group_arn=cluster.log_group.arn,
             parameter_arns=config.parameter_arns,

@@ -77,6 +77,7 @@ class MaintenanceTask(pulumi.ComponentResource):
         self.scheduler_role = aws.iam.Role(
             f"{name}-scheduler",
             path=settings.iam_path,
+            permissions_boundary=settings.role_boundary_arn,
             assume_role_policy=service_trust_policy("events.amazonaws.com", settings.account_id),
             opts=child,
         )

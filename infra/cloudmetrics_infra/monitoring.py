@@ -1,6 +1,6 @@
 """What the on-call engineer looks at: one dashboard and the alarms that page them.
 
-The dashboard shows the signals DESIGN.md asks for (service CPU and memory, database
+The dashboard shows the signals docs/infrastructure.md lists (service CPU and memory, database
 connections, cache hit rate, ALB 5xx and latency). Alarms go to an SNS topic with the stack's
 alarm e-mail subscribed; the database-connection alarm fires at 80% of the configured
 max_connections, before the connection budget is exhausted.

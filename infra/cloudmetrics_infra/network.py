@@ -229,6 +229,7 @@ class Network(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-flow-logs-role",
             path=settings.iam_path,
+            permissions_boundary=settings.role_boundary_arn,
             assume_role_policy=service_trust_policy(
                 "vpc-flow-logs.amazonaws.com", settings.account_id
             ),

@@ -97,6 +97,7 @@ class RestartOnRotation(pulumi.ComponentResource):
         machine_role = aws.iam.Role(
             f"{name}-machine-role",
             path=settings.iam_path,
+            permissions_boundary=settings.role_boundary_arn,
             assume_role_policy=service_trust_policy("states.amazonaws.com", settings.account_id),
             opts=child,
         )
@@ -116,6 +117,7 @@ class RestartOnRotation(pulumi.ComponentResource):
         events_role = aws.iam.Role(
             f"{name}-events-role",
             path=settings.iam_path,
+            permissions_boundary=settings.role_boundary_arn,
             assume_role_policy=service_trust_policy("events.amazonaws.com", settings.account_id),
             opts=child,
         )

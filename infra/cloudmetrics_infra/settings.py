@@ -22,6 +22,7 @@ from cloudmetrics_shared.environments import (
     next_environment,
 )
 from cloudmetrics_shared.environments import iam_path as environment_iam_path
+from cloudmetrics_shared.role_boundary import boundary_arn
 
 from cloudmetrics_infra.sizing import (
     DATABASE_INSTANCE_MEMORY_GIB,
@@ -126,6 +127,12 @@ class StackSettings:
     def iam_path(self) -> str:
         """IAM path of this environment's roles; the deploy role may manage only these."""
         return environment_iam_path(self.environment)
+
+    @property
+    def role_boundary_arn(self) -> str:
+        """The permissions boundary every role of this stack carries (the bootstrap makes it):
+        the deploy role may create and change only roles that do."""
+        return boundary_arn(self.account_id, self.environment)
 
     @property
     def image_puller_arn(self) -> str | None:

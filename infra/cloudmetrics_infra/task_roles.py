@@ -26,6 +26,7 @@ ECR_AUTHORIZATION_ACTION = "ecr:GetAuthorizationToken"
 class TaskRolesArgs:
     account_id: str
     iam_path: str
+    permissions_boundary: str
     repository_arn: pulumi.Input[str]
     log_group_arn: pulumi.Input[str]
     parameter_arns: Mapping[str, pulumi.Input[str]]
@@ -73,7 +74,11 @@ class TaskRoles(pulumi.ComponentResource):
         trust = service_trust_policy("ecs-tasks.amazonaws.com", args.account_id)
 
         self.execution_role = aws.iam.Role(
-            f"{name}-execution", path=args.iam_path, assume_role_policy=trust, opts=child
+            f"{name}-execution",
+            path=args.iam_path,
+            permissions_boundary=args.permissions_boundary,
+            assume_role_policy=trust,
+            opts=child,
         )
         parameters = pulumi.Output.all(*args.parameter_arns.values())
         self.execution_policy = aws.iam.RolePolicy(
@@ -91,7 +96,11 @@ class TaskRoles(pulumi.ComponentResource):
             opts=child,
         )
         self.task_role = aws.iam.Role(
-            f"{name}-task", path=args.iam_path, assume_role_policy=trust, opts=child
+            f"{name}-task",
+            path=args.iam_path,
+            permissions_boundary=args.permissions_boundary,
+            assume_role_policy=trust,
+            opts=child,
         )
         self.register_outputs(
             {"executionRoleArn": self.execution_role.arn, "taskRoleArn": self.task_role.arn}

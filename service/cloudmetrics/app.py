@@ -32,6 +32,7 @@ from cloudmetrics.http.request_context import request_context_middleware
 from cloudmetrics.http.security_headers import security_headers_middleware
 from cloudmetrics.identity.key_authentication import KeyAuthenticator
 from cloudmetrics.identity.middleware import api_key_middleware
+from cloudmetrics.identity.password_work import PasswordWork
 from cloudmetrics.identity.routes import identity_routers
 from cloudmetrics.identity.security import security_components
 from cloudmetrics.identity.session_store import STORE_NAME as SESSION_STORE
@@ -67,11 +68,18 @@ def create_app(
         pool = await open_pool(settings.database)
         redis = open_redis(settings.cache)
         probe = ProbeConnection(settings.database)
-        app.state[STATE_KEY] = Resources(settings=settings, pool=pool, redis=redis, probe=probe)
+        password_work = PasswordWork(
+            threads=settings.identity.sign_in_hash_threads,
+            queue=settings.identity.sign_in_hash_queue,
+        )
+        app.state[STATE_KEY] = Resources(
+            settings=settings, pool=pool, redis=redis, probe=probe, password_work=password_work
+        )
         log.info("started", version=settings.version, release_id=settings.release_id)
         try:
             yield
         finally:
+            password_work.close()
             await redis.aclose()
             await probe.close()
             try:

@@ -147,6 +147,59 @@ async def increment(redis: RedisClient, key: str, *, window_seconds: int) -> int
     return count
 
 
+async def add_to_counter(redis: RedisClient, key: str, amount: int, *, window_seconds: int) -> int:
+    """Add ``amount`` (negative to give back) to a counter that lives ``window_seconds``."""
+    async with guarded(redis):
+        count = int(await redis.incrby(key, amount))  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+        await redis.expire(key, window_seconds, nx=True)  # pyright: ignore[reportUnknownMemberType]
+    return count
+
+
+# Atomic, so claims racing each other cannot all see room, or all see none.
+_CLAIM_SLOT = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local held = redis.call('ZCARD', KEYS[1])
+if held < tonumber(ARGV[4]) then
+    redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+    redis.call('EXPIRE', KEYS[1], ARGV[5])
+    return {1, held}
+end
+return {0, held}
+"""
+
+
+async def claim_slot(
+    redis: RedisClient, key: str, holder: str, *, now: float, lease_seconds: float, limit: int
+) -> tuple[bool, int]:
+    """Take one of ``limit`` slots of ``key`` (a sorted set of leases scored by expiry) for
+    ``holder``, after dropping leases that ran out (a task that died holding one). Answers
+    whether it was taken and how many others were held."""
+    async with guarded(redis):
+        taken, held = await redis.eval(  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType, reportGeneralTypeIssues]
+            _CLAIM_SLOT, 1, key, now, now + lease_seconds, holder, limit, int(lease_seconds) + 1
+        )
+    return bool(taken), int(held)  # pyright: ignore[reportUnknownArgumentType]
+
+
+async def release_slot(redis: RedisClient, key: str, holder: str) -> None:
+    async with guarded(redis):
+        await redis.zrem(key, holder)  # pyright: ignore[reportUnknownMemberType]
+
+
+async def seconds_to_live(redis: RedisClient, key: str) -> int:
+    """The key's remaining lifetime in whole seconds; 0 when it is missing or never expires."""
+    async with guarded(redis):
+        left = int(await redis.ttl(key))  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+    return max(left, 0)
+
+
+async def delete_keys(redis: RedisClient, *keys: str) -> None:
+    # One DEL per key: a cluster refuses a multi-key DEL whose keys live in different slots.
+    async with guarded(redis):
+        for key in keys:
+            await redis.delete(key)  # pyright: ignore[reportUnknownMemberType]
+
+
 T = TypeVar("T")
 
 

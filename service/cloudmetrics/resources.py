@@ -19,6 +19,8 @@ from litestar.params import SkipValidation
 
 from cloudmetrics.database import Connection, Pool, acquire
 from cloudmetrics.health.probe_connection import ProbeConnection
+from cloudmetrics.identity.password_work import PasswordWork
+from cloudmetrics.metrics.budgets import BudgetCache
 from cloudmetrics.metrics.series_ids import SeriesIdCache
 from cloudmetrics.redis_client import RedisClient
 from cloudmetrics.settings import Settings
@@ -33,8 +35,12 @@ class Resources:
     redis: RedisClient
     # Readiness probes run here, never on the pool (docs/adr/0002).
     probe: ProbeConnection
+    # The threads that check passwords off the event loop (identity/password_work.py).
+    password_work: PasswordWork
     # Series ids this process has seen committed (metrics/series_ids.py).
     series_ids: SeriesIdCache = field(default_factory=SeriesIdCache)
+    # Each project's budgets, for a few seconds (metrics/budgets.py).
+    budgets: BudgetCache = field(default_factory=BudgetCache)
 
     def connection(self) -> AbstractAsyncContextManager[Connection]:
         """Borrow a pooled connection for ``async with``, waiting at most

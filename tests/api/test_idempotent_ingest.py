@@ -99,12 +99,14 @@ async def test_a_point_in_a_day_without_a_partition_is_still_written(
     """Ingest never fails for lack of a partition, even when maintenance has not run."""
     at = now() - timedelta(days=2)
     day = at.strftime("%Y%m%d")
-    await execute(migrated_database_url, f"DROP TABLE samples_p{day}")
+    for table in ("sample_chunks", "sample_blocks"):
+        await execute(migrated_database_url, f"DROP TABLE {table}_p{day}")
 
     response = await client.post("/v1/metrics", json=batch(point("late", at=at)))
 
     assert response.status_code == 201, response.text
     assert await point_count(migrated_database_url) == 1
-    assert await fetch_value(
-        migrated_database_url, "SELECT to_regclass($1) IS NOT NULL", f"samples_p{day}"
-    )
+    for table in ("sample_chunks", "sample_blocks"):
+        assert await fetch_value(
+            migrated_database_url, "SELECT to_regclass($1) IS NOT NULL", f"{table}_p{day}"
+        )

@@ -185,7 +185,7 @@ async def test_a_failure_while_writing_rolls_back_the_whole_batch(
     # A constraint the API's validation does not know about makes the last row fail.
     await execute(
         migrated_database_url,
-        "ALTER TABLE samples ADD CONSTRAINT test_no_negative CHECK (value >= 0)",
+        "ALTER TABLE sample_chunks ADD CONSTRAINT test_no_negative CHECK (0 <= ALL (point_values))",
     )
     response = await client.post(
         "/v1/metrics",

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, ConsoleMessage, Page
+from playwright.sync_api import Browser, ConsoleMessage, Page, StorageState
 
 from tests.support.server import REPOSITORY
 
@@ -73,8 +73,22 @@ class Watched:
 
 
 @contextmanager
-def watched_page(browser: Browser, base_url: str) -> Generator[Watched]:
-    context = browser.new_context(base_url=base_url, viewport={"width": 1200, "height": 900})
+def watched_page(
+    browser: Browser,
+    base_url: str,
+    *,
+    java_script_enabled: bool = True,
+    storage_state: StorageState | None = None,
+) -> Generator[Watched]:
+    """A page whose problems are collected; ``java_script_enabled=False`` shows the pages as
+    a browser without the client script does (the server's SVG chart), and ``storage_state``
+    carries the cookies of a session signed in before."""
+    context = browser.new_context(
+        base_url=base_url,
+        viewport={"width": 1200, "height": 900},
+        java_script_enabled=java_script_enabled,
+        storage_state=storage_state,
+    )
     context.add_init_script(_RECORD_CSP_VIOLATIONS)
     page = context.new_page()
     watched = Watched(page)

@@ -24,6 +24,9 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.policy import (
+    _NotApplicableError,  # pyright: ignore[reportPrivateUsage] -- what not_applicable() raises
+)
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from tests.infra.mock_cloud import Resource, Snapshot
@@ -35,6 +38,8 @@ class Outcome:
     """(message, URN or resource name) of every violation reported."""
     unknown: list[str] = field(default_factory=lambda: [])
     """Resources the policy could not judge because a value was unknown (preview only)."""
+    not_applicable: list[str] = field(default_factory=lambda: [])
+    """Resources the policy declared itself not applicable to (the server reports them so)."""
 
 
 def _proxied(values: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -86,6 +91,8 @@ def run(policy: Policy, snapshot: Snapshot) -> Outcome:
                 policy.validate(args, report)  # pyright: ignore[reportUnknownMemberType]
             except UnknownValueError:
                 outcome.unknown.append(resource.name)
+            except _NotApplicableError:
+                outcome.not_applicable.append(resource.name)
     elif isinstance(policy, StackValidationPolicy):
         resources = _policy_resources(snapshot)
 

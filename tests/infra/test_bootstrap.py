@@ -141,9 +141,11 @@ def test_deploy_role_manages_only_its_environments_roles(bootstraps: dict[str, S
             if any(action.startswith("iam:") for action in actions) and actions != [
                 "iam:CreateServiceLinkedRole"
             ]:
-                assert statement["Resource"] == [
-                    f"arn:aws:iam::{account}:role/cloudmetrics/{environment}/*"
-                ]
+                assert statement["Resource"] in (
+                    [f"arn:aws:iam::{account}:role/cloudmetrics/{environment}/*"],
+                    # Reading (and, denied, changing) the environment's role boundary.
+                    [f"arn:aws:iam::{account}:policy/cloudmetrics/{environment}/role-boundary"],
+                )
 
 
 def diy_backend_objects(bucket_arn: str, project: str, stack: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""PostgreSQL 16 and Redis 7 as DESIGN.md describes them."""
+"""PostgreSQL 16 and Redis 7 as docs/infrastructure.md describes them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The dashboard shows what DESIGN.md lists, and every alarm reaches someone."""
+"""The dashboard shows what docs/infrastructure.md lists, and every alarm reaches someone."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""`cloudmetrics maintain`: partitions ahead of ingest, retention by dropping whole partitions."""
+"""`cloudmetrics maintain`: partitions ahead of ingest, retention by dropping whole partitions.
+
+Raw points are in `sample_chunks` and `sample_blocks` (migration 0023), partitioned by day alike:
+the partition checks read `sample_blocks`, and `record_samples` writes what the tests store."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from click.testing import CliRunner
 from cloudmetrics.cli import main
 from cloudmetrics.settings import Settings
 from cloudmetrics.storage.maintenance import LOCK_KEY, MaintenanceReport, maintain
-from cloudmetrics.storage.partitions import HOUR_ROLLUPS, MINUTE_ROLLUPS, SAMPLES, TABLES
+from cloudmetrics.storage.partitions import HOUR_ROLLUPS, MINUTE_ROLLUPS, SAMPLE_BLOCKS, TABLES
 
 NOW = datetime(2031, 6, 15, 12, 30, tzinfo=UTC)
 
@@ -51,13 +54,16 @@ async def test_partitions_cover_the_whole_ingest_window_and_the_days_ahead(
 
     report = await run(migrated_database_url, settings)
 
-    names = await partition_names(migrated_database_url, "samples")
+    names = await partition_names(migrated_database_url, "sample_blocks")
+    assert await partition_names(migrated_database_url, "sample_chunks") == [
+        name.replace("sample_blocks", "sample_chunks") for name in names
+    ]
     # Accepted: 7 days back, 10 minutes ahead; plus 3 days of margin.
     for day in range(-7, 4):
         moment = NOW + timedelta(days=day)
-        assert f"samples_p{moment:%Y%m%d}" in names, moment
-    assert f"samples_p{NOW + timedelta(days=5):%Y%m%d}" not in names
-    assert set(report.created) >= {f"samples_p{NOW:%Y%m%d}"}
+        assert f"sample_blocks_p{moment:%Y%m%d}" in names, moment
+    assert f"sample_blocks_p{NOW + timedelta(days=5):%Y%m%d}" not in names
+    assert set(report.created) >= {f"sample_blocks_p{NOW:%Y%m%d}", f"sample_chunks_p{NOW:%Y%m%d}"}
     # Rollup tables get theirs too: the week and the 28 days the same moments fall in.
     assert f"rollups_1m_p{MINUTE_ROLLUPS.lower_bound(NOW):%Y%m%d}" in report.created
     assert f"rollups_1h_p{HOUR_ROLLUPS.lower_bound(NOW):%Y%m%d}" in report.created
@@ -82,7 +88,7 @@ async def test_points_in_the_new_partitions_are_accepted(migrated_database_url: 
     try:
         for offset in (timedelta(days=-6, hours=-23), timedelta(days=7)):
             await connection.execute(
-                "INSERT INTO samples VALUES (1, $1, 1.0)", datetime.now(UTC) + offset
+                "SELECT record_samples('{1}', $1, '{1.0}')", [datetime.now(UTC) + offset]
             )
         stored = await connection.fetchval("SELECT count(*) FROM samples")
     finally:
@@ -98,9 +104,11 @@ async def test_retention_drops_whole_partitions_past_it_and_keeps_the_rest(
     connection = await asyncpg.connect(migrated_database_url)
     try:
         await connection.execute(
-            "INSERT INTO samples VALUES (1, $1, 1.0), (1, $2, 2.0)",
-            NOW - timedelta(days=11),  # in a partition wholly past retention
-            NOW - timedelta(days=10),  # in the partition the cutoff falls in: kept
+            "SELECT record_samples('{1, 1}', $1, '{1.0, 2.0}')",
+            [
+                NOW - timedelta(days=11),  # in a partition wholly past retention
+                NOW - timedelta(days=10),  # in the partition the cutoff falls in: kept
+            ],
         )
     finally:
         await connection.close()
@@ -108,11 +116,13 @@ async def test_retention_drops_whole_partitions_past_it_and_keeps_the_rest(
     report = await run(migrated_database_url, settings)
 
     cutoff = NOW - timedelta(days=10)
-    assert f"samples_p{cutoff - timedelta(days=1):%Y%m%d}" in report.dropped
-    assert f"samples_p{cutoff:%Y%m%d}" not in report.dropped
-    bounds = [SAMPLES.partition_bounds(name) for name in report.dropped]
-    assert all(bound is not None and bound[1] <= cutoff for bound in bounds)
-    remaining = await partition_names(migrated_database_url, "samples")
+    for table in ("sample_blocks", "sample_chunks"):
+        assert f"{table}_p{cutoff - timedelta(days=1):%Y%m%d}" in report.dropped
+        assert f"{table}_p{cutoff:%Y%m%d}" not in report.dropped
+    bounds = [SAMPLE_BLOCKS.partition_bounds(name) for name in report.dropped]
+    assert any(bound is not None for bound in bounds)
+    assert all(bound[1] <= cutoff for bound in bounds if bound is not None)
+    remaining = await partition_names(migrated_database_url, "sample_blocks")
     assert not set(report.dropped) & set(remaining)
     connection = await asyncpg.connect(migrated_database_url)
     try:
@@ -126,13 +136,13 @@ async def test_retention_drops_whole_partitions_past_it_and_keeps_the_rest(
 
 async def test_a_dry_run_reports_and_changes_nothing(migrated_database_url: str) -> None:
     settings = settings_for(migrated_database_url, RAW_RETENTION_DAYS="10")
-    before = await partition_names(migrated_database_url, "samples")
+    before = await partition_names(migrated_database_url, "sample_blocks")
 
     report = await run(migrated_database_url, settings, now=NOW + timedelta(days=400), dry_run=True)
 
     assert report.created
     assert report.dropped
-    assert await partition_names(migrated_database_url, "samples") == before
+    assert await partition_names(migrated_database_url, "sample_blocks") == before
 
 
 async def test_a_run_while_another_holds_the_lock_does_nothing(migrated_database_url: str) -> None:
@@ -151,8 +161,8 @@ async def test_a_busy_partition_is_left_for_the_next_run(migrated_database_url: 
     old_day = datetime.now(UTC) - timedelta(days=12)
     reader = await asyncpg.connect(migrated_database_url)
     try:
-        await reader.execute("SELECT ensure_time_partition('samples', '1 day', $1)", old_day)
-        busy = f"samples_p{old_day:%Y%m%d}"
+        await reader.execute("SELECT ensure_time_partition('sample_blocks', '1 day', $1)", old_day)
+        busy = f"sample_blocks_p{old_day:%Y%m%d}"
         transaction = reader.transaction()
         await transaction.start()
         await reader.execute(f"LOCK TABLE {busy} IN ACCESS SHARE MODE")
@@ -163,7 +173,7 @@ async def test_a_busy_partition_is_left_for_the_next_run(migrated_database_url: 
     finally:
         await reader.close()
     assert [reason.split(":")[0] for reason in report.deferred] == [busy]
-    assert busy in await partition_names(migrated_database_url, "samples")
+    assert busy in await partition_names(migrated_database_url, "sample_blocks")
 
 
 def test_the_command_prints_what_it_did(migrated_database_url: str) -> None:
@@ -174,7 +184,7 @@ def test_the_command_prints_what_it_did(migrated_database_url: str) -> None:
     second = runner.invoke(main, ["maintain"], env=environment)
 
     assert first.exit_code == 0, first.output
-    assert "created samples_p" in first.output
+    assert "created sample_blocks_p" in first.output
     assert second.exit_code == 0, second.output
     assert "0 created, 0 dropped" in second.output
 

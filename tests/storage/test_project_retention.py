@@ -40,7 +40,8 @@ async def seed(url: str, projects: dict[str, int | None], ages_in_days: list[int
             for age in ages_in_days:
                 moment = NOW - timedelta(days=age)
                 for table, width in (
-                    ("samples", timedelta(days=1)),
+                    ("sample_chunks", timedelta(days=1)),
+                    ("sample_blocks", timedelta(days=1)),
                     ("rollups_1m", timedelta(days=7)),
                     ("rollups_1h", timedelta(days=28)),
                 ):

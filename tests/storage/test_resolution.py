@@ -71,8 +71,13 @@ async def test_hourly_answers_come_from_rollups_and_the_tail_from_points(
         metric = await queries.metric_id(connection, PROJECT, "rolled")
         assert metric is not None
         before = await queries.series(connection, metric, weekly, HOUR)
-        # Behind the rollups' back: the raw points they summarise disappear.
-        await connection.execute("DELETE FROM samples WHERE ts < $1", start + timedelta(hours=3))
+        # Behind the rollups' back: the raw points they summarise disappear (whole hours of
+        # them, as stored).
+        for statement in (
+            "DELETE FROM sample_chunks WHERE window_start < $1",
+            "DELETE FROM sample_blocks WHERE window_start < $1",
+        ):
+            await connection.execute(statement, start + timedelta(hours=3))
         after = await queries.series(connection, metric, weekly, HOUR)
         raw_after = await queries.series(connection, metric, weekly, RAW)
     finally:

@@ -1,10 +1,11 @@
 """Rollups answer exactly what raw aggregation answers, whatever the data, range and step.
 
 Random points (late and out of order, some batches retried, some timestamps repeated) are
-written through the ingest path, then random queries are answered twice: by the query path,
-which reads the coarsest rollup that fits plus the raw tail, and by plain aggregation over the
-stored points. Both must agree exactly, and with a reference computed here in Python from the
-points as sent (first value per series and timestamp wins).
+written through the ingest path, with the closed hours packed into blocks between some batches
+(as `cloudmetrics maintain` does while ingest goes on), then random queries are answered twice:
+by the query path, which reads the coarsest rollup that fits plus the raw tail, and by plain
+aggregation over the stored points. Both must agree exactly, and with a reference computed here
+in Python from the points as sent (first value per series and timestamp wins).
 
 Values are multiples of 1/4 of modest size: their sums are exact in double precision, so "exactly"
 means bit for bit. (Over arbitrary doubles, float addition depends on order, and so does raw
@@ -31,6 +32,7 @@ from cloudmetrics.metrics.models import Aggregate, Point, SeriesPoint
 from cloudmetrics.metrics.resolution import RAW, choose_resolution
 from cloudmetrics.metrics.series_ids import SeriesIdCache
 from cloudmetrics.metrics.series_params import SeriesQuery
+from cloudmetrics.storage.packing import pack_closed_windows
 
 # The project migration 0002 creates for the metrics that predate projects.
 PROJECT = 1
@@ -159,13 +161,16 @@ def _combine(agg: Aggregate, values: list[float]) -> float:
 
 
 async def write_and_compare(
-    url: str, batches: list[list[RawPoint]], checks: list[SeriesQuery]
+    url: str, batches: list[list[RawPoint]], checks: list[SeriesQuery], packed: set[int]
 ) -> None:
     name = f"prop.m{next(_metric_names)}"
     connection = await asyncpg.connect(url)
     cache = SeriesIdCache()
     try:
-        for batch in batches:
+        for index, batch in enumerate(batches):
+            if index in packed:
+                # Later batches, retries included, then meet blocks as well as chunks.
+                await pack_closed_windows(connection, datetime.now(UTC))
             points = [
                 Point(
                     name,
@@ -216,6 +221,7 @@ def property_database(database_factory: object) -> str:
     batch_size=st.integers(1, 50),
     order=st.randoms(use_true_random=False),
     retried=st.lists(st.integers(0, 10), max_size=3),
+    packed=st.sets(st.integers(0, 12), max_size=2),
     checks=st.lists(queries_strategy(), min_size=1, max_size=4),
 )
 def test_rollup_answers_equal_raw_aggregation_exactly(
@@ -224,6 +230,7 @@ def test_rollup_answers_equal_raw_aggregation_exactly(
     batch_size: int,
     order: object,
     retried: list[int],
+    packed: set[int],
     checks: list[SeriesQuery],
 ) -> None:
     import random
@@ -234,4 +241,4 @@ def test_rollup_answers_equal_raw_aggregation_exactly(
     order.shuffle(batches)
     # And some are sent again, as a client retrying after a timeout would.
     batches += [batches[i % len(batches)] for i in retried]
-    asyncio.run(write_and_compare(property_database, batches, checks))
+    asyncio.run(write_and_compare(property_database, batches, checks, packed))

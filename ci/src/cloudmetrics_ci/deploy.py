@@ -1,4 +1,4 @@
-"""A deploy, step by step, in the order the project contract fixes.
+"""A deploy, step by step, in the order this module fixes (docs/runbook.md lists it).
 
 check stack config -> read outputs -> publish image (dev: push the build unless the tag
 exists; staging/prod: copy the previous environment's image registry to registry, manifest

@@ -164,7 +164,7 @@ def _texts(outputs: dict[str, Any], name: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class StackOutputs:
-    """Where the environment's pieces live (names fixed by the project contract)."""
+    """Where the environment's pieces live (the stack outputs infra/__main__.py exports)."""
 
     alb_url: str
     ecr_repository_url: str

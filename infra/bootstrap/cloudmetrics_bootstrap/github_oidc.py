@@ -19,6 +19,15 @@ from cloudmetrics_shared.environments import (
     secret_name_prefix,
 )
 from cloudmetrics_shared.iam import allow, document
+from cloudmetrics_shared.role_boundary import (
+    ATTACHABLE_POLICIES,
+    BOUNDARY_CHANGES,
+    BOUNDARY_NAME,
+    BOUNDARY_REMOVAL,
+    boundary_arn,
+    boundary_document,
+    roles_arn,
+)
 
 from cloudmetrics_bootstrap.settings import MAIN_PROJECT, PROJECT, BootstrapSettings
 
@@ -34,9 +43,9 @@ SERVICE_LINKED_ROLE_SERVICES = (
     "elasticache.amazonaws.com",
     "ecs.application-autoscaling.amazonaws.com",
 )
+# On the environment's roles, what cannot raise a role's permissions: reading, tagging,
+# removing, deleting, and passing them (the roles all carry the boundary).
 ROLE_MANAGEMENT_ACTIONS = (
-    "iam:AttachRolePolicy",
-    "iam:CreateRole",
     "iam:DeleteRole",
     "iam:DeleteRolePolicy",
     "iam:DetachRolePolicy",
@@ -46,12 +55,16 @@ ROLE_MANAGEMENT_ACTIONS = (
     "iam:ListInstanceProfilesForRole",
     "iam:ListRolePolicies",
     "iam:PassRole",
-    "iam:PutRolePolicy",
     "iam:TagRole",
     "iam:UntagRole",
     "iam:UpdateAssumeRolePolicy",
     "iam:UpdateRole",
 )
+# What grants a role permissions: only to a role that carries the boundary (for CreateRole and
+# PutRolePermissionsBoundary, the boundary the request sets; for the others, the role's own).
+BOUNDED_ROLE_ACTIONS = ("iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy")
+# The deploy reads the boundary (Pulumi refreshes nothing of it, but a plan may show it).
+BOUNDARY_READS = ("iam:GetPolicy", "iam:GetPolicyVersion")
 
 
 def github_subject(repository: str, environment: str) -> str:
@@ -117,6 +130,31 @@ def secret_statements(settings: BootstrapSettings, environment: str) -> list[dic
     ]
 
 
+def role_statements(account: str, environment: str) -> list[dict[str, Any]]:
+    """IAM for the environment's roles: none without the boundary, no policy but our own inline
+    ones and the named AWS managed policies, never the boundary's removal or change."""
+    roles = [roles_arn(account, environment)]
+    boundary = boundary_arn(account, environment)
+    carries_boundary = {"iam:PermissionsBoundary": boundary}
+    return [
+        allow(ROLE_MANAGEMENT_ACTIONS, roles),
+        {
+            **allow(BOUNDED_ROLE_ACTIONS, roles),
+            "Condition": {"StringEquals": carries_boundary},
+        },
+        {
+            **allow(["iam:AttachRolePolicy"], roles),
+            "Condition": {
+                "StringEquals": carries_boundary,
+                "ArnEquals": {"iam:PolicyARN": list(ATTACHABLE_POLICIES)},
+            },
+        },
+        allow(BOUNDARY_READS, [boundary]),
+        {"Effect": "Deny", "Action": list(BOUNDARY_REMOVAL), "Resource": roles},
+        {"Effect": "Deny", "Action": list(BOUNDARY_CHANGES), "Resource": [boundary]},
+    ]
+
+
 def deploy_policy(
     settings: BootstrapSettings, environment: str, bucket_arn: str, key_arns: dict[str, str]
 ) -> str:
@@ -129,10 +167,7 @@ def deploy_policy(
         allow(["s3:GetObject"], [f"{bucket_arn}/.pulumi/meta.yaml"]),
         allow(state_actions, state_objects(bucket_arn, MAIN_PROJECT, environment)),
         allow(key_actions, [key_arns[environment]]),
-        allow(
-            ROLE_MANAGEMENT_ACTIONS,
-            [f"arn:aws:iam::{account}:role{BootstrapSettings.iam_path(environment)}*"],
-        ),
+        *role_statements(account, environment),
         {
             **allow(
                 ["iam:CreateServiceLinkedRole"],
@@ -206,6 +241,16 @@ class GitHubDeployRoles(pulumi.ComponentResource):
                         settings, env, values[0], values[1]
                     )
                 ),
+                opts=child,
+            )
+            # The ceiling of every role this environment's stack creates; made here, by an
+            # administrator, so the deploy role never needs to write a managed policy.
+            aws.iam.Policy(
+                f"{name}-{environment}-role-boundary",
+                name=BOUNDARY_NAME,
+                path=BootstrapSettings.iam_path(environment),
+                description=f"Permissions boundary of every role of the {environment} stack",
+                policy=boundary_document(settings.account_id, environment),
                 opts=child,
             )
             aws.iam.RolePolicyAttachment(

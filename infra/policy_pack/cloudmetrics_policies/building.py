@@ -17,6 +17,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+NOTHING_TO_JUDGE = "no properties: the engine's stand-in for a resource this run does not create"
+
 ResourceCheck = Callable[[ResourceValidationArgs], Iterable[str]]
 StackCheck = Callable[[StackValidationArgs], Iterable[tuple[str, str]]]
 """Yields (message, URN of the offending resource)."""
@@ -39,6 +41,13 @@ def resource_policy(
         return types(resource_type) if callable(types) else resource_type in types
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        # No properties at all is not a resource to judge but the engine's stand-in for one it
+        # will not create in this run: a create outside `--target` (or excluded) is stubbed with
+        # its old inputs, none, and still sent to the pack (pkg/resource/deploy/
+        # step_generator.go). Judging that stub fails every mandatory policy that wants a
+        # setting; the resource is judged with its real inputs by the run that creates it.
+        if not any(True for _ in args.props):
+            args.not_applicable(NOTHING_TO_JUDGE)
         if applies(args.resource_type):
             for message in check(args):
                 report_violation(message, None)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, cast
 
 from pulumi_policy import ResourceValidationArgs, StackValidationArgs
 
@@ -254,6 +254,55 @@ def waf_12(args: ResourceValidationArgs) -> Iterator[str]:
             yield f"WAF rule {rule.get('name')!r} must publish CloudWatch metrics"
 
 
+COMMON_RULE_SET = "AWSManagedRulesCommonRuleSet"
+# The common rule set's rules that refuse valid API requests (any body over 8 KB; patterns that
+# label values match) and the labels they add: in a web ACL they must only count, and a later
+# rule must still block the labelled requests (outside the API's paths).
+API_BREAKING_RULES = {
+    "SizeRestrictions_BODY": "awswaf:managed:aws:core-rule-set:SizeRestrictions_Body",
+    "CrossSiteScripting_BODY": "awswaf:managed:aws:core-rule-set:CrossSiteScripting_Body",
+}
+
+
+def _label_keys(statement: object) -> Iterator[str]:
+    """Every label a statement tree matches on, however deeply nested."""
+    if isinstance(statement, Mapping):
+        node = cast("Mapping[str, Any]", statement)
+        if "labelMatchStatement" in node:
+            yield str(section(node, "labelMatchStatement").get("key"))
+        for value in node.values():
+            yield from _label_keys(value)
+    elif isinstance(statement, Sequence) and not isinstance(statement, str):
+        for value in cast("Sequence[object]", statement):
+            yield from _label_keys(value)
+
+
+def waf_spares_the_api(args: ResourceValidationArgs) -> Iterator[str]:
+    rules = items(args.props.get("rules"))
+    for rule in rules:
+        group = section(section(rule, "statement"), "managedRuleGroupStatement")
+        if group.get("name") != COMMON_RULE_SET:
+            continue
+        counted = {
+            override.get("name")
+            for override in items(group.get("ruleActionOverrides"))
+            if "count" in section(override, "actionToUse")
+        }
+        for name, label in API_BREAKING_RULES.items():
+            if name not in counted:
+                yield f"{COMMON_RULE_SET}'s {name} blocks valid API requests: override it to count"
+                continue
+            blocking_later = [
+                later
+                for later in rules
+                if later.get("priority", 0) > rule.get("priority", 0)
+                and "block" in section(later, "action")
+                and label in _label_keys(later.get("statement"))
+            ]
+            if not blocking_later:
+                yield f"nothing blocks requests labelled {label} (outside the API) any more"
+
+
 POLICIES = [
     resource_policy(fsbp("ACM.1"), "ACM certificates renew automatically", [CERTIFICATE], acm_1),
     resource_policy(fsbp("ACM.2"), "ACM certificates use strong keys", [CERTIFICATE], acm_2),
@@ -306,4 +355,10 @@ POLICIES = [
     resource_policy(fsbp("WAF.10"), "Web ACLs have at least one rule", [WEB_ACL], waf_10),
     stack_policy(fsbp("WAF.11"), "Web ACLs log their requests", waf_11),
     resource_policy(fsbp("WAF.12"), "WAF rules publish CloudWatch metrics", [WEB_ACL], waf_12),
+    resource_policy(
+        "waf-spares-the-api",
+        "The managed rules that block valid API bodies only count there, and still block elsewhere",
+        [WEB_ACL],
+        waf_spares_the_api,
+    ),
 ]

@@ -48,6 +48,10 @@ SECRET_VALUES = re.compile(
     r"AKIA[0-9A-Z]{16}|arn:aws:secretsmanager:|-----BEGIN|://[^/@\s]+:[^/@\s]+@", re.IGNORECASE
 )
 PUBLIC_PORTS = (80, 443)
+ROLE = "aws:iam/role:Role"
+# The main program's project (the bootstrap's is cloudmetrics-bootstrap: its deploy roles are
+# the ones that hand the boundary out and do not carry it).
+ESTATE_PROJECT = "cloudmetrics"
 
 
 def no_wildcard_actions(args: ResourceValidationArgs) -> Iterator[str]:
@@ -141,6 +145,27 @@ def world_open_only_on_the_load_balancer(args: StackValidationArgs) -> Iterator[
             yield "only the load balancer's group admits the world, on 80 and 443", rule.urn
 
 
+def boundary_for(stack: str) -> re.Pattern[str]:
+    """The permissions boundary the bootstrap makes for an environment (cloudmetrics_shared/
+    role_boundary.py; the pack is self-contained, so the shape is repeated here)."""
+    return re.compile(
+        rf"arn:aws:iam::\d{{12}}:policy/cloudmetrics/{re.escape(stack)}/role-boundary"
+    )
+
+
+def role_carries_the_boundary(args: ResourceValidationArgs) -> Iterator[str]:
+    stack, project = args.urn.removeprefix("urn:pulumi:").split("::")[:2]
+    if project != ESTATE_PROJECT:
+        return
+    boundary = args.props.get("permissionsBoundary")
+    if not isinstance(boundary, str) or not boundary_for(stack).fullmatch(boundary):
+        yield (
+            f"role must carry the environment's permissions boundary "
+            f"(policy/cloudmetrics/{stack}/role-boundary), not {boundary!r}: the deploy role "
+            "may create only such roles"
+        )
+
+
 POLICIES = [
     resource_policy(
         "no-wildcard-iam-actions",
@@ -165,6 +190,12 @@ POLICIES = [
         "Every AWS resource carries the project's five tags",
         lambda resource_type: resource_type.startswith("aws:"),
         tagged,
+    ),
+    resource_policy(
+        "iam-roles-carry-the-boundary",
+        "Every role the estate creates carries its environment's permissions boundary",
+        [ROLE],
+        role_carries_the_boundary,
     ),
     stack_policy(
         "world-open-only-on-the-load-balancer",

@@ -14,6 +14,7 @@ from cloudmetrics.cli.maintain import maintain
 from cloudmetrics.cli.migrate import migrate
 from cloudmetrics.cli.prestart import prestart
 from cloudmetrics.cli.projects import projects
+from cloudmetrics.cli.roles import roles
 from cloudmetrics.cli.serve import serve
 from cloudmetrics.cli.smoke import smoke
 from cloudmetrics.cli.users import users
@@ -35,4 +36,5 @@ main.add_command(maintain)
 main.add_command(projects)
 main.add_command(keys)
 main.add_command(users)
+main.add_command(roles)
 main.add_command(with_local_servers)

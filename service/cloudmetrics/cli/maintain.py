@@ -67,9 +67,12 @@ async def run_maintenance(
         echo(f"{verb[1]} {name}")
     for partition, rows in report.deleted.items():
         echo(f"deleted {rows} rows from {partition} (projects with a shorter retention)")
+    for name in report.reclaimed:
+        echo(f"truncated {name}: every chunk of it is packed")
     for reason in report.deferred:
         echo(f"left for the next run: {reason}")
     echo(
         f"maintenance {'dry run ' if dry_run else ''}done: {len(report.created)} created, "
-        f"{len(report.dropped)} dropped, {len(report.deferred)} left for later"
+        f"{len(report.dropped)} dropped, {len(report.deferred)} left for later, "
+        f"{report.packed} series-hours of raw points packed"
     )

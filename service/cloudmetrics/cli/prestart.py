@@ -12,6 +12,7 @@ import asyncio
 import click
 
 from cloudmetrics.cli.environment import load_settings
+from cloudmetrics.cli.first_steps import first_steps, local_url
 from cloudmetrics.cli.maintain import run_maintenance
 from cloudmetrics.settings import Settings
 
@@ -43,16 +44,7 @@ def prestart(create_database: bool, wait_seconds: float) -> None:
     # once without waiting for the scheduled maintenance task.
     asyncio.run(run_maintenance(settings, dry_run=False, echo=click.echo))
     if asyncio.run(_nobody_can_sign_in(settings.database.url)):
-        click.echo(FIRST_STEPS)
-
-
-# Printed while the database has neither a user nor an API key: /v1 refuses every call then.
-FIRST_STEPS = """\
-No user or API key exists yet; every /v1 call will be refused (401). Create the first ones:
-  .venv/bin/cloudmetrics projects create my-project
-  .venv/bin/cloudmetrics users create you@example.com --project my-project --role owner
-  .venv/bin/cloudmetrics keys create --project my-project --scope read,write
-then call the API with `Authorization: Bearer <the key printed last>`."""
+        click.echo(first_steps(local_url(settings.server)))
 
 
 async def _nobody_can_sign_in(database_url: str) -> bool:

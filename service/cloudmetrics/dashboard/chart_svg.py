@@ -8,13 +8,15 @@ colour of its place in the legend (series-0, series-1, ...).
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 
 from cloudmetrics.dashboard.buckets import Line
 
 WIDTH = 800
 HEIGHT = 320
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 28
+# LEFT fits a y label as long as "-1.798e+308".
+LEFT, RIGHT, TOP, BOTTOM = 84, 12, 12, 28
 X_TICKS = 6
 Y_TICKS = 5
 
@@ -50,13 +52,23 @@ class ChartGeometry:
     plot_bottom: int = HEIGHT - BOTTOM
 
 
+# Spans and paddings are computed on halves of the values: near ±1.8e308 (float's largest) a
+# difference or a padding would overflow to infinity and every coordinate would be `nan`.
+_LARGEST = sys.float_info.max
+
+
 def _value_range(values: list[float]) -> tuple[float, float]:
     low, high = min(values), max(values)
-    if math.isclose(low, high):
-        pad = abs(low) * 0.1 or 1.0
-        return low - pad, high + pad
-    pad = (high - low) * 0.05
-    return low - pad, high + pad
+    # A flat line gets a tenth of its value either side; otherwise 5% of the span, (high - low)
+    # * 0.05 written on halves.
+    flat = math.isclose(low, high)
+    pad = (abs(low) * 0.1 or 1.0) if flat else (high / 2 - low / 2) * 0.1
+    return max(low - pad, -_LARGEST), min(high + pad, _LARGEST)
+
+
+def _between(low: float, high: float, fraction: float) -> float:
+    """The value `fraction` of the way from low to high, without forming high - low."""
+    return low * (1 - fraction) + high * fraction
 
 
 def _label(value: float) -> str:
@@ -85,11 +97,13 @@ def chart_geometry(lines: list[Line]) -> ChartGeometry:
         return geometry
     low, high = _value_range(values)
 
+    half_span = high / 2 - low / 2
+
     def y_of(value: float) -> float:
-        return round(geometry.plot_bottom - plot_height * (value - low) / (high - low), 1)
+        return round(geometry.plot_bottom - plot_height * ((value / 2 - low / 2) / half_span), 1)
 
     for tick in range(Y_TICKS):
-        value = low + (high - low) * tick / (Y_TICKS - 1)
+        value = _between(low, high, tick / (Y_TICKS - 1))
         geometry.y_ticks.append(Tick(y_of(value), _label(value)))
     for number, line in enumerate(lines):
         drawn = LineGeometry(colour=number % PALETTE_SIZE)

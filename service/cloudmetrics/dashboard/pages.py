@@ -23,8 +23,15 @@ from litestar.types import Middleware
 from cloudmetrics.dashboard.accounts import Accounts, SignInRefused, Viewer
 from cloudmetrics.dashboard.buckets import chart_island, lines_of
 from cloudmetrics.dashboard.chart_svg import chart_geometry
+from cloudmetrics.dashboard.form_words import check_prefix, check_tag_filters
 from cloudmetrics.dashboard.rendering import page
-from cloudmetrics.dashboard.time_range import AGGREGATES, PRESETS, parse_view
+from cloudmetrics.dashboard.time_range import (
+    AGGREGATES,
+    PRESETS,
+    MetricView,
+    data_interval,
+    parse_view,
+)
 from cloudmetrics.errors import InvalidRequest, NotFound
 from cloudmetrics.http.compression import page_compression
 from cloudmetrics.metrics import operations
@@ -114,6 +121,7 @@ async def metrics(
     listing: MetricPage | None = None
     error = None
     try:
+        check_prefix(prefix.strip())
         listing = await operations.list_metrics(
             resources,
             viewer.project_id,
@@ -169,9 +177,13 @@ async def metric(
         "preset_url": preset_url,
         "view": None,
         "error": None,
+        # What the visitor typed, shown again when it cannot be used.
+        "start_input": start or "",
+        "end_input": end or "",
     }
-    try:
-        view = parse_view(
+
+    def view_of(at_least: timedelta = timedelta(0)) -> MetricView:
+        return parse_view(
             preset=preset,
             start=start,
             end=end,
@@ -179,18 +191,34 @@ async def metric(
             tags=tag_filters,
             max_buckets=resources.settings.query.max_buckets,
             max_tags=resources.settings.ingest.max_tags,
+            at_least=at_least,
         )
+
+    async def read(view: MetricView) -> Series | GroupedSeries:
+        if group_by:
+            return await operations.read_grouped_series(
+                resources, viewer.project_id, name, view.query, group_by
+            )
+        return await operations.read_series(resources, viewer.project_id, name, view.query)
+
+    try:
+        check_tag_filters(tag_filters)
+        view = view_of()
         context["view"] = view
         # The keys and values the filter box suggests and the group-by list offers; also
         # where an unknown metric is found out.
         context["known_tags"] = await operations.metric_tags(resources, viewer.project_id, name)
-        answer: Series | GroupedSeries = (
-            await operations.read_grouped_series(
-                resources, viewer.project_id, name, view.query, group_by
-            )
-            if group_by
-            else await operations.read_series(resources, viewer.project_id, name, view.query)
+        answer = await read(view)
+        # Data sparser than the step: ask again at the data's own interval, so the chart
+        # draws a line through its points, not a dot between empty buckets.
+        interval = data_interval(
+            [[bucket.value is not None for bucket in line.buckets] for line in lines_of(answer)],
+            view.query.step,
         )
+        if interval > view.query.step:
+            view = view_of(at_least=interval)
+            answer = await read(view)
+        context["view"] = view
     except NotFound:
         return page(
             "problem.html.jinja",
@@ -282,6 +310,17 @@ async def revoke_key(
     viewer = await _signed_in(request, state)
     if not viewer.is_owner:
         return _owners_only(viewer)
+    form = await request.form()
+    if form.get("confirm") != "yes":
+        # Revoking cannot be undone: the first POST asks, the second (confirm=yes) revokes.
+        # A form, not a script's confirm(): it works without JavaScript and under the CSP.
+        keys = await _accounts(state).list_keys(request, viewer)
+        key = next((key for key in keys if key.id == key_id and key.revoked_at is None), None)
+        if key is None:
+            return await _keys_page(
+                request, state, viewer, status_code=404, error="No active key has that id."
+            )
+        return page("revoke_key.html.jinja", viewer=viewer, section="keys", key=key)
     await _accounts(state).revoke_key(request, viewer, key_id)
     return Redirect("/keys", status_code=303)
 

@@ -1,7 +1,7 @@
 """`Accounts` for the pages, built on identity's own sessions and users (no mechanism of its own).
 
-Sign-in counts the attempt against identity's per-account and per-address budgets, checks the
-password with `authenticate_user` and starts a session under a new id (`start_session`), exactly
+Sign-in goes through identity's `sign_in_user` (attempt budgets, the password checked off the
+event loop) and starts a session under a new id (`start_session`), exactly
 as `POST /auth/sign-in` does. Refusals become `SignInRefused`, whose message the page shows.
 """
 
@@ -14,10 +14,18 @@ from litestar import Request
 
 from cloudmetrics.dashboard import project_keys
 from cloudmetrics.dashboard.accounts import KeySummary, SignInRefused, Viewer
+from cloudmetrics.errors import Unauthenticated
+from cloudmetrics.identity.password_work import SignInBusy
 from cloudmetrics.identity.session_store import SessionStoreUnavailable
-from cloudmetrics.identity.sessions import end_session, signed_in_user_id, start_session
-from cloudmetrics.identity.sign_in_limits import TooManyAttempts, count_attempt
-from cloudmetrics.identity.users import authenticate_user, user_by_id, user_projects
+from cloudmetrics.identity.sessions import (
+    client_address,
+    end_session,
+    signed_in_user_id,
+    start_session,
+)
+from cloudmetrics.identity.sign_in import sign_in_user
+from cloudmetrics.identity.sign_in_limits import TooManyAttempts
+from cloudmetrics.identity.users import user_by_id, user_projects
 from cloudmetrics.resources import Resources, resources_of
 
 AnyRequest = Request[Any, Any, Any]
@@ -52,18 +60,19 @@ class SessionAccounts:
         )
 
     async def sign_in(self, request: AnyRequest, email: str, password: str) -> None:
-        resources = _resources(request)
-        address = request.client.host if request.client else "unknown"
         try:
-            await count_attempt(resources, email=email, address=address)
-        except (TooManyAttempts, SessionStoreUnavailable) as refused:
+            user = await sign_in_user(
+                _resources(request),
+                email=email,
+                password=password,
+                address=client_address(request),
+            )
+        except Unauthenticated:
+            # One answer for an unknown email and a wrong password.
+            raise SignInRefused(WRONG_CREDENTIALS) from None
+        except (TooManyAttempts, SignInBusy, SessionStoreUnavailable) as refused:
             message = _sentence(refused.detail)
             raise SignInRefused(message, status_code=refused.status_code) from None
-        async with resources.connection() as conn:
-            user = await authenticate_user(conn, email, password)
-        if user is None:
-            # One answer for an unknown email and a wrong password.
-            raise SignInRefused(WRONG_CREDENTIALS)
         start_session(request, user.id)
 
     async def sign_out(self, request: AnyRequest) -> None:

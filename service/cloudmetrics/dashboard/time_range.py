@@ -1,11 +1,14 @@
 """What a metric page shows: the time range (a preset or a custom one), its step and filters.
 
 The step is chosen from the range so that a chart holds at most TARGET_BUCKETS buckets of a
-width people read easily (1m, 5m, 1h, ...), never one the API would refuse.
+width people read easily (1m, 5m, 1h, ...), never one the API would refuse, and never narrower
+than the data's own interval (`data_interval`): points sent once a minute, charted in 30-second
+buckets, would be isolated dots between empty buckets instead of a line.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,12 +72,27 @@ class MetricView:
         return [f"{key}:{value}" for key, value in self.query.tags.items()]
 
 
-def choose_step(length: timedelta) -> tuple[str, timedelta]:
-    """The narrowest readable step that keeps the range within TARGET_BUCKETS buckets."""
+def choose_step(length: timedelta, at_least: timedelta = timedelta(0)) -> tuple[str, timedelta]:
+    """The narrowest readable step, no narrower than ``at_least``, that keeps the range within
+    TARGET_BUCKETS buckets."""
     for label, step in STEPS:
-        if math.ceil(length / step) <= TARGET_BUCKETS:
+        if step >= at_least and math.ceil(length / step) <= TARGET_BUCKETS:
             return label, step
     return STEPS[-1]
+
+
+def data_interval(filled: Sequence[Sequence[bool]], step: timedelta) -> timedelta:
+    """The data's own interval, read from one query's buckets (per line, which hold a value):
+    the median distance between neighbouring filled buckets. Zero when a line has too few
+    values to tell, or when the data is as dense as the step."""
+    gaps = sorted(
+        later - earlier
+        for line in filled
+        for earlier, later in itertools.pairwise(i for i, full in enumerate(line) if full)
+    )
+    if len(gaps) < 2:
+        return timedelta(0)
+    return step * gaps[len(gaps) // 2] if gaps[len(gaps) // 2] > 1 else timedelta(0)
 
 
 def parse_view(
@@ -87,8 +105,10 @@ def parse_view(
     max_buckets: int,
     max_tags: int,
     now: datetime | None = None,
+    at_least: timedelta = timedelta(0),
 ) -> MetricView:
-    """Read a metric page's query string; InvalidRequest names what is wrong."""
+    """Read a metric page's query string; InvalidRequest names what is wrong. The step is never
+    narrower than ``at_least`` (the data's interval, once a first query has shown it)."""
     aggregate = agg or "avg"
     if aggregate not in AGGREGATES:
         raise InvalidRequest(f"aggregation must be one of {', '.join(AGGREGATES)}")
@@ -102,7 +122,7 @@ def parse_view(
         if chosen not in PRESETS:
             raise InvalidRequest(f"range must be one of {', '.join(PRESETS)} or a custom range")
         length = PRESETS[chosen]
-        step = choose_step(length)[1]
+        step = choose_step(length, at_least)[1]
         # End on the next step boundary so buckets line up with round times and the newest
         # bucket includes the last point.
         moment = now or datetime.now(UTC)
@@ -111,7 +131,7 @@ def parse_view(
         range_start = range_end - length
     if range_end <= range_start:
         raise InvalidRequest("the end of the range must be after its start")
-    step_label, _ = choose_step(range_end - range_start)
+    step_label, _ = choose_step(range_end - range_start, at_least)
     query = parse_series_query(
         start=range_start,
         end=range_end,

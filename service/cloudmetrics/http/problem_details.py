@@ -10,7 +10,9 @@ from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 import structlog
+from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
@@ -19,6 +21,7 @@ from litestar.plugins.problem_details import (
 )
 
 from cloudmetrics.errors import CloudMetricsError
+from cloudmetrics.http.error_pages import error_page, prefers_html
 from cloudmetrics.outages import OUTAGES
 
 log = structlog.get_logger(__name__)
@@ -27,6 +30,21 @@ PROBLEM_TYPE_BASE = "https://cloudmetrics.dev/problems/"
 
 # Seconds a client should wait before retrying after a 503.
 RETRY_AFTER_SECONDS = "1"
+
+
+class Problem(ProblemDetailsException):
+    """Problem details, or an HTML page when a browser asks (http/error_pages.py)."""
+
+    def to_response(self, request: Request[Any, Any, Any]) -> Response[Any]:  # pyright: ignore[reportIncompatibleMethodOverride]  # a page is bytes, not the problem's dict
+        if prefers_html(request):
+            return error_page(
+                request,
+                status_code=self.status_code,
+                title=self.title,
+                detail=self.detail,
+                headers=self.headers,
+            )
+        return super().to_response(request)
 
 
 def _problem(
@@ -40,7 +58,7 @@ def _problem(
     merged = dict(headers or {})
     if status == HTTPStatus.SERVICE_UNAVAILABLE:
         merged.setdefault("Retry-After", RETRY_AFTER_SECONDS)
-    return ProblemDetailsException(
+    return Problem(
         status_code=status,
         type_=PROBLEM_TYPE_BASE + problem if problem else "about:blank",
         title=HTTPStatus(status).phrase,
@@ -85,6 +103,20 @@ def from_outage(error: Exception) -> ProblemDetailsException:
     return _problem(HTTPStatus.SERVICE_UNAVAILABLE, detail, problem="dependency-unavailable")
 
 
+# What PostgreSQL answers for text it cannot hold: NUL in text (22021) or in jsonb (22P05). Only
+# ever a client's input (path, query, body), whichever route carried it, so it is mapped here,
+# once, instead of every handler checking every field.
+UNSTORABLE_TEXT: tuple[type[Exception], ...] = (
+    asyncpg.CharacterNotInRepertoireError,
+    asyncpg.UntranslatableCharacterError,
+)
+
+
+def from_unstorable_text(error: Exception) -> ProblemDetailsException:
+    detail = "the request holds text the database cannot store (a NUL character, U+0000)"
+    return _problem(HTTPStatus.BAD_REQUEST, detail, problem="invalid-text")
+
+
 def from_unexpected_error(error: Exception) -> ProblemDetailsException:
     log.exception("unhandled_error", error_type=type(error).__name__, exc_info=error)
     return _problem(HTTPStatus.INTERNAL_SERVER_ERROR, "an unexpected error occurred")
@@ -98,6 +130,8 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
     }
     for outage in OUTAGES:
         mapping[outage] = from_outage
+    for unstorable in UNSTORABLE_TEXT:
+        mapping[unstorable] = from_unstorable_text
     return ProblemDetailsPlugin(ProblemDetailsConfig(exception_to_problem_detail_map=mapping))
 
 

@@ -30,13 +30,14 @@ from cloudmetrics.identity.models import (
     SignIn,
 )
 from cloudmetrics.identity.sessions import (
+    client_address,
     csrf_token,
     end_session,
     signed_in_user_id,
     start_session,
 )
-from cloudmetrics.identity.sign_in_limits import count_attempt
-from cloudmetrics.identity.users import Membership, authenticate_user, membership, user_by_id
+from cloudmetrics.identity.sign_in import sign_in_user
+from cloudmetrics.identity.users import Membership, membership, user_by_id
 from cloudmetrics.identity.users import user_projects as memberships_of
 from cloudmetrics.resources import AppResources
 
@@ -83,14 +84,14 @@ async def session_view(request: Request[Any, Any, Any], resources: AppResources)
 )
 async def sign_in(request: Request[Any, Any, Any], resources: AppResources) -> SessionView:
     credentials = await _sign_in_body(request)
-    address = request.client.host if request.client else "unknown"
-    await count_attempt(resources, email=credentials.email, address=address)
+    user = await sign_in_user(
+        resources,
+        email=credentials.email,
+        password=credentials.password,
+        address=client_address(request),
+    )
     async with resources.connection() as connection:
-        user = await authenticate_user(connection, credentials.email, credentials.password)
-        projects = await memberships_of(connection, user.id) if user else []
-    if user is None:
-        # One answer for an unknown email and a wrong password.
-        raise Unauthenticated("the email or the password is wrong")
+        projects = await memberships_of(connection, user.id)
     start_session(request, user.id)
     return SessionView(
         signed_in=True,

@@ -8,7 +8,8 @@
 management API here, and the dashboard's pages. It is *not* on /v1, so a Redis outage never
 touches key-authenticated calls. The session id is rotated at sign-in (`start_session`), which
 defeats session fixation. CSRF: Litestar's double-submit cookie (`csrftoken`), checked on every
-unsafe method; HTML forms send it as the `_csrf_token` field, scripts as the `X-CSRFToken` header.
+unsafe method; HTML forms send it as the `_csrf_token` field, scripts as the `X-CSRFToken` header;
+once signed in, only the token the session began with (session_csrf.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
-import structlog
 from litestar import Litestar, Request
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
@@ -32,11 +32,11 @@ from litestar.middleware.session.server_side import (
 from litestar.types import Empty, Message, ScopeSession
 from litestar.utils.scope.state import ScopeState
 
+from cloudmetrics.identity.session_csrf import SESSION_TOKEN, USER_ID, SessionBoundCsrf
 from cloudmetrics.identity.session_store import STORE_NAME, session_store
+from cloudmetrics.identity.shared_secret import process_secret, shared_session_secret
 from cloudmetrics.resources import resources_of
 from cloudmetrics.settings import Settings
-
-log = structlog.get_logger(__name__)
 
 SESSION_COOKIE = "cm_session"
 CSRF_COOKIE = "csrftoken"
@@ -44,7 +44,6 @@ CSRF_HEADER = "x-csrftoken"
 CSRF_FORM_FIELD = "_csrf_token"
 _ROTATE = "cloudmetrics.rotate_session"
 _NEW_ID = "cloudmetrics.new_session_id"
-USER_ID = "user_id"
 
 
 class _RotatingBackend(ServerSideSessionBackend):
@@ -81,6 +80,17 @@ class _RotatingConfig(ServerSideSessionConfig):
     _backend_class = _RotatingBackend  # pyright: ignore[reportAssignmentType, reportIncompatibleVariableOverride]
 
 
+class _SharedCsrfConfig(CSRFConfig):
+    """Litestar copies middleware arguments per route; copies of this config are itself, so the
+    secret settled at start-up (lifespan) reaches every route's CSRF middleware."""
+
+    def __copy__(self) -> _SharedCsrfConfig:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> _SharedCsrfConfig:
+        return self
+
+
 def _state(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, object]:
     return cast("dict[str, object]", connection.scope.setdefault("state", {}))  # pyright: ignore[reportUnknownMemberType]
 
@@ -90,13 +100,11 @@ class Sessions:
 
     def __init__(self, settings: Settings) -> None:
         identity = settings.identity
-        secret = identity.session_secret
-        if secret is None:
-            secret = secrets.token_urlsafe(48)
-            log.warning(
-                "session_secret_generated",
-                advice="set SESSION_SECRET: CSRF tokens made by one process fail on another",
-            )
+        self._configured_secret = identity.session_secret
+        self._key_prefix = settings.cache.key_prefix
+        # Without SESSION_SECRET the real secret is only known once Redis is open (lifespan);
+        # until then nothing is served, so this placeholder never signs a token.
+        secret = identity.session_secret or secrets.token_urlsafe(48)
         self.store = session_store(f"{settings.cache.key_prefix}sessions")
         self.config = _RotatingConfig(
             key=SESSION_COOKIE,
@@ -106,7 +114,7 @@ class Sessions:
             samesite="lax",
             secure=identity.secure_cookies,
         )
-        self.csrf = CSRFConfig(
+        self.csrf = _SharedCsrfConfig(
             secret=secret,
             cookie_name=CSRF_COOKIE,
             header_name=CSRF_HEADER,
@@ -115,19 +123,29 @@ class Sessions:
         )
 
     @property
-    def middleware(self) -> list[DefineMiddleware]:
-        return [self.config.middleware, DefineMiddleware(CSRFMiddleware, config=self.csrf)]
+    def middleware(self) -> list[DefineMiddleware | SessionBoundCsrf]:
+        return [
+            self.config.middleware,
+            DefineMiddleware(CSRFMiddleware, config=self.csrf),
+            SessionBoundCsrf(CSRF_COOKIE),
+        ]
 
     @asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncGenerator[None]:
-        self.store.bind(resources_of(app).redis)
+        redis = resources_of(app).redis
+        self.store.bind(redis)
+        if self._configured_secret is None:
+            # Litestar's CSRF middleware reads the secret from this config on every request.
+            shared = await shared_session_secret(redis, self._key_prefix)
+            self.csrf.secret = shared or process_secret()
         yield
 
 
 def start_session(request: Request[Any, Any, Any], user_id: int) -> None:
-    """Sign ``user_id`` in: a fresh session under a new id (the old one is deleted)."""
+    """Sign ``user_id`` in: a fresh session under a new id (the old one is deleted), bound to
+    the CSRF token this sign-in presented (session_csrf.py)."""
     request.clear_session()
-    request.set_session({USER_ID: user_id})
+    request.set_session({USER_ID: user_id, SESSION_TOKEN: request.cookies.get(CSRF_COOKIE)})
     _state(request)[_ROTATE] = True
 
 
@@ -138,6 +156,11 @@ def end_session(request: Request[Any, Any, Any]) -> None:
 def signed_in_user_id(request: Request[Any, Any, Any]) -> int | None:
     value = cast("dict[str, object]", request.session).get(USER_ID)
     return value if isinstance(value, int) else None
+
+
+def client_address(request: Request[Any, Any, Any]) -> str:
+    """The client's address as uvicorn saw it (X-Forwarded-For only from FORWARDED_ALLOW_IPS)."""
+    return request.client.host if request.client else "unknown"
 
 
 def csrf_token(request: Request[Any, Any, Any]) -> str | None:
@@ -152,6 +175,7 @@ __all__ = [
     "CSRF_HEADER",
     "SESSION_COOKIE",
     "Sessions",
+    "client_address",
     "csrf_token",
     "end_session",
     "signed_in_user_id",

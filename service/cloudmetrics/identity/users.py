@@ -13,12 +13,8 @@ import asyncpg
 
 from cloudmetrics.database import Connection
 from cloudmetrics.errors import Conflict, InvalidRequest
-from cloudmetrics.identity.passwords import (
-    WeakPassword,
-    hash_password,
-    needs_rehash,
-    verify_password,
-)
+from cloudmetrics.identity.password_work import PasswordWork
+from cloudmetrics.identity.passwords import WeakPassword, hash_password
 
 Role = Literal["owner", "member"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -80,19 +76,25 @@ async def add_membership(connection: Connection, user_id: int, project_id: int, 
     )
 
 
-async def authenticate_user(connection: Connection, email: str, password: str) -> User | None:
-    """The user whose email and password these are, or None. As slow for an unknown email."""
+async def authenticate_user(
+    connection: Connection, email: str, password: str, *, hashing: PasswordWork
+) -> User | None:
+    """The user whose email and password these are, or None. As slow for an unknown email.
+
+    The hash is checked in ``hashing``'s threads, never on the event loop (password_work.py).
+    """
     row = await connection.fetchrow(
         "SELECT id, email, password_hash FROM users WHERE lower(email) = lower($1)", email.strip()
     )
     stored: str | None = row["password_hash"] if row is not None else None
-    if not verify_password(stored, password) or row is None:
+    if not await hashing.verify(stored, password) or row is None:
         return None
-    if needs_rehash(row["password_hash"]):
-        # The library's parameters moved on since this hash was made: upgrade it now that the
-        # password is at hand.
+    # The library's parameters may have moved on since this hash was made: upgrade it now that
+    # the password is at hand.
+    upgraded = await hashing.rehash_if_needed(row["password_hash"], password)
+    if upgraded is not None:
         await connection.execute(
-            "UPDATE users SET password_hash = $2 WHERE id = $1", row["id"], hash_password(password)
+            "UPDATE users SET password_hash = $2 WHERE id = $1", row["id"], upgraded
         )
     return User(id=row["id"], email=row["email"])
 

@@ -1,5 +1,6 @@
 """Writing a validated batch in one transaction: the project's metric names upserted, series
-resolved, points recorded by `record_samples` (migration 0010), which also keeps the rollups exact.
+resolved, points recorded by `record_samples` (migrations 0010 and 0023), which also keeps the
+rollups exact.
 
 One value per series and timestamp: a point already stored is left alone, so a retried batch
 adds nothing (docs/adr/0016).
@@ -14,8 +15,13 @@ import asyncpg
 
 from cloudmetrics.database import Connection
 from cloudmetrics.metrics.models import Point
-from cloudmetrics.metrics.series_ids import SeriesIdCache, SeriesKey, resolve_series
-from cloudmetrics.storage.partitions import TABLES, ensure_partitions
+from cloudmetrics.metrics.series_ids import (
+    Admission,
+    SeriesIdCache,
+    SeriesKey,
+    resolve_series,
+)
+from cloudmetrics.storage.partitions import WRITTEN_TABLES, ensure_partitions
 
 _KNOWN = "SELECT name, id FROM metrics WHERE project_id = $1 AND name = ANY($2::text[])"
 # Names arrive sorted, so concurrent batches that create the same new names lock them in the
@@ -38,30 +44,38 @@ class Written:
 
 
 async def write_points(
-    connection: Connection, project_id: int, points: Sequence[Point], cache: SeriesIdCache
+    connection: Connection,
+    project_id: int,
+    points: Sequence[Point],
+    cache: SeriesIdCache,
+    admission: Admission | None = None,
 ) -> Written:
     """Write every point or none into the project's metrics. A point in a time no partition
     covers yet (maintenance has not run for days) makes its partition first, then the batch is
     written again."""
     try:
-        return await _write(connection, project_id, points, cache)
+        return await _write(connection, project_id, points, cache, admission)
     except asyncpg.CheckViolationError as error:
         if "no partition of relation" not in str(error):
             raise
     stamps = [point.timestamp for point in points]
-    for table in TABLES:
+    for table in WRITTEN_TABLES:
         await ensure_partitions(connection, table, min(stamps), max(stamps))
-    return await _write(connection, project_id, points, cache)
+    return await _write(connection, project_id, points, cache, admission)
 
 
 async def _write(
-    connection: Connection, project_id: int, points: Sequence[Point], cache: SeriesIdCache
+    connection: Connection,
+    project_id: int,
+    points: Sequence[Point],
+    cache: SeriesIdCache,
+    admission: Admission | None,
 ) -> Written:
     names = sorted({point.name for point in points})
     async with connection.transaction():
         metric_ids, created = await _metric_ids(connection, project_id, names)
         keys = [(metric_ids[point.name], point.tags_json) for point in points]
-        series = await resolve_series(connection, cache, list(dict.fromkeys(keys)))
+        series = await resolve_series(connection, cache, list(dict.fromkeys(keys)), admission)
         inserted = await connection.fetchval(
             _RECORD,
             [series[key] for key in keys],

@@ -22,6 +22,7 @@ from cloudmetrics.metrics.models import (
     Series,
 )
 from cloudmetrics.metrics.pagination import decode_cursor
+from cloudmetrics.metrics.query_budget import query_connection
 from cloudmetrics.metrics.resolution import choose_resolution
 from cloudmetrics.metrics.rules import (
     NAME_PATTERN,
@@ -30,6 +31,7 @@ from cloudmetrics.metrics.rules import (
     is_prefix,
     tag_key_problem,
 )
+from cloudmetrics.metrics.series_budget import SeriesAdmission
 from cloudmetrics.metrics.series_params import SeriesQuery
 from cloudmetrics.resources import Resources
 
@@ -41,7 +43,13 @@ MAX_TAG_VALUES = 100
 
 async def ingest(resources: Resources, project_id: int, points: list[Point]) -> IngestResult:
     async with resources.connection() as connection:
-        written = await write_points(connection, project_id, points, resources.series_ids)
+        written = await write_points(
+            connection,
+            project_id,
+            points,
+            resources.series_ids,
+            SeriesAdmission(resources, project_id),
+        )
     resources.series_ids.add(written.series.items())
     if written.created_metrics:
         await catalogue.invalidate(resources, project_id)
@@ -66,7 +74,7 @@ async def read_series(
 ) -> Series:
     if not is_metric_name(name):
         raise InvalidRequest(f"metric names match {NAME_PATTERN}")
-    async with resources.connection() as connection:
+    async with query_connection(resources, project_id) as connection:
         # One index lookup on the connection the query uses anyway. Not cached: an id cached in
         # Redis would outlive a restored or recreated database and answer with another
         # metric's points.
@@ -105,7 +113,7 @@ async def read_grouped_series(
         raise InvalidRequest(f"invalid group-by tag: {problem}")
     if not is_metric_name(name):
         raise InvalidRequest(f"metric names match {NAME_PATTERN}")
-    async with resources.connection() as connection:
+    async with query_connection(resources, project_id) as connection:
         metric = await queries.metric_id(connection, project_id, name)
         if metric is None:
             raise NotFound(f"no metric is named {name!r}")
@@ -145,7 +153,7 @@ async def metric_tags(resources: Resources, project_id: int, name: str) -> Metri
     """The tag keys of a metric's series and their values (the most common first)."""
     if not is_metric_name(name):
         raise InvalidRequest(f"metric names match {NAME_PATTERN}")
-    async with resources.connection() as connection:
+    async with query_connection(resources, project_id) as connection:
         metric = await queries.metric_id(connection, project_id, name)
         if metric is None:
             raise NotFound(f"no metric is named {name!r}")

@@ -1,4 +1,7 @@
-"""The SQL of the metrics domain, against `metrics`, `series`, `samples` and the rollups."""
+"""The SQL of the metrics domain, against `metrics`, `series`, the raw points and the rollups.
+
+Raw points are read through `samples_between` (migration 0023), which knows where they are
+stored (packed blocks, recent chunks, old rows)."""
 
 from __future__ import annotations
 
@@ -46,8 +49,7 @@ _CHOSEN = "SELECT id FROM series WHERE metric_id = $1 AND tags @> $5::jsonb"
 _RAW_PART = """
     SELECT date_bin($2::interval, ts, $3::timestamptz) AS bucket,
         count(*) AS count, sum(value) AS sum, min(value) AS min, max(value) AS max
-    FROM samples
-    WHERE series_id IN (SELECT id FROM chosen) AND ts >= $6 AND ts < $4
+    FROM samples_between(ARRAY(SELECT id FROM chosen), $6, $4)
     GROUP BY 1
 """
 _ROLLUP_PART = """
@@ -114,8 +116,8 @@ _GROUP_COUNT = "SELECT count(DISTINCT tags ->> $3::text) + bool_or(NOT tags ? $3
 _RAW_GROUP_PART = """
     SELECT chosen.grp, date_bin($2::interval, ts, $3::timestamptz) AS bucket,
         count(*) AS count, sum(value) AS sum, min(value) AS min, max(value) AS max
-    FROM samples JOIN chosen ON chosen.id = samples.series_id
-    WHERE ts >= $6 AND ts < $4
+    FROM samples_between(ARRAY(SELECT id FROM chosen), $6, $4) AS raw
+    JOIN chosen ON chosen.id = raw.series_id
     GROUP BY 1, 2
 """
 _ROLLUP_GROUP_PART = """

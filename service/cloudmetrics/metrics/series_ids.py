@@ -13,6 +13,7 @@ while the service runs, so a cached id stays right for the life of the process.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 from cloudmetrics.database import Connection
 
@@ -61,11 +62,21 @@ class SeriesIdCache:
         return len(self._ids)
 
 
+class Admission(Protocol):
+    async def admit(self, connection: Connection, new: Sequence[SeriesKey]) -> None:
+        """Raise to refuse the batch before ``new`` series are created (series_budget.py)."""
+        ...
+
+
 async def resolve_series(
-    connection: Connection, cache: SeriesIdCache, keys: Sequence[SeriesKey]
+    connection: Connection,
+    cache: SeriesIdCache,
+    keys: Sequence[SeriesKey],
+    admission: Admission | None = None,
 ) -> dict[SeriesKey, int]:
-    """The id of every series in ``keys``, creating the missing ones; call inside the batch's
-    transaction, and add what it returns to the cache only after that transaction commits."""
+    """The id of every series in ``keys``, creating the missing ones once ``admission`` lets
+    them in; call inside the batch's transaction, and add what it returns to the cache only
+    after that transaction commits."""
     ids: dict[SeriesKey, int] = {}
     missing: list[SeriesKey] = []
     for key in keys:
@@ -78,6 +89,8 @@ async def resolve_series(
         ids.update(await _look_up(connection, missing))
         unknown = [key for key in missing if key not in ids]
         if unknown:
+            if admission is not None:
+                await admission.admit(connection, unknown)
             await connection.execute(
                 _CREATE, [key[0] for key in unknown], [key[1] for key in unknown]
             )

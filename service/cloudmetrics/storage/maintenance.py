@@ -1,4 +1,5 @@
-"""`cloudmetrics maintain`: partitions created ahead of ingest, expired ones dropped.
+"""`cloudmetrics maintain`: partitions created ahead of ingest, expired ones dropped, closed hours
+of raw points packed into one block per series (storage/packing.py).
 
 Run at every prestart and by a scheduled task in each environment (docs/adr/0014). Runs are
 serialised by a session advisory lock; a run that finds another one under way leaves the work
@@ -15,6 +16,7 @@ import asyncpg
 
 from cloudmetrics.database import Connection
 from cloudmetrics.settings import Settings
+from cloudmetrics.storage.packing import pack_closed_windows, reclaim_emptied_chunks
 from cloudmetrics.storage.partitions import (
     TABLES,
     PartitionedTable,
@@ -36,6 +38,10 @@ class MaintenanceReport:
     deferred: list[str] = field(default_factory=list[str])
     # Rows deleted from partitions that stay, for projects with a shorter retention.
     deleted: dict[str, int] = field(default_factory=dict[str, int])
+    # Hours of a series' raw points packed into their block.
+    packed: int = 0
+    # Chunk partitions emptied by packing and truncated to give their space back.
+    reclaimed: list[str] = field(default_factory=list[str])
     # Set when another run held the lock and this one did nothing.
     skipped: bool = False
 
@@ -60,7 +66,8 @@ USING series AS s
 JOIN metrics AS m ON m.id = s.metric_id
 LEFT JOIN project_retention AS r ON r.project_id = m.project_id
 WHERE p.series_id = s.id
-    AND p.{time_column} < $1::timestamptz - make_interval(days => coalesce(r.{column}, $2)::integer)
+    AND p.{time_column} + $3::interval
+        {before} $1::timestamptz - make_interval(days => coalesce(r.{column}, $2)::integer)
 """
 
 
@@ -86,7 +93,9 @@ async def maintain(
         await connection.execute(f"SET lock_timeout = '{DDL_LOCK_TIMEOUT}'")
         start, end = partition_window(settings, now)
         for table in TABLES:
-            if dry_run:
+            if not table.made_ahead:
+                pass
+            elif dry_run:
                 report.created += _missing(table, await partitions(connection, table), start, end)
             else:
                 report.created += await ensure_partitions(connection, table, start, end)
@@ -100,6 +109,9 @@ async def maintain(
                 for name in expired(table, names, now - shortest + table.width):
                     if name not in report.dropped:
                         await _delete_expired_rows(connection, table, name, settings, now, report)
+        if not dry_run:
+            report.packed = await pack_closed_windows(connection, now)
+            report.reclaimed = await reclaim_emptied_chunks(connection)
     finally:
         await connection.execute("RESET lock_timeout")
         await connection.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
@@ -118,8 +130,11 @@ async def _delete_expired_rows(
         partition=_quoted(partition),
         time_column=table.time_column,
         column=table.retention_column,
+        # A point goes when it is older than the cutoff; an hour of points when all of it is.
+        before="<=" if table.row_span else "<",
     )
-    status = await connection.execute(sql, now, table.retention(settings.storage).days)
+    days = table.retention(settings.storage).days
+    status = await connection.execute(sql, now, days, table.row_span)
     deleted = int(status.split()[-1])
     if deleted:
         report.deleted[partition] = deleted

@@ -28,6 +28,11 @@ class PartitionedTable:
     # the retention for one project.
     time_column: str
     retention_column: str
+    # What one row covers from its time column on: a point, or an hour of a series' points.
+    # Retention deletes a row only when all of it has passed.
+    row_span: timedelta = timedelta(0)
+    # False for a table nothing writes any more: its partitions only expire.
+    made_ahead: bool = True
 
     def lower_bound(self, moment: datetime) -> datetime:
         return EPOCH + ((moment - EPOCH) // self.width) * self.width
@@ -42,12 +47,31 @@ class PartitionedTable:
         return lower, lower + self.width
 
 
-SAMPLES = PartitionedTable(
-    "samples",
+# Raw points (migration 0023, docs/adr/0017): recent chunks and packed blocks, one row per
+# series and hour; and the rows of before, which maintenance moves into blocks.
+SAMPLE_CHUNKS = PartitionedTable(
+    "sample_chunks",
+    timedelta(days=1),
+    lambda s: timedelta(days=s.raw_retention_days),
+    time_column="window_start",
+    retention_column="raw_days",
+    row_span=timedelta(hours=1),
+)
+SAMPLE_BLOCKS = PartitionedTable(
+    "sample_blocks",
+    timedelta(days=1),
+    lambda s: timedelta(days=s.raw_retention_days),
+    time_column="window_start",
+    retention_column="raw_days",
+    row_span=timedelta(hours=1),
+)
+SAMPLE_ROWS = PartitionedTable(
+    "sample_rows",
     timedelta(days=1),
     lambda s: timedelta(days=s.raw_retention_days),
     time_column="ts",
     retention_column="raw_days",
+    made_ahead=False,
 )
 MINUTE_ROLLUPS = PartitionedTable(
     "rollups_1m",
@@ -63,7 +87,9 @@ HOUR_ROLLUPS = PartitionedTable(
     time_column="bucket",
     retention_column="hour_rollup_days",
 )
-TABLES = (SAMPLES, MINUTE_ROLLUPS, HOUR_ROLLUPS)
+TABLES = (SAMPLE_CHUNKS, SAMPLE_BLOCKS, SAMPLE_ROWS, MINUTE_ROLLUPS, HOUR_ROLLUPS)
+# The tables a write may need a partition of.
+WRITTEN_TABLES = tuple(table for table in TABLES if table.made_ahead)
 
 _ENSURE = """
 SELECT created FROM (

@@ -1,8 +1,9 @@
 """Raw sample reads: every point of some series in a time window, in one round trip.
 
-The one way a reader gets raw points without aggregation (remote read answers from it). Today's
-rows are `samples (series_id, ts, value)` (migration 0010); the function's contract, not the
-table, is what callers rely on.
+The one way a reader gets raw points without aggregation (remote read answers from it). Points
+live in packed blocks, recent chunks and, until maintenance has moved them, old rows (migration
+0023, docs/adr/0017); the SQL function `samples_between` reads all three, and its contract, not
+the tables, is what callers rely on.
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ _READ = """
 SELECT series_id,
     array_agg(floor(extract(epoch FROM ts) * 1000)::bigint ORDER BY ts) AS stamps,
     array_agg(value ORDER BY ts) AS point_values
-FROM samples
-WHERE series_id = ANY($1::bigint[]) AND ts >= $2 AND ts < $3
+FROM samples_between($1::bigint[], $2::timestamptz, $3::timestamptz)
 GROUP BY series_id
 """
 

@@ -35,6 +35,7 @@ from cloudmetrics.identity.middleware import provide_principal
 from cloudmetrics.identity.principal import Principal
 from cloudmetrics.identity.security import SECURITY_REQUIREMENT
 from cloudmetrics.metrics.metadata import read_metadata
+from cloudmetrics.metrics.query_budget import query_connection
 from cloudmetrics.metrics.rules import is_metric_name
 from cloudmetrics.protocols.ingest import write_decoded
 from cloudmetrics.protocols.prometheus import discovery
@@ -116,7 +117,7 @@ async def remote_read(
 ) -> Response[bytes]:
     data = await _snappy_body(request, resources.settings.ingest.max_body_bytes)
     read_request = decode_read_request(data)
-    async with resources.connection() as connection:
+    async with query_connection(resources, principal.project_id) as connection:
         serialized = await answer(
             connection, principal.project_id, read_request, resources.settings.query
         )
@@ -155,7 +156,7 @@ async def labels(
     request: AnyRequest, resources: AppResources, principal: NamedDependency[Principal]
 ) -> PrometheusAnswer:
     selectors = await _selectors(request)
-    async with resources.connection() as connection:
+    async with query_connection(resources, principal.project_id) as connection:
         listing = await discovery.label_names(
             connection,
             principal.project_id,
@@ -181,7 +182,7 @@ async def label_values(
     label: FromPath[str],
 ) -> PrometheusAnswer:
     selectors = await _selectors(request)
-    async with resources.connection() as connection:
+    async with query_connection(resources, principal.project_id) as connection:
         listing = await discovery.label_values(
             connection,
             principal.project_id,
@@ -207,7 +208,7 @@ async def series(
     selectors = await _selectors(request)
     if not selectors:
         raise InvalidRequest("give at least one match[] series selector")
-    async with resources.connection() as connection:
+    async with query_connection(resources, principal.project_id) as connection:
         found = await discovery.series(
             connection,
             principal.project_id,
@@ -233,7 +234,7 @@ async def metadata(
     if metric is not None and not is_metric_name(metric):
         # Prometheus answers an unknown metric with no metadata, not an error.
         return PrometheusAnswer("success", {})
-    async with resources.connection() as connection:
+    async with query_connection(resources, principal.project_id) as connection:
         entries = await read_metadata(connection, principal.project_id, name=metric, limit=limit)
     data = {
         entry.name: [{"type": entry.type, "help": entry.help, "unit": entry.unit}]
