@@ -142,7 +142,9 @@ class Run:
         # files, commands) are cached as an image, keyed by those steps, like the engine's
         # layers: a later replay with the same steps starts from it and runs none of them.
         prefix = _pure_prefix(calls)
-        key = _prefix_key(calls[:prefix])
+        # Keyed by the stand-in's own id too: a rebuilt stand-in invalidates the cached steps.
+        base_id = podman("image", "inspect", "--format", "{{.Id}}", reference(image)).strip()
+        key = _prefix_key(calls[:prefix], base_id)
         cached = f"{PREFIX_CACHE}:{key}"
         hit = key is not None and podman_ok("image", "exists", cached)
         start = cached if hit else reference(image)
@@ -376,11 +378,11 @@ def _pure_prefix(calls: list[Any]) -> int:
     return len(calls)
 
 
-def _prefix_key(calls: list[Any]) -> str | None:
-    """The cache key of those calls; None when they run no command (nothing worth caching)."""
+def _prefix_key(calls: list[Any], base_id: str) -> str | None:
+    """The cache key of those calls on that image; None when they run no command."""
     if not any(call.name == "withExec" for call in calls):
         return None
-    parts: list[str] = []
+    parts: list[str] = [base_id]
     for call in calls:
         args = dict(call.args)
         if call.name == "withMountedCache":

@@ -94,9 +94,10 @@ class StandIn:
 
 STAND_INS: Final[dict[str, StandIn]] = {
     images.PYTHON_TOOLING: StandIn(
-        packages=("python3", "python3-venv", "git", "procps", "passwd"),
+        # buildpack-deps' tools the suite runs (git, curl); not its compilers.
+        packages=("python3", "python3-venv", "git", "curl", "procps", "passwd"),
         run=(PYTHON_LINKS,),
-        differs="Debian's CPython 3.11.2 for 3.11.14; no compilers (buildpack-deps)",
+        differs="Debian's CPython 3.11.2 for 3.11.14; no compilers (buildpack-deps has them)",
     ),
     images.PYTHON: StandIn(
         packages=("python3", "python3-venv", "passwd"),
