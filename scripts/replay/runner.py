@@ -142,12 +142,25 @@ class Run:
         # files, commands) are cached as an image, keyed by those steps, like the engine's
         # layers: a later replay with the same steps starts from it and runs none of them.
         prefix = _pure_prefix(calls)
-        key = _prefix_key(calls[:prefix])
+        # Keyed by the stand-in's own id too: a rebuilt stand-in invalidates the cached steps.
+        base_id = podman("image", "inspect", "--format", "{{.Id}}", reference(image)).strip()
+        key = _prefix_key(calls[:prefix], base_id)
         cached = f"{PREFIX_CACHE}:{key}"
         hit = key is not None and podman_ok("image", "exists", cached)
         start = cached if hit else reference(image)
+        # --init: an init reaps orphaned processes as the engine's exec shim does; under a bare
+        # `sleep` a daemon that exits stays a zombie and still looks alive to its parent.
         podman(
-            "run", "--detach", "--name", name, *options, "--entrypoint", "sleep", start, "infinity"
+            "run",
+            "--detach",
+            "--init",
+            "--name",
+            name,
+            *options,
+            "--entrypoint",
+            "sleep",
+            start,
+            "infinity",
         )
         if hit:
             print(
@@ -275,8 +288,13 @@ class Run:
             elif source.kind == "http":
                 # The engine fetches it; here the machine does, through its CA bundle.
                 local = scratch / "download"
-                with urllib.request.urlopen(source.path, timeout=60) as response:  # noqa: S310 - the graph's https URL
-                    local.write_bytes(response.read())
+                stand_in = stand_ins.HTTP_STAND_INS.get(source.path)
+                if stand_in is not None:
+                    print(f"replay> substituted: {source.path} is {stand_in}", flush=True)
+                    local.write_bytes(stand_in.read_bytes())
+                else:
+                    with urllib.request.urlopen(source.path, timeout=60) as response:  # noqa: S310 - the graph's https URL
+                        local.write_bytes(response.read())
                 local.chmod(source.permissions or 0o644)
             else:
                 other = self.container(source.container, f"copy source of {path}")
@@ -360,11 +378,11 @@ def _pure_prefix(calls: list[Any]) -> int:
     return len(calls)
 
 
-def _prefix_key(calls: list[Any]) -> str | None:
-    """The cache key of those calls; None when they run no command (nothing worth caching)."""
+def _prefix_key(calls: list[Any], base_id: str) -> str | None:
+    """The cache key of those calls on that image; None when they run no command."""
     if not any(call.name == "withExec" for call in calls):
         return None
-    parts: list[str] = []
+    parts: list[str] = [base_id]
     for call in calls:
         args = dict(call.args)
         if call.name == "withMountedCache":

@@ -27,7 +27,7 @@ from typing import Final
 
 REPOSITORY: Final = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPOSITORY / "ci" / "src"))
-from cloudmetrics_ci import images  # noqa: E402
+from cloudmetrics_ci import build, images  # noqa: E402
 
 from scripts.replay.podman import podman, podman_ok  # noqa: E402
 
@@ -57,12 +57,24 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   setpriv --reuid=postgres --regid=postgres --init-groups initdb --pgdata="$PGDATA" \\
     --username="${POSTGRES_USER:-postgres}" --auth="${POSTGRES_HOST_AUTH_METHOD:-trust}" \\
     --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+  # As the official image does: every address, with the configured method.
+  echo "host all all all ${POSTGRES_HOST_AUTH_METHOD:-trust}" >> "$PGDATA/pg_hba.conf"
 fi
 [ "$#" -gt 0 ] || set -- postgres
 [ "$1" = postgres ] && shift && set -- postgres -c listen_addresses=* "$@"
 exec setpriv --reuid=postgres --regid=postgres --init-groups "$@" -D "$PGDATA"
 """
-PASS_THROUGH_ENTRYPOINT: Final = '#!/bin/sh\nexec "$@"\n'  # noqa: S105 - a script, no secret
+# The official image's entrypoint turns protected mode off when no configuration file is
+# given: other containers of the network must reach it without a password.
+REDIS_ENTRYPOINT: Final = """#!/bin/sh
+set -eu
+[ "$#" -gt 0 ] || set -- redis-server
+if [ "$1" = redis-server ] && [ "${2:-}" = "${2#*.conf}" ]; then
+  shift
+  set -- redis-server --protected-mode no "$@"
+fi
+exec "$@"
+"""
 
 
 @dataclass(frozen=True)
@@ -82,9 +94,10 @@ class StandIn:
 
 STAND_INS: Final[dict[str, StandIn]] = {
     images.PYTHON_TOOLING: StandIn(
-        packages=("python3", "python3-venv", "git", "procps", "passwd"),
+        # buildpack-deps' tools the suite runs (git, curl); not its compilers.
+        packages=("python3", "python3-venv", "git", "curl", "procps", "passwd"),
         run=(PYTHON_LINKS,),
-        differs="Debian's CPython 3.11.2 for 3.11.14; no compilers (buildpack-deps)",
+        differs="Debian's CPython 3.11.2 for 3.11.14; no compilers (buildpack-deps has them)",
     ),
     images.PYTHON: StandIn(
         packages=("python3", "python3-venv", "passwd"),
@@ -121,7 +134,7 @@ STAND_INS: Final[dict[str, StandIn]] = {
     ),
     images.REDIS: StandIn(
         packages=("redis-server",),
-        files={"/usr/local/bin/docker-entrypoint.sh": "pass-through"},
+        files={"/usr/local/bin/docker-entrypoint.sh": "redis-entry"},
         entrypoint="/usr/local/bin/docker-entrypoint.sh",
         cmd=("redis-server",),
         differs="Debian's Redis 7.0 for 7.4.5",
@@ -145,7 +158,11 @@ SUBSTITUTIONS: Final = (
     "the machine's CA bundle is mounted at " + CONTAINER_CA + " and named by SSL_CERT_FILE, "
     "NODE_EXTRA_CA_CERTS, PIP_CERT (a TLS-intercepting proxy)",
     "cache volumes and secrets are attached when the container starts, not at their call",
+    "Amazon RDS's CA bundle (" + build.RDS_CA_BUNDLE_URL + ") is unreachable from here: "
+    "the build gets this machine's CA bundle in its place (a PEM bundle too)",
 )
+# Files the graphs fetch over HTTPS from hosts this machine cannot reach, and what stands in.
+HTTP_STAND_INS: Final = {build.RDS_CA_BUNDLE_URL: HOST_CA}
 
 
 def table() -> str:
@@ -167,7 +184,9 @@ def ensure(name: str) -> None:
             f"replay: {name} is not in the stand-in table (scripts/replay/stand_ins.py)"
         )
     recipe = _containerfile(stand_in)
-    digest = hashlib.sha256(recipe.encode()).hexdigest()[:16]
+    # The scripts written into the context are part of the recipe too.
+    scripts = POSTGRES_ENTRYPOINT + REDIS_ENTRYPOINT
+    digest = hashlib.sha256((recipe + scripts).encode()).hexdigest()[:16]
     if podman_ok("image", "exists", name):
         label = podman(
             "image", "inspect", "--format", f'{{{{index .Labels "{RECIPE_LABEL}"}}}}', name
@@ -237,8 +256,8 @@ def _context_file(context: Path, step: str) -> None:
     elif step == "pg-entry":
         target.write_text(POSTGRES_ENTRYPOINT)
         target.chmod(0o755)
-    elif step == "pass-through":
-        target.write_text(PASS_THROUGH_ENTRYPOINT)
+    elif step == "redis-entry":
+        target.write_text(REDIS_ENTRYPOINT)
         target.chmod(0o755)
     else:
         raise SystemExit(f"replay: unknown build step {step!r}")

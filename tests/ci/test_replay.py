@@ -8,7 +8,7 @@ from typing import Any
 
 import dagger
 import pytest
-from cloudmetrics_ci import checks, images, pulumi
+from cloudmetrics_ci import build, checks, images, pulumi
 
 from scripts.replay import graph, runner, stand_ins
 
@@ -16,6 +16,7 @@ GRAPHS: dict[str, Callable[[dagger.Directory], dagger.Container]] = {
     "test": checks.test_container,
     "lint": checks.lint_container,
     "policy-pack": pulumi.infra_workspace,
+    "build": lambda source: build.service_image(source, "0123456789abcdef"),
 }
 
 
@@ -102,6 +103,20 @@ def test_the_system_layer_is_the_cached_prefix_shared_by_lint_and_test(
         assert calls[prefix].name == "withFile"
         installs = [c for c in calls[:prefix] if c.name == "withExec"]
         assert any(c.args["args"][:2] == ["apt-get", "install"] for c in installs)
-        keys.add(runner._prefix_key(calls[:prefix]))  # pyright: ignore[reportPrivateUsage]
+        keys.add(runner._prefix_key(calls[:prefix], "sha256:stand-in"))  # pyright: ignore[reportPrivateUsage]
     (key,) = keys
     assert key is not None
+
+
+def test_only_unreachable_downloads_are_stood_in_for() -> None:
+    # Amazon RDS's CA bundle is the build's one download; AWS is unreachable from here.
+    assert set(stand_ins.HTTP_STAND_INS) == {build.RDS_CA_BUNDLE_URL}
+    assert any(build.RDS_CA_BUNDLE_URL in line for line in stand_ins.SUBSTITUTIONS)
+
+
+def test_a_rebuilt_stand_in_invalidates_the_cached_steps(source: dagger.Directory) -> None:
+    calls = [f for f in graph.fields_of(checks.test_container(source)) if f.name != "container"]
+    prefix = calls[: runner._pure_prefix(calls)]  # pyright: ignore[reportPrivateUsage]
+    before = runner._prefix_key(prefix, "sha256:one")  # pyright: ignore[reportPrivateUsage]
+    after = runner._prefix_key(prefix, "sha256:two")  # pyright: ignore[reportPrivateUsage]
+    assert before != after
