@@ -155,9 +155,11 @@ def test_default_provider_is_disabled_so_nothing_escapes_the_tagged_one() -> Non
 def test_stack_exports_the_outputs_the_pipeline_reads(stack: Snapshot) -> None:
     assert set(stack.outputs) == CONTRACT_OUTPUTS
     assert stack.outputs["albUrl"].startswith("https://")
+    # In the program's order (by name); the snapshot lists resources as their registrations
+    # finished, which is not deterministic.
     private = [
         subnet.id
-        for subnet in stack.resources
+        for subnet in sorted(stack.resources, key=lambda resource: resource.name)
         if subnet.name.startswith("network-private-") and subnet.type == "aws:ec2/subnet:Subnet"
     ]
     assert stack.outputs["privateSubnetIds"] == private
