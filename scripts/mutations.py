@@ -176,7 +176,7 @@ EXCEPTION""",
         min = least(r.min, excluded.min),
         max = greatest(r.max, excluded.max);
 EXCEPTION""",
-        STORAGE_TESTS,
+        ("tests/storage/test_rollup_writes.py", *STORAGE_TESTS),
     ),
     Mutation(
         "queries read minute rollups for an unaligned start",
