@@ -6,12 +6,15 @@ than in the middle of a deploy. The URN the deploy targets is checked against
 what the program declares under Pulumi's mocks.
 """
 
+import importlib.util
 import re
+from types import ModuleType
 
 import pytest
 from cloudmetrics_ci import deploy_steps, images, pulumi
 from cloudmetrics_ci.environments import Environment
 
+from cloudmetrics.cli.smoke import API_KEY_VARIABLE
 from cloudmetrics.identity.key_format import new_key, parse_key
 from tests.ci.conftest import REPOSITORY
 from tests.infra.running import build_stack
@@ -58,15 +61,35 @@ def test_pulumi_cli_image_runs_the_python_infra_locks_are_compiled_for() -> None
         assert images.PULUMI.startswith(f"pulumi/pulumi-python-{version.group(1)}:"), lock
 
 
-def test_the_policy_pack_and_the_stack_config_check_are_where_the_deploy_runs_them() -> None:
+def _stack_config_check() -> ModuleType:
+    """infra/'s stack configuration check, imported from its file as the deploy runs it."""
+    spec = importlib.util.spec_from_file_location(
+        "check_stack_config", INFRA / pulumi.STACK_CONFIG_CHECK
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("env", list(Environment))
+def test_the_policy_pack_and_the_stack_config_check_are_where_the_deploy_runs_them(
+    env: Environment, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Both belong to infra/ (the CrossGuard pack, the placeholder check); the deploy runs
     # them from the infra directory it copies to /infra.
     pack = pulumi.POLICY_PACK.removeprefix(pulumi.INFRA_DIR + "/")
     assert (INFRA / pack / "PulumiPolicy.yaml").is_file()
-    check = (INFRA / pulumi.STACK_CONFIG_CHECK).read_text()
-    assert '"--stack"' in check
+    check = _stack_config_check()
     # It finds its files from its own location, not the working directory (/infra).
-    assert "Path(__file__)" in check
+    assert INFRA == check.INFRA
+    monkeypatch.chdir(REPOSITORY / "service")
+    # The arguments the deploy passes parse (argparse would exit 2) and name a stack file
+    # that exists (main returns 2 when not); 0 or 1 is the check's verdict on that file.
+    arguments = pulumi.stack_config_check_command(env)
+    assert arguments[:2] == [pulumi.INFRA_PYTHON, pulumi.STACK_CONFIG_CHECK]
+    assert check.main(arguments[2:]) in (0, 1)
 
 
 def test_the_deploy_accepts_exactly_the_keys_the_service_accepts() -> None:
@@ -78,5 +101,4 @@ def test_the_deploy_accepts_exactly_the_keys_the_service_accepts() -> None:
 
 
 def test_the_smoke_command_reads_the_variable_the_deploy_sets() -> None:
-    smoke = (REPOSITORY / "service" / "cloudmetrics" / "cli" / "smoke.py").read_text()
-    assert f'os.environ.get("{deploy_steps.SMOKE_KEY_VARIABLE}"' in smoke
+    assert API_KEY_VARIABLE == deploy_steps.SMOKE_KEY_VARIABLE

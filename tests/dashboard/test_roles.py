@@ -1,7 +1,10 @@
 """Who may manage a project's keys from the dashboard, and how revoking asks first: a member is
-refused every key page and action, an owner's first revoke only asks, the second revokes."""
+refused every key page and action, an owner's first revoke only asks, the second revokes; the
+keys page tells active, expired and revoked keys apart."""
 
 from __future__ import annotations
+
+import re
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -9,7 +12,7 @@ from litestar.testing import AsyncTestClient
 from cloudmetrics.app import create_app
 from cloudmetrics.identity.sessions import CSRF_COOKIE, CSRF_FORM_FIELD
 from tests.api.conftest import api_settings
-from tests.support.identity import PASSWORD, add_user, issue_key
+from tests.support.identity import PASSWORD, add_user, expire, issue_key, revoke
 
 Client = AsyncTestClient[Litestar]
 OWNER = "owner@acme.test"
@@ -75,3 +78,28 @@ async def test_an_owner_is_asked_before_a_key_is_revoked(
     # A revoked or unknown key is not offered for revoking again.
     assert [unknown.status_code, again.status_code] == [404, 404]
     assert "No active key has that id." in again.text
+
+
+def _state(page: str, key_id: str) -> str:
+    """The State cell (the row's next to last) of a key's row on the keys page."""
+    row = re.search(rf'data-key-row="{re.escape(key_id)}">(.*?)</tr>', page, re.DOTALL)
+    assert row is not None, f"no row for {key_id}"
+    return re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.DOTALL)[-2].strip()
+
+
+async def test_the_keys_page_shows_each_keys_state(
+    migrated_database_url: str, redis_url: str
+) -> None:
+    await add_user(migrated_database_url, OWNER, role="owner")
+    active = await issue_key(migrated_database_url, "acme")
+    expired = await issue_key(migrated_database_url, "acme")
+    await expire(migrated_database_url, expired.key_id)
+    revoked = await issue_key(migrated_database_url, "acme")
+    await revoke(migrated_database_url, revoked.key_id)
+    async with AsyncTestClient(create_app(api_settings(migrated_database_url, redis_url))) as c:
+        await _signed_in(c, OWNER)
+        listed = await c.get("/keys")
+
+    assert listed.status_code == 200
+    states = [_state(listed.text, key.key_id) for key in (active, expired, revoked)]
+    assert states == ["active", "expired", "revoked"]

@@ -9,6 +9,9 @@ import click
 
 from cloudmetrics.cli.options import HTTP_URL, SECONDS
 
+# The deploy hands the smoke key over in this variable (cloudmetrics_ci.deploy_steps).
+API_KEY_VARIABLE = "CLOUDMETRICS_API_KEY"
+
 
 @click.command()
 @click.option(
@@ -44,7 +47,7 @@ def smoke(
     """
     from cloudmetrics.smoke.runner import run_smoke
 
-    api_key = os.environ.get("CLOUDMETRICS_API_KEY", "").strip() or None
+    api_key = os.environ.get(API_KEY_VARIABLE, "").strip() or None
     passed = run_smoke(
         url,
         timeout=timeout,
