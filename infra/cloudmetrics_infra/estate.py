@@ -20,7 +20,7 @@ from cloudmetrics_infra.database import Database, DatabaseArgs
 from cloudmetrics_infra.database_roles import DatabaseRoleSecrets
 from cloudmetrics_infra.load_balancer import LoadBalancer, LoadBalancerArgs
 from cloudmetrics_infra.maintenance import MaintenanceTask, MaintenanceTaskArgs
-from cloudmetrics_infra.migrations import MigrationTask, MigrationTaskArgs
+from cloudmetrics_infra.migrations import MigrationTaskArgs, migration_task
 from cloudmetrics_infra.monitoring import Monitoring, MonitoringArgs
 from cloudmetrics_infra.network import Network, NetworkArgs
 from cloudmetrics_infra.provider import aws_provider
@@ -32,8 +32,8 @@ from cloudmetrics_infra.session_secret import SessionSecret
 from cloudmetrics_infra.settings import StackSettings
 from cloudmetrics_infra.smoke_key import SmokeKey
 from cloudmetrics_infra.smoke_key_registration import (
-    SmokeKeyRegistration,
     SmokeKeyRegistrationArgs,
+    smoke_key_registration_task,
 )
 from cloudmetrics_infra.task_roles import TaskRoles, TaskRolesArgs
 from cloudmetrics_infra.waf import WebFirewall, WebFirewallArgs
@@ -158,7 +158,7 @@ def build_estate(settings: StackSettings) -> Estate:
         ),
         on_aws,
     )
-    migrations = MigrationTask(
+    migrations = migration_task(
         "migrations",
         MigrationTaskArgs(
             settings,
@@ -169,7 +169,7 @@ def build_estate(settings: StackSettings) -> Estate:
         ),
         on_aws,
     )
-    smoke_key_registration = SmokeKeyRegistration(
+    smoke_key_registration = smoke_key_registration_task(
         "smoke-key-registration",
         SmokeKeyRegistrationArgs(
             settings=settings,
