@@ -18,6 +18,15 @@ DEPLOYED_URNS = [
     "cloudmetrics:infra:SmokeKeyRegistration::smoke-key-registration",
     "cloudmetrics:infra:SmokeKeyRegistration$aws:ecs/taskDefinition:TaskDefinition"
     "::smoke-key-registration-task",
+    *(
+        f"cloudmetrics:infra:{component}${type_}::{name}-certificate{suffix}"
+        for component, name in (("ContentDelivery", "edge"), ("LoadBalancer", "entrance"))
+        for type_, suffix in (
+            ("aws:acm/certificate:Certificate", ""),
+            ("aws:route53/record:Record", "-validation-record"),
+            ("aws:acm/certificateValidation:CertificateValidation", "-validation"),
+        )
+    ),
 ]
 
 
@@ -36,3 +45,15 @@ def test_one_off_task_definitions_keep_their_families_and_outputs(stack: Snapsho
     # ci/ reads these output names after `up`.
     assert stack.outputs["migrationTaskDefinitionArn"] == migrations.state["arn"]
     assert stack.outputs["smokeKeyTaskDefinitionArn"] == registration.state["arn"]
+
+
+def test_certificates_keep_their_regions(stack: Snapshot) -> None:
+    # CloudFront's certificate and its validation are in us-east-1 (their own provider), the
+    # ALB's in the stack's region; a changed provider would replace them.
+    default = stack.named("entrance-certificate").provider
+    edge_provider = stack.named("edge-certificate").provider
+    assert edge_provider != default
+    assert stack.named("edge-certificate-validation").provider == edge_provider
+    assert stack.named("entrance-certificate-validation").provider == default
+    for name in ("edge", "entrance"):
+        assert stack.named(f"{name}-certificate-validation-record").provider == default
