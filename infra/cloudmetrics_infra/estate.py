@@ -14,7 +14,6 @@ import pulumi_random as random
 from cloudmetrics_infra.cache import Cache, CacheArgs
 from cloudmetrics_infra.cdn import CLOUDFRONT_REGION, ContentDelivery, ContentDeliveryArgs
 from cloudmetrics_infra.cluster import Cluster, ClusterArgs
-from cloudmetrics_infra.config import ServiceConfig, ServiceConfigArgs
 from cloudmetrics_infra.containers import container_inputs
 from cloudmetrics_infra.database import Database, DatabaseArgs
 from cloudmetrics_infra.database_roles import DatabaseRoleSecrets
@@ -35,6 +34,7 @@ from cloudmetrics_infra.smoke_key_registration import (
     SmokeKeyRegistrationArgs,
     smoke_key_registration_task,
 )
+from cloudmetrics_infra.ssm_parameters import ServiceConfig, ServiceConfigArgs
 from cloudmetrics_infra.task_roles import TaskRoles, TaskRolesArgs
 from cloudmetrics_infra.waf import WebFirewall, WebFirewallArgs
 
