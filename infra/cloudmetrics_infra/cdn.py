@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from cloudmetrics_infra.certificates import dns_validated_certificate
 from cloudmetrics_infra.settings import StackSettings
 
 # AWS-managed policies (their ids are fixed and documented by CloudFront).
@@ -58,7 +59,13 @@ class ContentDelivery(pulumi.ComponentResource):
         super().__init__("cloudmetrics:infra:ContentDelivery", name, None, opts)
         settings = args.settings
         child = pulumi.ResourceOptions(parent=self)
-        certificate_arn = self._certificate(name, settings, args.us_east_1)
+        certificate_arn = dns_validated_certificate(
+            name,
+            domain_name=settings.domain_name,
+            hosted_zone_id=settings.hosted_zone_id,
+            parent=self,
+            provider=args.us_east_1,
+        )
         self.distribution = aws.cloudfront.Distribution(
             f"{name}-distribution",
             enabled=True,
@@ -134,33 +141,3 @@ class ContentDelivery(pulumi.ComponentResource):
         self.register_outputs(
             {"url": self.url, "distributionDomainName": self.distribution.domain_name}
         )
-
-    def _certificate(
-        self, name: str, settings: StackSettings, us_east_1: aws.Provider
-    ) -> pulumi.Output[str]:
-        in_us_east_1 = pulumi.ResourceOptions(parent=self, provider=us_east_1)
-        certificate = aws.acm.Certificate(
-            f"{name}-certificate",
-            domain_name=settings.domain_name,
-            validation_method="DNS",
-            key_algorithm="RSA_2048",
-            opts=in_us_east_1,
-        )
-        option = certificate.domain_validation_options.apply(lambda options: options[0])
-        record = aws.route53.Record(
-            f"{name}-certificate-validation-record",
-            zone_id=settings.hosted_zone_id,
-            name=option.apply(lambda o: o.resource_record_name or ""),
-            type=option.apply(lambda o: o.resource_record_type or ""),
-            records=[option.apply(lambda o: o.resource_record_value or "")],
-            ttl=60,
-            allow_overwrite=True,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        validation = aws.acm.CertificateValidation(
-            f"{name}-certificate-validation",
-            certificate_arn=certificate.arn,
-            validation_record_fqdns=[record.fqdn],
-            opts=in_us_east_1,
-        )
-        return validation.certificate_arn

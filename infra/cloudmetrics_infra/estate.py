@@ -14,13 +14,12 @@ import pulumi_random as random
 from cloudmetrics_infra.cache import Cache, CacheArgs
 from cloudmetrics_infra.cdn import CLOUDFRONT_REGION, ContentDelivery, ContentDeliveryArgs
 from cloudmetrics_infra.cluster import Cluster, ClusterArgs
-from cloudmetrics_infra.config import ServiceConfig, ServiceConfigArgs
 from cloudmetrics_infra.containers import container_inputs
 from cloudmetrics_infra.database import Database, DatabaseArgs
 from cloudmetrics_infra.database_roles import DatabaseRoleSecrets
 from cloudmetrics_infra.load_balancer import LoadBalancer, LoadBalancerArgs
 from cloudmetrics_infra.maintenance import MaintenanceTask, MaintenanceTaskArgs
-from cloudmetrics_infra.migrations import MigrationTask, MigrationTaskArgs
+from cloudmetrics_infra.migrations import MigrationTaskArgs, migration_task
 from cloudmetrics_infra.monitoring import Monitoring, MonitoringArgs
 from cloudmetrics_infra.network import Network, NetworkArgs
 from cloudmetrics_infra.provider import aws_provider
@@ -32,9 +31,10 @@ from cloudmetrics_infra.session_secret import SessionSecret
 from cloudmetrics_infra.settings import StackSettings
 from cloudmetrics_infra.smoke_key import SmokeKey
 from cloudmetrics_infra.smoke_key_registration import (
-    SmokeKeyRegistration,
     SmokeKeyRegistrationArgs,
+    smoke_key_registration_task,
 )
+from cloudmetrics_infra.ssm_parameters import ServiceConfig, ServiceConfigArgs
 from cloudmetrics_infra.task_roles import TaskRoles, TaskRolesArgs
 from cloudmetrics_infra.waf import WebFirewall, WebFirewallArgs
 
@@ -158,7 +158,7 @@ def build_estate(settings: StackSettings) -> Estate:
         ),
         on_aws,
     )
-    migrations = MigrationTask(
+    migrations = migration_task(
         "migrations",
         MigrationTaskArgs(
             settings,
@@ -169,7 +169,7 @@ def build_estate(settings: StackSettings) -> Estate:
         ),
         on_aws,
     )
-    smoke_key_registration = SmokeKeyRegistration(
+    smoke_key_registration = smoke_key_registration_task(
         "smoke-key-registration",
         SmokeKeyRegistrationArgs(
             settings=settings,

@@ -19,6 +19,7 @@ import pulumi_aws as aws
 
 from cloudmetrics_infra.access_logs import LOG_PREFIX, AccessLogs, AccessLogsArgs
 from cloudmetrics_infra.cdn import ORIGIN_VERIFY_HEADER, origin_domain
+from cloudmetrics_infra.certificates import dns_validated_certificate
 from cloudmetrics_infra.settings import SERVICE_PORT, StackSettings
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -49,7 +50,12 @@ class LoadBalancer(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         access_logs = AccessLogs(f"{name}-access-logs", AccessLogsArgs(settings), child)
-        certificate_arn = self._certificate(name, settings)
+        certificate_arn = dns_validated_certificate(
+            name,
+            domain_name=origin_domain(settings),
+            hosted_zone_id=settings.hosted_zone_id,
+            parent=self,
+        )
 
         self.load_balancer = aws.lb.LoadBalancer(
             f"{name}-alb",
@@ -137,33 +143,3 @@ class LoadBalancer(pulumi.ComponentResource):
             opts=child,
         )
         self.register_outputs({"dnsName": self.load_balancer.dns_name})
-
-    def _certificate(self, name: str, settings: StackSettings) -> pulumi.Output[str]:
-        """An ACM certificate for the origin's name, validated through DNS in our hosted zone."""
-        child = pulumi.ResourceOptions(parent=self)
-        certificate = aws.acm.Certificate(
-            f"{name}-certificate",
-            domain_name=origin_domain(settings),
-            validation_method="DNS",
-            key_algorithm="RSA_2048",
-            opts=child,
-        )
-        # One domain, so ACM asks for exactly one validation record.
-        option = certificate.domain_validation_options.apply(lambda options: options[0])
-        record = aws.route53.Record(
-            f"{name}-certificate-validation-record",
-            zone_id=settings.hosted_zone_id,
-            name=option.apply(lambda o: o.resource_record_name or ""),
-            type=option.apply(lambda o: o.resource_record_type or ""),
-            records=[option.apply(lambda o: o.resource_record_value or "")],
-            ttl=60,
-            allow_overwrite=True,
-            opts=child,
-        )
-        validation = aws.acm.CertificateValidation(
-            f"{name}-certificate-validation",
-            certificate_arn=certificate.arn,
-            validation_record_fqdns=[record.fqdn],
-            opts=child,
-        )
-        return validation.certificate_arn

@@ -15,7 +15,6 @@ import json
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
 
 from cloudmetrics_infra.containers import (
     MIGRATE_COMMAND,
@@ -26,8 +25,11 @@ from cloudmetrics_infra.containers import (
     ContainerInputs,
     container_definition,
 )
+from cloudmetrics_infra.one_off_task import OneOffTask, OneOffTaskArgs
 from cloudmetrics_infra.settings import StackSettings
-from cloudmetrics_infra.task_definitions import fargate_task_definition
+
+# The type it was first deployed under: the pipeline's `--target` URN contains it (ci/).
+MIGRATION_TASK_TYPE = "cloudmetrics:infra:MigrationTask"
 
 
 @dataclass(frozen=True)
@@ -40,22 +42,21 @@ class MigrationTaskArgs:
     """The execution role's permissions: the pipeline runs this task right after `up`."""
 
 
-class MigrationTask(pulumi.ComponentResource):
-    task_definition: aws.ecs.TaskDefinition
-
-    def __init__(
-        self, name: str, args: MigrationTaskArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        super().__init__("cloudmetrics:infra:MigrationTask", name, None, opts)
-        self.task_definition = fargate_task_definition(
-            f"{name}-task",
+def migration_task(
+    name: str, args: MigrationTaskArgs, opts: pulumi.ResourceOptions | None = None
+) -> OneOffTask:
+    return OneOffTask(
+        MIGRATION_TASK_TYPE,
+        name,
+        OneOffTaskArgs(
             family=f"{args.settings.name_prefix}-migrate",
+            container_definitions=args.container_inputs.apply(migration_definitions),
             execution_role_arn=args.execution_role_arn,
             task_role_arn=args.task_role_arn,
-            container_definitions=args.container_inputs.apply(migration_definitions),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.execution_policy]),
-        )
-        self.register_outputs({"taskDefinitionArn": self.task_definition.arn})
+            execution_policy=args.execution_policy,
+        ),
+        opts,
+    )
 
 
 def migration_definitions(inputs: ContainerInputs) -> str:

@@ -12,20 +12,21 @@ import json
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
 
 from cloudmetrics_infra.containers import (
     SERVICE_DATABASE_ONLY,
     ContainerInputs,
     container_definition,
 )
+from cloudmetrics_infra.one_off_task import OneOffTask, OneOffTaskArgs
 from cloudmetrics_infra.settings import StackSettings
-from cloudmetrics_infra.task_definitions import fargate_task_definition
 
 # The variable the task reads the key from; `keys ensure` never takes a key as an argument.
 SMOKE_KEY_VARIABLE = "CLOUDMETRICS_SMOKE_KEY"
 # Its own project, so smoke data never mix with a tenant's; the name is what rotation revokes by.
 SMOKE_PROJECT = "smoke"
+# The type it was first deployed under, kept so its URNs stay as they are.
+SMOKE_KEY_REGISTRATION_TYPE = "cloudmetrics:infra:SmokeKeyRegistration"
 REGISTER_COMMAND = (
     "cloudmetrics",
     "keys",
@@ -52,25 +53,24 @@ class SmokeKeyRegistrationArgs:
     """The execution role's permissions: the pipeline runs this task right after `up`."""
 
 
-class SmokeKeyRegistration(pulumi.ComponentResource):
-    task_definition: aws.ecs.TaskDefinition
-
-    def __init__(
-        self, name: str, args: SmokeKeyRegistrationArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        super().__init__("cloudmetrics:infra:SmokeKeyRegistration", name, None, opts)
-        definitions = pulumi.Output.all(args.container_inputs, args.smoke_key_secret_arn).apply(
-            lambda values: _definitions(values[0], values[1])
-        )
-        self.task_definition = fargate_task_definition(
-            f"{name}-task",
+def smoke_key_registration_task(
+    name: str, args: SmokeKeyRegistrationArgs, opts: pulumi.ResourceOptions | None = None
+) -> OneOffTask:
+    definitions = pulumi.Output.all(args.container_inputs, args.smoke_key_secret_arn).apply(
+        lambda values: _definitions(values[0], values[1])
+    )
+    return OneOffTask(
+        SMOKE_KEY_REGISTRATION_TYPE,
+        name,
+        OneOffTaskArgs(
             family=f"{args.settings.name_prefix}-register-smoke-key",
+            container_definitions=definitions,
             execution_role_arn=args.execution_role_arn,
             task_role_arn=args.task_role_arn,
-            container_definitions=definitions,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.execution_policy]),
-        )
-        self.register_outputs({"taskDefinitionArn": self.task_definition.arn})
+            execution_policy=args.execution_policy,
+        ),
+        opts,
+    )
 
 
 def _definitions(inputs: ContainerInputs, smoke_key_secret_arn: str) -> str:

@@ -7,7 +7,7 @@ import dagger
 import pytest
 from cloudmetrics_ci import CloudmetricsCi
 from cloudmetrics_ci.build import RDS_CA_BUNDLE
-from cloudmetrics_infra import config as infra_config
+from cloudmetrics_infra import ssm_parameters
 
 from tests.ci.conftest import REPOSITORY
 from tests.ci.graph import Plan, images
@@ -143,7 +143,7 @@ def test_the_image_carries_the_rds_ca_bundle_where_the_database_url_points(
     assert [f.args["url"] for f in fetched] == [
         "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
     ]
-    assert RDS_CA_BUNDLE == infra_config.RDS_CA_BUNDLE
+    assert RDS_CA_BUNDLE == ssm_parameters.RDS_CA_BUNDLE
 
 
 def test_runtime_lock_holds_no_development_tool() -> None:
