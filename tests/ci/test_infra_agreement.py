@@ -17,7 +17,7 @@ from cloudmetrics_ci.environments import Environment
 from cloudmetrics.cli.smoke import API_KEY_VARIABLE
 from cloudmetrics.identity.key_format import new_key, parse_key
 from tests.ci.conftest import REPOSITORY
-from tests.infra.running import build_stack
+from tests.infra.stack_builds import build_stack
 
 INFRA = REPOSITORY / "infra"
 

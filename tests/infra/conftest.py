@@ -14,7 +14,7 @@ if str(INFRA / "bootstrap") not in sys.path:
     sys.path.append(str(INFRA / "bootstrap"))
 
 from tests.infra.mock_cloud import ENVIRONMENTS, Snapshot  # noqa: E402 -- needs the paths above
-from tests.infra.running import build_bootstrap_stack, build_stack  # noqa: E402
+from tests.infra.stack_builds import build_bootstrap_stack, build_stack  # noqa: E402
 
 
 @pytest.fixture(scope="session")

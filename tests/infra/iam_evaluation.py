@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
-from tests.infra.reading import as_list
+from tests.infra.snapshot_views import as_list
 
 
 def matches(pattern: str, value: str) -> bool:

@@ -8,8 +8,8 @@ import yaml
 
 from tests.infra.iam_evaluation import allowed, denied
 from tests.infra.mock_cloud import ENVIRONMENTS, INFRA, Resource, Snapshot
-from tests.infra.reading import allow_statements, as_list
-from tests.infra.running import BOOTSTRAP_FILLED_IN, FILLED_IN
+from tests.infra.snapshot_views import allow_statements, as_list
+from tests.infra.stack_builds import BOOTSTRAP_FILLED_IN, FILLED_IN
 
 REPOSITORY = "cloudmetrics/cloudmetrics"
 SECRET = "aws:secretsmanager/secret:Secret"

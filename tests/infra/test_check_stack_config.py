@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from tests.infra.mock_cloud import ENVIRONMENTS, INFRA
-from tests.infra.running import BOOTSTRAP_FILLED_IN, FILLED_IN
+from tests.infra.stack_builds import BOOTSTRAP_FILLED_IN, FILLED_IN
 
 SCRIPT = INFRA / "check_stack_config.py"
 

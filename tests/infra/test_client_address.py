@@ -9,7 +9,7 @@ import ipaddress
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from tests.infra.mock_cloud import CLOUDFRONT_ORIGIN_CIDRS, Snapshot
-from tests.infra.reading import config_parameter
+from tests.infra.snapshot_views import config_parameter
 
 CLIENT = "203.0.113.7"
 

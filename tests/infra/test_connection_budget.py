@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from tests.infra.mock_cloud import Snapshot
-from tests.infra.reading import config_parameter
+from tests.infra.snapshot_views import config_parameter
 
 MIGRATION_CONNECTIONS = 2
 RESERVED_CONNECTIONS = 10

@@ -15,7 +15,7 @@ import pytest
 
 from tests.infra.iam_evaluation import Context, allowed, allowed_under_boundary
 from tests.infra.mock_cloud import ENVIRONMENTS, Snapshot
-from tests.infra.running import BOOTSTRAP_FILLED_IN
+from tests.infra.stack_builds import BOOTSTRAP_FILLED_IN
 from tests.infra.test_bootstrap import deploy_statements
 from tests.infra.test_registry_access import POWER_USER_ACCESS
 

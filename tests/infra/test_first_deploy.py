@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.infra.iam_evaluation import allowed
 from tests.infra.mock_cloud import INFRA, Snapshot
-from tests.infra.reading import role_policy
+from tests.infra.snapshot_views import role_policy
 
 NETWORK_ACL = "aws:ec2/networkAcl:NetworkAcl"
 # Replies come back to the port the connection left from: the ALB and the NAT gateways use

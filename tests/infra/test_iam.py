@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from tests.infra.mock_cloud import ENVIRONMENTS, Snapshot
-from tests.infra.reading import allow_statements, as_list, role_policy
+from tests.infra.snapshot_views import allow_statements, as_list, role_policy
 
 # Actions AWS offers no resource-level permission for: "*" is the only valid resource.
 UNSCOPABLE_ACTIONS = {"ecr:GetAuthorizationToken"}

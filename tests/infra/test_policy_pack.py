@@ -16,7 +16,7 @@ from pulumi_policy import Policy
 
 from tests.infra.mock_cloud import Snapshot
 from tests.infra.policy_harness import run
-from tests.infra.running import build_bootstrap_stack, build_stack
+from tests.infra.stack_builds import build_bootstrap_stack, build_stack
 
 POLICY_NAMES = [policy.name for policy in POLICIES]
 

@@ -25,7 +25,7 @@ from tests.infra.policy_pack_process import (
     mandatory,
     policy_pack_server,
 )
-from tests.infra.running import build_stack
+from tests.infra.stack_builds import build_stack
 from tests.infra.test_policy_breakages import BREAKAGES, broken
 
 RESOURCE_POLICIES = {

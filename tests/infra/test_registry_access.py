@@ -18,7 +18,7 @@ from cloudmetrics_shared.environments import deploy_role_arn
 from tests.infra.iam_evaluation import allowed, allowed_across_accounts
 from tests.infra.mock_cloud import ENVIRONMENTS, INFRA, Snapshot
 from tests.infra.policy_harness import run
-from tests.infra.running import ACCOUNTS, FILLED_IN, build_stack
+from tests.infra.stack_builds import ACCOUNTS, FILLED_IN, build_stack
 from tests.infra.test_check_stack_config import check, filled_in_copy
 from tests.infra.test_policy_breakages import Breakage, broken, in_json
 from tests.infra.test_settings import settings

@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from tests.infra.iam_evaluation import allowed
 from tests.infra.mock_cloud import Snapshot
-from tests.infra.reading import role_policy
+from tests.infra.snapshot_views import role_policy
 
 
 def matches(pattern: Any, event: Any) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 from cloudmetrics_infra.settings import SERVICE_PORT
 
 from tests.infra.mock_cloud import CLOUDFRONT_ORIGIN_CIDRS, Snapshot
-from tests.infra.reading import (
+from tests.infra.snapshot_views import (
     CREDENTIALS,
     DATABASE_LOGIN,
     ONE_OFF_TASKS,

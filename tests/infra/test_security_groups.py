@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.infra.mock_cloud import CLOUDFRONT_PREFIX_LIST_ID, Resource, Snapshot
-from tests.infra.reading import EGRESS, INGRESS, destinations, ports, sources
+from tests.infra.snapshot_views import EGRESS, INGRESS, destinations, ports, sources
 
 WORLD = ("0.0.0.0/0", "::/0")
 

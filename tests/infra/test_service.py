@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.infra.mock_cloud import Snapshot
-from tests.infra.reading import (
+from tests.infra.snapshot_views import (
     configuration,
     database_login,
     injected,

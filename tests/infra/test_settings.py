@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from cloudmetrics_infra.settings import SettingsError, StackSettings
 
-from tests.infra.running import build_stack, estate_config
+from tests.infra.stack_builds import build_stack, estate_config
 
 
 def values(environment: str = "dev", **changes: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from cloudmetrics.identity.key_format import parse_key
 from tests.infra.mock_cloud import INFRA, Snapshot
-from tests.infra.reading import TASK_DEFINITION, container, injected
+from tests.infra.snapshot_views import TASK_DEFINITION, container, injected
 
 URL_SAFE_BASE64 = set(string.ascii_letters + string.digits + "-_")
 VARIABLE = "CLOUDMETRICS_SMOKE_KEY"

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from tests.infra.mock_cloud import ENVIRONMENTS, IMAGE_TAG, INFRA, Snapshot
-from tests.infra.reading import parsed, web_container
-from tests.infra.running import build_stack, estate_config
+from tests.infra.snapshot_views import parsed, web_container
+from tests.infra.stack_builds import build_stack, estate_config
 
 CONTRACT_OUTPUTS = {
     "albUrl",
