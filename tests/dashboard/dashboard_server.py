@@ -3,10 +3,12 @@ against a throwaway database holding one project and some points."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import threading
 import time
 from collections.abc import Generator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,9 +16,14 @@ from typing import Any
 
 import httpx
 import uvicorn
+from click.testing import CliRunner
 
 from cloudmetrics.app import create_app
-from tests.support.identity import IssuedKey
+from cloudmetrics.cli import main
+from cloudmetrics.migrations.runner import MigrationRunner
+from cloudmetrics.settings import Settings
+from tests.support.databases import DatabaseFactory
+from tests.support.identity import IssuedKey, issue_key
 from tests.support.ports import free_port
 from tests.support.settings import make_settings
 
@@ -79,3 +86,34 @@ def served_dashboard(database_url: str, redis_url: str, key: IssuedKey) -> Gener
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+def create_owner(database_url: str) -> None:
+    """The person signing in, created as an operator would: the CLI, the password on stdin."""
+    created = CliRunner().invoke(
+        main,
+        ["users", "create", EMAIL, "--project", "acme", "--role", "owner", "--password-stdin"],
+        input=f"{PASSWORD}\n",
+        env={"DATABASE_URL": database_url},
+    )
+    assert created.exit_code == 0, created.output
+
+
+@contextmanager
+def served_with_owner(
+    database_factory: DatabaseFactory, redis_url: str, database_name: str
+) -> Generator[Served]:
+    """A migrated database of its own with project `acme`, its key and its owner, served."""
+
+    async def prepare() -> tuple[str, IssuedKey]:
+        url = await database_factory.create(database_name)
+        await MigrationRunner(url, Settings().migrations_dir).up()
+        return url, await issue_key(url, "acme")
+
+    # In a thread of its own: a running event loop (pytest-asyncio's, Playwright's) may own this
+    # one.
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        database_url, key = executor.submit(asyncio.run, prepare()).result()
+        executor.submit(create_owner, database_url).result()
+    with served_dashboard(database_url, redis_url, key) as running:
+        yield running

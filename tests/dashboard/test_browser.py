@@ -7,19 +7,13 @@ critical axe-core finding. A failing test leaves a screenshot in test-results/sc
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from click.testing import CliRunner
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from cloudmetrics.cli import main
-from cloudmetrics.migrations.runner import MigrationRunner
-from cloudmetrics.settings import Settings
 from tests.dashboard.browser import (
     Watched,
     axe_source_present,
@@ -27,10 +21,9 @@ from tests.dashboard.browser import (
     save_screenshot,
     watched_page,
 )
-from tests.dashboard.dashboard_server import EMAIL, PASSWORD, Served, served_dashboard
+from tests.dashboard.dashboard_server import EMAIL, PASSWORD, Served, served_with_owner
 from tests.support.chromium import LAUNCH_ARGS, ensure_chromium
 from tests.support.databases import DatabaseFactory
-from tests.support.identity import issue_key
 
 
 @pytest.fixture(scope="module")
@@ -45,28 +38,8 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def served(database_factory: DatabaseFactory, redis_url: str) -> Iterator[Served]:
-    async def prepare() -> tuple[str, object]:
-        url = await database_factory.create("browser")
-        await MigrationRunner(url, Settings().migrations_dir).up()
-        return url, await issue_key(url, "acme")
-
-    # In a thread of its own: pytest-asyncio's loop may be running in this one.
-    with ThreadPoolExecutor(max_workers=1) as executor:
-        database_url, key = executor.submit(asyncio.run, prepare()).result()
-        executor.submit(create_owner, database_url).result()
-    with served_dashboard(database_url, redis_url, key) as running:  # pyright: ignore[reportArgumentType]
+    with served_with_owner(database_factory, redis_url, "browser") as running:
         yield running
-
-
-def create_owner(database_url: str) -> None:
-    """The person signing in, created as an operator would: the CLI, the password on stdin."""
-    created = CliRunner().invoke(
-        main,
-        ["users", "create", EMAIL, "--project", "acme", "--role", "owner", "--password-stdin"],
-        input=f"{PASSWORD}\n",
-        env={"DATABASE_URL": database_url},
-    )
-    assert created.exit_code == 0, created.output
 
 
 @pytest.fixture

@@ -10,24 +10,17 @@ on its container what the tests read (`data-rendered-points`, `data-unplaced-poi
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from click.testing import CliRunner
 from playwright.sync_api import Browser, Page, StorageState, expect
 
-from cloudmetrics.cli import main
-from cloudmetrics.migrations.runner import MigrationRunner
-from cloudmetrics.settings import Settings
 from tests.dashboard.browser import Watched, island, save_screenshot, watched_page
-from tests.dashboard.dashboard_server import EMAIL, PASSWORD, Served, served_dashboard
+from tests.dashboard.dashboard_server import EMAIL, PASSWORD, Served, served_with_owner
 from tests.support.databases import DatabaseFactory
-from tests.support.identity import issue_key
 
 LARGEST = 1.7976931348623157e308
 LONG_NAME = "long_" + "segment_" * 24  # 197 characters, no place a browser breaks by itself
@@ -44,23 +37,7 @@ def minutely(name: str, values: list[float], now: datetime) -> list[dict[str, ob
 
 @pytest.fixture(scope="module")
 def served(database_factory: DatabaseFactory, redis_url: str) -> Iterator[Served]:
-    async def prepare() -> tuple[str, object]:
-        url = await database_factory.create("charts")
-        await MigrationRunner(url, Settings().migrations_dir).up()
-        return url, await issue_key(url, "acme")
-
-    # In a thread of its own: Playwright's loop runs in this one.
-    with ThreadPoolExecutor(max_workers=1) as executor:
-        database_url, key = executor.submit(asyncio.run, prepare()).result()
-        created = executor.submit(
-            CliRunner().invoke,
-            main,
-            ["users", "create", EMAIL, "--project", "acme", "--role", "owner", "--password-stdin"],
-            input=f"{PASSWORD}\n",
-            env={"DATABASE_URL": database_url},
-        ).result()
-    assert created.exit_code == 0, created.output
-    with served_dashboard(database_url, redis_url, key) as running:  # pyright: ignore[reportArgumentType]
+    with served_with_owner(database_factory, redis_url, "charts") as running:
         now = datetime.now(UTC)
         points = [
             *minutely("temp.minutely", [20 + (i % 5) / 10 for i in range(60)], now),
