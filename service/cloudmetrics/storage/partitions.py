@@ -49,22 +49,20 @@ class PartitionedTable:
 
 # Raw points (migration 0023, docs/adr/0017): recent chunks and packed blocks, one row per
 # series and hour; and the rows of before, which maintenance moves into blocks.
-SAMPLE_CHUNKS = PartitionedTable(
-    "sample_chunks",
-    timedelta(days=1),
-    lambda s: timedelta(days=s.raw_retention_days),
-    time_column="window_start",
-    retention_column="raw_days",
-    row_span=timedelta(hours=1),
-)
-SAMPLE_BLOCKS = PartitionedTable(
-    "sample_blocks",
-    timedelta(days=1),
-    lambda s: timedelta(days=s.raw_retention_days),
-    time_column="window_start",
-    retention_column="raw_days",
-    row_span=timedelta(hours=1),
-)
+def _packed_points(name: str) -> PartitionedTable:
+    """A table of packed raw points: a row per series and hour, daily partitions."""
+    return PartitionedTable(
+        name,
+        timedelta(days=1),
+        lambda s: timedelta(days=s.raw_retention_days),
+        time_column="window_start",
+        retention_column="raw_days",
+        row_span=timedelta(hours=1),
+    )
+
+
+SAMPLE_CHUNKS = _packed_points("sample_chunks")
+SAMPLE_BLOCKS = _packed_points("sample_blocks")
 SAMPLE_ROWS = PartitionedTable(
     "sample_rows",
     timedelta(days=1),
